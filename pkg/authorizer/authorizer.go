@@ -1,0 +1,78 @@
+// Package authorizer defines the question the engine asks about a policy
+// ("may this subject use it here?") and the identities it asks it for.
+// Implementations live elsewhere: local RBAC evaluation (package rbac) and,
+// in cluster mode, SubjectAccessReview.
+package authorizer
+
+import (
+	"context"
+	"strings"
+)
+
+// UserInfo is an authenticated identity: a user name and its groups.
+type UserInfo struct {
+	Name   string   `json:"name"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// Attributes is one authorization question, shaped like the apiserver's
+// authorizer attributes for a resource request.
+type Attributes struct {
+	User      UserInfo
+	Verb      string
+	Namespace string
+	APIGroup  string
+	Resource  string
+	Name      string
+}
+
+// Authorizer answers authorization questions. An error means the answer is
+// unknown; callers treat it as a denial and report it.
+type Authorizer interface {
+	// Authorize reports whether the request is allowed, and why: the
+	// binding and role that allow it, or why nothing did.
+	Authorize(ctx context.Context, attrs Attributes) (allowed bool, reason string, err error)
+}
+
+// Group names with a fixed meaning in Kubernetes authentication.
+const (
+	// GroupMasters may do everything: a real apiserver allows it before RBAC is asked.
+	GroupMasters = "system:masters"
+	// GroupAuthenticated holds every authenticated user.
+	GroupAuthenticated = "system:authenticated"
+	// GroupServiceAccounts holds every ServiceAccount.
+	GroupServiceAccounts = "system:serviceaccounts"
+
+	serviceAccountUsernamePrefix = "system:serviceaccount:"
+	serviceAccountGroupPrefix    = "system:serviceaccounts:"
+)
+
+// ServiceAccountUser is the identity the v1.24 PodSecurityPolicy plugin gave
+// a pod's ServiceAccount when asking whether it may use a policy: the
+// ServiceAccount's user name with the groups system:serviceaccounts and
+// system:serviceaccounts:NAMESPACE, and not system:authenticated.
+func ServiceAccountUser(namespace, name string) UserInfo {
+	return UserInfo{
+		Name:   ServiceAccountUsername(namespace, name),
+		Groups: []string{GroupServiceAccounts, serviceAccountGroupPrefix + namespace},
+	}
+}
+
+// ServiceAccountUsername is "system:serviceaccount:NAMESPACE:NAME".
+func ServiceAccountUsername(namespace, name string) string {
+	return serviceAccountUsernamePrefix + namespace + ":" + name
+}
+
+// SplitServiceAccountUsername returns the namespace and name of a
+// ServiceAccount user name, and false for any other user name.
+func SplitServiceAccountUsername(username string) (namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(username, serviceAccountUsernamePrefix)
+	if !found {
+		return "", "", false
+	}
+	namespace, name, found = strings.Cut(rest, ":")
+	if !found || namespace == "" || name == "" || strings.Contains(name, ":") {
+		return "", "", false
+	}
+	return namespace, name, true
+}

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/field"
+)
+
+// API groups in which `use` of a policy is checked, in order. v1.24 checked
+// policy and extensions (for RBAC written before policy/v1beta1); kube-psp
+// also accepts its own group.
+var useAPIGroups = []string{"policy", "extensions", policyv1.GroupName}
+
+// Denial texts, as v1.24.
+const (
+	admitDenialPrefix    = "PodSecurityPolicy: unable to admit pod: "
+	validateDenialPrefix = "PodSecurityPolicy: unable to validate pod: "
+	// NoProvidersMessage is the denial when there is no usable policy at all.
+	NoProvidersMessage = "PodSecurityPolicy: no providers available to validate pod request"
+)
+
+// Decide decides one request as v1.24's PodSecurityPolicy plugin did:
+//
+//  1. Policies in name order; in the validate phase the policy named in the
+//     pod's kubernetes.io/psp annotation first.
+//  2. For each: default a copy of the pod, validate it; on errors, remember
+//     them and go on. In the validate phase, skip a policy that would change
+//     the pod. Skip a policy neither the pod's ServiceAccount nor the user may use.
+//  3. The first policy that admits the pod unchanged wins; else the first
+//     that admits it with changes (admit phase only).
+//  4. If none, deny with the errors of the policies the ServiceAccount or
+//     the user may use (in policy order; v1.24's order was random).
+//
+// Decide returns an error only for a malformed request. It never modifies
+// req.Pod or req.OldPod.
+func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, req Request, opts Options) (Decision, error) {
+	if err := checkRequest(set, authz, req); err != nil {
+		return Decision{}, err
+	}
+	if skip := skipReason(req); skip != "" {
+		return Decision{Allowed: true, Skipped: true, SkipReason: skip, Pod: req.Pod}, nil
+	}
+	if len(set.providers) == 0 {
+		return Decision{Message: NoProvidersMessage}, nil
+	}
+
+	mutationAllowed := req.Phase == PhaseAdmit
+	auth := newUseChecker(ctx, authz, req)
+	order := providerOrder(set, req)
+	attempts := make([]Attempt, len(order))
+	copies := make([]*corev1.Pod, len(order))
+	chosen := -1
+	chosenUnchanged := false
+
+	for i, prov := range order {
+		a := &attempts[i]
+		a.Policy = prov.name
+		if chosenUnchanged && !opts.ExplainAll {
+			a.Outcome = OutcomeNotReached
+			continue
+		}
+		podCopy := req.Pod.DeepCopy()
+		a.Changes, a.Errors = prov.apply(podCopy)
+		copies[i] = podCopy
+		mutated := len(a.Changes) > 0
+		switch {
+		case len(a.Errors) > 0:
+			a.Outcome = OutcomeInvalid
+			if opts.ExplainAll {
+				a.Authorization = auth.check(prov.name)
+			}
+			continue
+		case mutated && !mutationAllowed:
+			a.Outcome = OutcomeWouldMutate
+			if opts.ExplainAll {
+				a.Authorization = auth.check(prov.name)
+			}
+			continue
+		}
+		a.Authorization = auth.check(prov.name)
+		switch {
+		case !a.Authorization.Allowed:
+			a.Outcome = OutcomeUnauthorized
+		case !mutated:
+			a.Outcome = OutcomeAdmitted
+			if !chosenUnchanged {
+				chosen, chosenUnchanged = i, true
+			}
+		default:
+			a.Outcome = OutcomeAdmittedWithChanges
+			if chosen < 0 {
+				chosen = i
+			}
+		}
+	}
+
+	if chosen >= 0 {
+		attempts[chosen].Chosen = true
+		return admitted(req, attempts, chosen, copies[chosen]), nil
+	}
+
+	// Denied: report the errors of the policies the requester may use.
+	var errs field.ErrorList
+	for i := range attempts {
+		a := &attempts[i]
+		if a.Outcome != OutcomeInvalid {
+			continue
+		}
+		if a.Authorization == nil {
+			a.Authorization = auth.check(a.Policy)
+		}
+		if a.Authorization.Allowed {
+			errs = append(errs, a.Errors...)
+		}
+	}
+	prefix := admitDenialPrefix
+	if req.Phase == PhaseValidate {
+		prefix = validateDenialPrefix
+	}
+	return Decision{Message: prefix + errs.String(), Attempts: attempts}, nil
+}
+
+func checkRequest(set *PolicySet, authz authorizer.Authorizer, req Request) error {
+	switch {
+	case set == nil:
+		return fmt.Errorf("no policy set")
+	case authz == nil:
+		return fmt.Errorf("no authorizer")
+	case req.Pod == nil:
+		return fmt.Errorf("request has no pod")
+	case req.Phase != PhaseAdmit && req.Phase != PhaseValidate:
+		return fmt.Errorf("unknown phase %q (want %q or %q)", req.Phase, PhaseAdmit, PhaseValidate)
+	case req.Operation == OperationUpdate && req.OldPod == nil:
+		return fmt.Errorf("UPDATE request has no old pod")
+	}
+	return nil
+}
+
+// skipReason says why PodSecurityPolicy does not look at a request, "" if it does.
+func skipReason(req Request) string {
+	switch req.Operation {
+	case OperationCreate:
+		return ""
+	case OperationUpdate:
+		if isOnlyGCFieldUpdate(req.Pod, req.OldPod) {
+			return "the update changes only ownerReferences or finalizers"
+		}
+		if req.Phase == PhaseAdmit {
+			return "pods are defaulted on CREATE only; updates are only validated"
+		}
+		return ""
+	default:
+		return fmt.Sprintf("operation %s is not checked by PodSecurityPolicy", req.Operation)
+	}
+}
+
+// isOnlyGCFieldUpdate reports whether an update changes only what the garbage
+// collector changes (ownerReferences, finalizers) or nothing at all.
+func isOnlyGCFieldUpdate(pod, old *corev1.Pod) bool {
+	p := pod.DeepCopy()
+	p.OwnerReferences = old.OwnerReferences
+	p.Finalizers = old.Finalizers
+	p.SelfLink = old.SelfLink
+	p.ManagedFields = old.ManagedFields
+	return equality.Semantic.DeepEqual(p, old)
+}
+
+// providerOrder is the policies in evaluation order: by name, with the
+// policy named by the pod's kubernetes.io/psp annotation first in the
+// validate phase.
+func providerOrder(set *PolicySet, req Request) []*provider {
+	if req.Phase != PhaseValidate {
+		return set.providers
+	}
+	hint, ok := set.index[req.Pod.Annotations[policyv1.ValidatedPolicyAnnotationKey]]
+	if !ok || hint == 0 {
+		return set.providers
+	}
+	order := make([]*provider, 0, len(set.providers))
+	order = append(order, set.providers[hint])
+	order = append(order, set.providers[:hint]...)
+	return append(order, set.providers[hint+1:]...)
+}
+
+// admitted builds the decision for an admitted pod.
+func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod) Decision {
+	name := attempts[chosen].Policy
+	d := Decision{Allowed: true, Policy: name, Attempts: attempts}
+	if req.Phase == PhaseValidate {
+		d.Pod = req.Pod
+		return d
+	}
+	m := &mutation{pod: pod, changes: append([]Change(nil), attempts[chosen].Changes...)}
+	m.setAnnotation(policyv1.ValidatedPolicyAnnotationKey, name)
+	d.Pod, d.Changes = pod, m.changes
+	return d
+}
+
+// useChecker asks whether the pod's ServiceAccount or the requesting user may
+// use a policy, as v1.24: the ServiceAccount first, each in the policy group
+// and then the extensions group (and kube-psp's group).
+type useChecker struct {
+	ctx       context.Context
+	authz     authorizer.Authorizer
+	namespace string
+	sa        *authorizer.UserInfo
+	user      authorizer.UserInfo
+}
+
+func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request) *useChecker {
+	c := &useChecker{ctx: ctx, authz: authz, namespace: req.Namespace, user: req.User}
+	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+		info := authorizer.ServiceAccountUser(req.Namespace, sa)
+		c.sa = &info
+	}
+	return c
+}
+
+func (c *useChecker) check(policy string) *Authorization {
+	result := &Authorization{}
+	subjects := make([]authorizer.UserInfo, 0, 2)
+	if c.sa != nil {
+		subjects = append(subjects, *c.sa)
+	}
+	subjects = append(subjects, c.user)
+	for _, subject := range subjects {
+		for _, group := range useAPIGroups {
+			allowed, reason, err := c.authz.Authorize(c.ctx, authorizer.Attributes{
+				User:      subject,
+				Verb:      "use",
+				Namespace: c.namespace,
+				APIGroup:  group,
+				Resource:  "podsecuritypolicies",
+				Name:      policy,
+			})
+			if err != nil {
+				result.Errors = append(result.Errors, fmt.Sprintf("%s: %v", subject.Name, err))
+			}
+			if allowed {
+				result.Allowed, result.Subject, result.APIGroup, result.Reason = true, subject.Name, group, reason
+				return result
+			}
+		}
+	}
+	return result
+}

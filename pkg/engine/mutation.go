@@ -1,0 +1,71 @@
+package engine
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/field"
+)
+
+// mutation applies one policy's defaults to one copy of a pod and records
+// every field it changes. The record replaces v1.24's whole-pod semantic
+// comparison: every default goes through these helpers, and each records a
+// change only when the value really differs, so "mutated" is exactly
+// len(changes) > 0 (a property the tests check against a deep comparison).
+type mutation struct {
+	pod     *corev1.Pod
+	changes []Change
+}
+
+var (
+	podSCPath       = specPath.Child("securityContext")
+	annotationsPath = field.NewPath("metadata", "annotations")
+)
+
+func (m *mutation) record(path *field.Path, value any) {
+	m.changes = append(m.changes, Change{Field: path.String(), Value: value})
+}
+
+// ensurePodSC returns the pod's security context, creating it if needed.
+// Callers only call it when they set a value.
+func (m *mutation) ensurePodSC() *corev1.PodSecurityContext {
+	if m.pod.Spec.SecurityContext == nil {
+		m.pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	return m.pod.Spec.SecurityContext
+}
+
+// ensureContainerSC returns the container's security context, creating it if needed.
+func ensureContainerSC(c *corev1.Container) *corev1.SecurityContext {
+	if c.SecurityContext == nil {
+		c.SecurityContext = &corev1.SecurityContext{}
+	}
+	return c.SecurityContext
+}
+
+// setAnnotation sets a pod annotation, recording a change if the value differs.
+func (m *mutation) setAnnotation(key, value string) {
+	if old, ok := m.pod.Annotations[key]; ok && old == value {
+		return
+	}
+	if m.pod.Annotations == nil {
+		m.pod.Annotations = map[string]string{}
+	}
+	m.pod.Annotations[key] = value
+	m.record(annotationsPath.Key(key), value)
+}
+
+// setContainerInt64 sets a container security context field that is nil.
+func (m *mutation) setContainerInt64(ref containerRef, name string, set func(*corev1.SecurityContext) **int64, value *int64) {
+	if value == nil {
+		return
+	}
+	v := *value
+	*set(ensureContainerSC(ref.c)) = &v
+	m.record(ref.path.Child("securityContext", name), v)
+}
+
+// setContainerBool sets a container security context field that is nil.
+func (m *mutation) setContainerBool(ref containerRef, name string, set func(*corev1.SecurityContext) **bool, value bool) {
+	*set(ensureContainerSC(ref.c)) = &value
+	m.record(ref.path.Child("securityContext", name), value)
+}

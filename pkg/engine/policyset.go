@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+)
+
+// PolicySet is an immutable, compiled set of policies, sorted by name.
+// Build it once per load and share it between requests; to change policies,
+// build a new set and swap it in.
+type PolicySet struct {
+	policies  []*policyv1.PodSecurityPolicy
+	providers []*provider
+	index     map[string]int
+	unusable  []UnusablePolicy
+}
+
+// UnusablePolicy is a policy the v1.24 apiserver accepted but its admission
+// plugin could not use (for example MustRunAs without ranges) and skipped.
+type UnusablePolicy struct {
+	Name   string
+	Reason string
+}
+
+// NewPolicySet validates and compiles policies. Every policy gets the v1.24
+// apiserver's defaults (allowPrivilegeEscalation true when unset) and must
+// pass v1.24's validation; names must be unique. If any policy is invalid
+// the whole set is refused, with every problem named: a set is never half
+// applied. The input policies are not modified.
+func NewPolicySet(policies []*policyv1.PodSecurityPolicy) (*PolicySet, error) {
+	set := &PolicySet{index: make(map[string]int, len(policies))}
+	var problems []error
+	seen := make(map[string]bool, len(policies))
+	for _, in := range policies {
+		if in == nil {
+			continue
+		}
+		p := in.DeepCopy()
+		policyv1.SetDefaults(p)
+		if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Error()
+			}
+			problems = append(problems, fmt.Errorf("PodSecurityPolicy %q is invalid: %s", p.Name, strings.Join(msgs, ", ")))
+			continue
+		}
+		if seen[p.Name] {
+			problems = append(problems, fmt.Errorf("PodSecurityPolicy %q is defined more than once", p.Name))
+			continue
+		}
+		seen[p.Name] = true
+		set.policies = append(set.policies, p)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	slices.SortFunc(set.policies, func(a, b *policyv1.PodSecurityPolicy) int { return strings.Compare(a.Name, b.Name) })
+	for _, p := range set.policies {
+		prov, err := newProvider(p)
+		if err != nil {
+			set.unusable = append(set.unusable, UnusablePolicy{Name: p.Name, Reason: err.Error()})
+			continue
+		}
+		set.index[p.Name] = len(set.providers)
+		set.providers = append(set.providers, prov)
+	}
+	return set, nil
+}
+
+// Policies returns the valid policies, with defaults applied, sorted by name.
+// Callers must not modify them.
+func (s *PolicySet) Policies() []*policyv1.PodSecurityPolicy { return s.policies }
+
+// Policy returns the policy with the given name, or nil.
+func (s *PolicySet) Policy(name string) *policyv1.PodSecurityPolicy {
+	i, found := slices.BinarySearchFunc(s.policies, name, func(p *policyv1.PodSecurityPolicy, n string) int { return strings.Compare(p.Name, n) })
+	if !found {
+		return nil
+	}
+	return s.policies[i]
+}
+
+// Unusable lists the policies that are valid but that admission skips.
+func (s *PolicySet) Unusable() []UnusablePolicy { return s.unusable }
+
+// Len is the number of usable policies.
+func (s *PolicySet) Len() int { return len(s.providers) }

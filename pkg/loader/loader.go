@@ -1,0 +1,374 @@
+// Package loader reads PodSecurityPolicies and RBAC objects from YAML and
+// JSON files: a file or a directory (walked recursively, .yaml, .yml and
+// .json files, hidden entries skipped, symlinked files followed so that a
+// mounted ConfigMap works), multi-document files, and List kinds. Policies
+// may be written as policy/v1beta1, extensions/v1beta1 or
+// policy.kube-psp.io/v1; RBAC as rbac.authorization.k8s.io/v1 (or the
+// identical v1beta1). Other kinds are skipped with a warning.
+//
+// Every error names the file, the document (and its first line) and the
+// field. Loading is all or nothing: on any error no objects are returned.
+package loader
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+)
+
+// Source is where an object was read from.
+type Source struct {
+	File string
+	// Document is the 1-based index of the YAML document in the file.
+	Document int
+	// Line is the 1-based line where the document starts.
+	Line int
+	// Item is the 1-based index in a List kind, 0 when not in a list.
+	Item int
+}
+
+func (s Source) String() string {
+	loc := fmt.Sprintf("%s: document %d (line %d)", s.File, s.Document, s.Line)
+	if s.Item > 0 {
+		loc += fmt.Sprintf(", item %d", s.Item)
+	}
+	return loc
+}
+
+// Result is what was loaded.
+type Result struct {
+	Policies []*policyv1.PodSecurityPolicy
+	// PolicySources has the source of each policy, by name.
+	PolicySources map[string]Source
+	RBAC          rbac.Objects
+	// Warnings are problems that did not stop the load: skipped kinds,
+	// unknown fields (outside strict mode), defaulted namespaces.
+	Warnings []string
+}
+
+// Options tune loading.
+type Options struct {
+	// Strict makes unknown fields an error instead of a warning. The v1.24
+	// apiserver silently dropped them, so a misspelled field weakened a
+	// policy without a word; kube-psp at least warns.
+	Strict bool
+}
+
+// Load reads every path (file or directory) and merges what it finds.
+func Load(paths []string, opts Options) (*Result, error) {
+	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
+	for _, p := range paths {
+		files, err := listFiles(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", f, err)
+			}
+			l.file(f, data)
+		}
+	}
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
+	}
+	return l.res, nil
+}
+
+// LoadReader reads one stream (e.g. standard input) named name in messages.
+func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
+	l.file(name, data)
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
+	}
+	return l.res, nil
+}
+
+// IsManifestFile reports whether a file name has a manifest extension.
+func IsManifestFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// listFiles returns the manifest files of a path, sorted. A file given
+// directly is read whatever its extension.
+func listFiles(root string) ([]string, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", root, err)
+	}
+	if !info.IsDir() {
+		return []string{root}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !IsManifestFile(d.Name()) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Follow symlinked files (ConfigMap volumes link each key into ..data).
+			st, err := os.Stat(p)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", p, err)
+			}
+			if !st.Mode().IsRegular() {
+				return nil
+			}
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+type load struct {
+	opts Options
+	res  *Result
+	errs []error
+}
+
+func (l *load) errorf(src Source, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s: %s", src, fmt.Sprintf(format, args...)))
+}
+
+func (l *load) warnf(src Source, format string, args ...any) {
+	l.res.Warnings = append(l.res.Warnings, fmt.Sprintf("%s: %s", src, fmt.Sprintf(format, args...)))
+}
+
+// Document is one YAML document of a file and the line it starts at.
+type Document struct {
+	Data []byte
+	Line int
+}
+
+// SplitDocuments splits a YAML stream at "---" lines. Documents holding only
+// comments or white space are kept (so indexes match what a reader counts)
+// but have no data.
+func SplitDocuments(data []byte) []Document {
+	var docs []Document
+	start, startLine, line := 0, 1, 1
+	for pos := 0; pos <= len(data); {
+		end := bytes.IndexByte(data[pos:], '\n')
+		lineEnd := len(data)
+		if end >= 0 {
+			lineEnd = pos + end
+		}
+		text := strings.TrimRight(string(data[pos:lineEnd]), " \t\r")
+		if text == "---" || strings.HasPrefix(text, "--- ") {
+			if pos > start || len(docs) > 0 {
+				docs = append(docs, Document{Data: blankToNil(data[start:pos]), Line: startLine})
+			}
+			start, startLine = lineEnd+1, line+1
+		}
+		if end < 0 {
+			break
+		}
+		pos = lineEnd + 1
+		line++
+	}
+	if start < len(data) {
+		docs = append(docs, Document{Data: blankToNil(data[start:]), Line: startLine})
+	}
+	return docs
+}
+
+func blankToNil(b []byte) []byte {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			return b
+		}
+	}
+	return nil
+}
+
+func (l *load) file(name string, data []byte) {
+	for i, doc := range SplitDocuments(data) {
+		if doc.Data == nil {
+			continue
+		}
+		l.object(Source{File: name, Document: i + 1, Line: doc.Line}, doc.Data)
+	}
+}
+
+// typeMeta is what the loader reads first of every document. List items
+// stay raw so each is decoded, and its errors reported, on its own.
+type typeMeta struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+func (l *load) object(src Source, data []byte) {
+	var tm typeMeta
+	if err := yaml.Unmarshal(data, &tm); err != nil {
+		l.errorf(src, "not a valid YAML or JSON object: %v", err)
+		return
+	}
+	switch {
+	case tm.Kind == "":
+		l.errorf(src, "object has no kind")
+		return
+	case tm.APIVersion == "":
+		l.errorf(src, "%s %q has no apiVersion", tm.Kind, tm.Metadata.Name)
+		return
+	}
+	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
+		for i, item := range tm.Items {
+			itemSrc := src
+			itemSrc.Item = i + 1
+			l.object(itemSrc, item)
+		}
+		return
+	}
+	group, _, _ := strings.Cut(tm.APIVersion, "/")
+	if !strings.Contains(tm.APIVersion, "/") {
+		group = ""
+	}
+	switch {
+	case tm.Kind == policyv1.Kind && isPolicyAPIVersion(tm.APIVersion):
+		l.policy(src, data)
+	case tm.Kind == policyv1.Kind && (group == "policy" || group == "extensions" || group == policyv1.GroupName):
+		l.errorf(src, "PodSecurityPolicy %q: apiVersion %s is not supported (use %s, %s or %s)", tm.Metadata.Name,
+			tm.APIVersion, policyv1.LegacyPolicyAPIVersion, policyv1.LegacyExtensionsAPIVersion, policyv1.APIVersion)
+	case group == rbacv1.GroupName:
+		l.rbacObject(src, tm.Kind, tm.APIVersion, data)
+	default:
+		l.warnf(src, "skipping %s %s %q: not a PodSecurityPolicy or RBAC object", tm.APIVersion, tm.Kind, tm.Metadata.Name)
+	}
+}
+
+func isPolicyAPIVersion(v string) bool {
+	return v == policyv1.APIVersion || v == policyv1.LegacyPolicyAPIVersion || v == policyv1.LegacyExtensionsAPIVersion
+}
+
+// decode unmarshals data into out, strictly if asked; unknown fields are
+// otherwise a warning. It reports whether decoding succeeded.
+func (l *load) decode(src Source, what string, data []byte, out any) bool {
+	err := yaml.UnmarshalStrict(data, out)
+	if err == nil {
+		return true
+	}
+	if !l.opts.Strict && isUnknownFieldError(err) {
+		if err2 := yaml.Unmarshal(data, out); err2 == nil {
+			l.warnf(src, "%s: %s (ignored, as the Kubernetes v1.24 apiserver did)", what, cleanDecodeError(err))
+			return true
+		}
+	}
+	l.errorf(src, "%s: %s", what, cleanDecodeError(err))
+	return false
+}
+
+func isUnknownFieldError(err error) bool {
+	return strings.Contains(err.Error(), "unknown field")
+}
+
+// cleanDecodeError drops the decoder's wrapping ("error unmarshaling JSON:
+// while decoding JSON: json: ") and keeps what it says about the field.
+func cleanDecodeError(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return msg
+}
+
+func (l *load) policy(src Source, data []byte) {
+	p := &policyv1.PodSecurityPolicy{}
+	if !l.decode(src, "PodSecurityPolicy", data, p) {
+		return
+	}
+	policyv1.SetDefaults(p)
+	if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
+		for _, e := range errs {
+			l.errorf(src, "PodSecurityPolicy %q is invalid: %s", p.Name, e.Error())
+		}
+		return
+	}
+	if prev, dup := l.res.PolicySources[p.Name]; dup {
+		l.errorf(src, "PodSecurityPolicy %q is already defined at %s", p.Name, prev)
+		return
+	}
+	p.TypeMeta.APIVersion, p.TypeMeta.Kind = policyv1.APIVersion, policyv1.Kind
+	l.res.PolicySources[p.Name] = src
+	l.res.Policies = append(l.res.Policies, p)
+}
+
+func (l *load) rbacObject(src Source, kind, apiVersion string, data []byte) {
+	if !slices.Contains([]string{"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1"}, apiVersion) {
+		l.errorf(src, "%s: apiVersion %s is not supported (use rbac.authorization.k8s.io/v1)", kind, apiVersion)
+		return
+	}
+	defaultNamespace := func(ns *string, name string) {
+		if *ns == "" {
+			*ns = "default"
+			l.warnf(src, "%s %q has no namespace; using \"default\" as kubectl would", kind, name)
+		}
+	}
+	switch kind {
+	case "Role":
+		var o rbacv1.Role
+		if l.decode(src, kind, data, &o) {
+			defaultNamespace(&o.Namespace, o.Name)
+			l.res.RBAC.Roles = append(l.res.RBAC.Roles, o)
+		}
+	case "ClusterRole":
+		var o rbacv1.ClusterRole
+		if l.decode(src, kind, data, &o) {
+			l.res.RBAC.ClusterRoles = append(l.res.RBAC.ClusterRoles, o)
+		}
+	case "RoleBinding":
+		var o rbacv1.RoleBinding
+		if l.decode(src, kind, data, &o) {
+			defaultNamespace(&o.Namespace, o.Name)
+			l.res.RBAC.RoleBindings = append(l.res.RBAC.RoleBindings, o)
+		}
+	case "ClusterRoleBinding":
+		var o rbacv1.ClusterRoleBinding
+		if l.decode(src, kind, data, &o) {
+			l.res.RBAC.ClusterRoleBindings = append(l.res.RBAC.ClusterRoleBindings, o)
+		}
+	default:
+		l.warnf(src, "skipping %s %s: not a PodSecurityPolicy or RBAC object", apiVersion, kind)
+	}
+}

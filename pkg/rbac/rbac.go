@@ -1,0 +1,280 @@
+// Package rbac evaluates Kubernetes RBAC (rbac.authorization.k8s.io/v1
+// Roles, ClusterRoles, RoleBindings and ClusterRoleBindings) locally, with
+// the rules of the apiserver's RBAC authorizer: verbs, API groups, resources
+// and resource names with "*" wildcards; RoleBindings apply in their own
+// namespace, ClusterRoleBindings everywhere; subjects User, Group and
+// ServiceAccount; aggregated ClusterRoles get the rules of the ClusterRoles
+// their selectors match. Members of system:masters may do everything, as a
+// real apiserver allows them before RBAC is asked.
+//
+// A Snapshot is immutable and indexed by subject, so an authorization check
+// looks only at the bindings that name the user or one of its groups.
+package rbac
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+)
+
+// Objects are the RBAC objects a Snapshot is built from.
+type Objects struct {
+	Roles               []rbacv1.Role
+	ClusterRoles        []rbacv1.ClusterRole
+	RoleBindings        []rbacv1.RoleBinding
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+}
+
+// Binding is one RoleBinding or ClusterRoleBinding with the rules of the
+// role it references, resolved.
+type Binding struct {
+	// Kind is "RoleBinding" or "ClusterRoleBinding".
+	Kind      string
+	Namespace string
+	Name      string
+	RoleRef   rbacv1.RoleRef
+	Subjects  []rbacv1.Subject
+	// Rules are the referenced role's rules (aggregated for an aggregated
+	// ClusterRole); nil when the role does not exist.
+	Rules []rbacv1.PolicyRule
+	// RoleMissing is true when the referenced role does not exist.
+	RoleMissing bool
+}
+
+// String names the binding as the apiserver does in its reasons.
+func (b *Binding) String() string {
+	if b.Kind == "RoleBinding" {
+		return fmt.Sprintf("RoleBinding %q of %s %q", b.Namespace+"/"+b.Name, b.RoleRef.Kind, b.RoleRef.Name)
+	}
+	return fmt.Sprintf("ClusterRoleBinding %q of %s %q", b.Name, b.RoleRef.Kind, b.RoleRef.Name)
+}
+
+// AppliesIn reports whether the binding grants in the namespace ("" is cluster scope).
+func (b *Binding) AppliesIn(namespace string) bool {
+	return b.Kind == "ClusterRoleBinding" || (namespace != "" && b.Namespace == namespace)
+}
+
+// subjectRef points at one subject of one binding.
+type subjectRef struct {
+	binding int // index into Snapshot.bindings
+	subject int // index into the binding's Subjects
+}
+
+// Snapshot is an immutable, indexed set of RBAC objects. It implements
+// authorizer.Authorizer.
+type Snapshot struct {
+	// bindings: ClusterRoleBindings by name, then RoleBindings by namespace and name.
+	bindings []Binding
+	// byUser indexes User subjects by name and ServiceAccount subjects by
+	// their user name (system:serviceaccount:NS:NAME).
+	byUser  map[string][]subjectRef
+	byGroup map[string][]subjectRef
+	// clusterRoles are the ClusterRoles with aggregation resolved, by name.
+	clusterRoles map[string][]rbacv1.PolicyRule
+	roles        map[string][]rbacv1.PolicyRule // by "namespace/name"
+}
+
+var _ authorizer.Authorizer = (*Snapshot)(nil)
+
+// NewSnapshot indexes RBAC objects. The objects are copied.
+func NewSnapshot(objs Objects) *Snapshot {
+	s := &Snapshot{
+		byUser:       map[string][]subjectRef{},
+		byGroup:      map[string][]subjectRef{},
+		clusterRoles: aggregateClusterRoles(objs.ClusterRoles),
+		roles:        make(map[string][]rbacv1.PolicyRule, len(objs.Roles)),
+	}
+	for i := range objs.Roles {
+		r := objs.Roles[i].DeepCopy()
+		s.roles[r.Namespace+"/"+r.Name] = r.Rules
+	}
+
+	crbs := slices.Clone(objs.ClusterRoleBindings)
+	slices.SortFunc(crbs, func(a, b rbacv1.ClusterRoleBinding) int { return strings.Compare(a.Name, b.Name) })
+	for i := range crbs {
+		b := crbs[i].DeepCopy()
+		s.addBinding(Binding{Kind: "ClusterRoleBinding", Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	}
+	rbs := slices.Clone(objs.RoleBindings)
+	slices.SortFunc(rbs, func(a, b rbacv1.RoleBinding) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for i := range rbs {
+		b := rbs[i].DeepCopy()
+		s.addBinding(Binding{Kind: "RoleBinding", Namespace: b.Namespace, Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	}
+	return s
+}
+
+func (s *Snapshot) addBinding(b Binding) {
+	b.Rules, b.RoleMissing = s.resolveRoleRef(b.RoleRef, b.Namespace)
+	idx := len(s.bindings)
+	s.bindings = append(s.bindings, b)
+	for j, subj := range b.Subjects {
+		ref := subjectRef{binding: idx, subject: j}
+		switch subj.Kind {
+		case rbacv1.UserKind:
+			s.byUser[subj.Name] = append(s.byUser[subj.Name], ref)
+		case rbacv1.GroupKind:
+			s.byGroup[subj.Name] = append(s.byGroup[subj.Name], ref)
+		case rbacv1.ServiceAccountKind:
+			// A ServiceAccount subject without a namespace means the
+			// binding's own; in a ClusterRoleBinding it matches nobody.
+			ns := subj.Namespace
+			if ns == "" {
+				ns = b.Namespace
+			}
+			if ns != "" {
+				name := authorizer.ServiceAccountUsername(ns, subj.Name)
+				s.byUser[name] = append(s.byUser[name], ref)
+			}
+		}
+	}
+}
+
+// resolveRoleRef returns the rules of a binding's role. A ClusterRoleBinding
+// can only reference a ClusterRole.
+func (s *Snapshot) resolveRoleRef(ref rbacv1.RoleRef, bindingNamespace string) ([]rbacv1.PolicyRule, bool) {
+	switch ref.Kind {
+	case "ClusterRole":
+		rules, ok := s.clusterRoles[ref.Name]
+		return rules, !ok
+	case "Role":
+		if bindingNamespace == "" {
+			return nil, true
+		}
+		rules, ok := s.roles[bindingNamespace+"/"+ref.Name]
+		return rules, !ok
+	}
+	return nil, true
+}
+
+// Authorize answers whether attrs.User may perform the request, and names the
+// binding that allows it.
+func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
+	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
+		return true, "allowed: member of " + authorizer.GroupMasters, nil
+	}
+	for _, ref := range s.candidates(attrs.User) {
+		b := &s.bindings[ref.binding]
+		if !b.AppliesIn(attrs.Namespace) {
+			continue
+		}
+		for i := range b.Rules {
+			if RuleAllows(&b.Rules[i], attrs) {
+				return true, fmt.Sprintf("RBAC: allowed by %s to %s", b, describeSubject(b.Subjects[ref.subject])), nil
+			}
+		}
+	}
+	return false, "", nil
+}
+
+// candidates are the subjects of bindings naming the user or one of its
+// groups, in binding order, each binding once.
+func (s *Snapshot) candidates(user authorizer.UserInfo) []subjectRef {
+	refs := slices.Clone(s.byUser[user.Name])
+	for _, g := range user.Groups {
+		refs = append(refs, s.byGroup[g]...)
+	}
+	slices.SortFunc(refs, func(a, b subjectRef) int {
+		if a.binding != b.binding {
+			return a.binding - b.binding
+		}
+		return a.subject - b.subject
+	})
+	return slices.CompactFunc(refs, func(a, b subjectRef) bool { return a.binding == b.binding })
+}
+
+// Bindings returns every binding in evaluation order. Callers must not modify them.
+func (s *Snapshot) Bindings() []Binding { return s.bindings }
+
+// RuleAllows reports whether a rule allows a resource request, as the
+// apiserver's RBAC authorizer decides it.
+func RuleAllows(rule *rbacv1.PolicyRule, attrs authorizer.Attributes) bool {
+	return matches(rule.Verbs, attrs.Verb, rbacv1.VerbAll) &&
+		matches(rule.APIGroups, attrs.APIGroup, rbacv1.APIGroupAll) &&
+		matches(rule.Resources, attrs.Resource, rbacv1.ResourceAll) &&
+		(len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, attrs.Name))
+}
+
+func matches(ruleValues []string, requested, wildcard string) bool {
+	for _, v := range ruleValues {
+		if v == wildcard || v == requested {
+			return true
+		}
+	}
+	return false
+}
+
+func describeSubject(s rbacv1.Subject) string {
+	if s.Kind == rbacv1.ServiceAccountKind && s.Namespace != "" {
+		return fmt.Sprintf("%s %q", s.Kind, s.Namespace+"/"+s.Name)
+	}
+	return fmt.Sprintf("%s %q", s.Kind, s.Name)
+}
+
+// aggregateClusterRoles returns every ClusterRole's effective rules. An
+// aggregated ClusterRole gets, as the apiserver's aggregation controller
+// gives it, the rules of every other ClusterRole its selectors match, without
+// duplicates; aggregation of aggregated roles is followed to a fixed point.
+func aggregateClusterRoles(roles []rbacv1.ClusterRole) map[string][]rbacv1.PolicyRule {
+	rules := make(map[string][]rbacv1.PolicyRule, len(roles))
+	sorted := slices.Clone(roles)
+	slices.SortFunc(sorted, func(a, b rbacv1.ClusterRole) int { return strings.Compare(a.Name, b.Name) })
+	var aggregated []*rbacv1.ClusterRole
+	for i := range sorted {
+		r := sorted[i].DeepCopy()
+		rules[r.Name] = r.Rules
+		if r.AggregationRule != nil {
+			aggregated = append(aggregated, r)
+		}
+	}
+	// Aggregated roles may select aggregated roles: repeat until nothing
+	// changes, as the controller's repeated reconciles would. The bound only
+	// guards against selectors that chase each other forever.
+	for pass, changed := 0, true; changed && pass <= len(aggregated)+1; pass++ {
+		changed = false
+		for _, agg := range aggregated {
+			var combined []rbacv1.PolicyRule
+			for _, sel := range agg.AggregationRule.ClusterRoleSelectors {
+				selector, err := metav1.LabelSelectorAsSelector(&sel)
+				if err != nil {
+					continue // the apiserver refuses such a selector; it matches nothing
+				}
+				for i := range sorted {
+					other := &sorted[i]
+					if other.Name == agg.Name || !selector.Matches(labels.Set(other.Labels)) {
+						continue
+					}
+					for _, rule := range rules[other.Name] {
+						if !containsRule(combined, rule) {
+							combined = append(combined, rule)
+						}
+					}
+				}
+			}
+			if !equality.Semantic.DeepEqual(combined, rules[agg.Name]) {
+				rules[agg.Name] = combined
+				changed = true
+			}
+		}
+	}
+	return rules
+}
+
+func containsRule(rules []rbacv1.PolicyRule, rule rbacv1.PolicyRule) bool {
+	for i := range rules {
+		if equality.Semantic.DeepEqual(rules[i], rule) {
+			return true
+		}
+	}
+	return false
+}
