@@ -10,7 +10,9 @@ import (
 
 func TestFSGroup(t *testing.T) {
 	rule := func(r policyv1.FSGroupStrategyType, ranges ...policyv1.IDRange) func(*policyv1.PodSecurityPolicy) {
-		return func(p *policyv1.PodSecurityPolicy) { p.Spec.FSGroup = policyv1.FSGroupStrategyOptions{Rule: r, Ranges: ranges} }
+		return func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.FSGroup = policyv1.FSGroupStrategyOptions{Rule: r, Ranges: ranges}
+		}
 	}
 	fs := func(v int64) func(*corev1.Pod) { return func(p *corev1.Pod) { psc(p).FSGroup = &v } }
 	runControlCases(t, []controlCase{

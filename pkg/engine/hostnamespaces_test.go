@@ -9,7 +9,9 @@ import (
 )
 
 func TestHostNamespaces(t *testing.T) {
-	none := func(p *policyv1.PodSecurityPolicy) { p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = false, false, false }
+	none := func(p *policyv1.PodSecurityPolicy) {
+		p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = false, false, false
+	}
 	all := func(p *corev1.Pod) { p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = true, true, true }
 	runControlCases(t, []controlCase{
 		{name: "allowed", pod: all},

@@ -14,7 +14,9 @@ func TestRunAsGroup(t *testing.T) {
 			p.Spec.RunAsGroup = &policyv1.RunAsGroupStrategyOptions{Rule: r, Ranges: ranges}
 		}
 	}
-	gid := func(v int64) func(*corev1.Pod) { return func(p *corev1.Pod) { sc(&p.Spec.Containers[0]).RunAsGroup = &v } }
+	gid := func(v int64) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { sc(&p.Spec.Containers[0]).RunAsGroup = &v }
+	}
 	scPath := "spec.containers[0].securityContext"
 	runControlCases(t, []controlCase{
 		{name: "no strategy", pod: gid(0)},

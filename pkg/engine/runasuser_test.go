@@ -15,7 +15,9 @@ func TestRunAsUser(t *testing.T) {
 	nonRoot := func(p *policyv1.PodSecurityPolicy) {
 		p.Spec.RunAsUser = policyv1.RunAsUserStrategyOptions{Rule: policyv1.RunAsUserStrategyMustRunAsNonRoot}
 	}
-	uid := func(v int64) func(*corev1.Pod) { return func(p *corev1.Pod) { sc(&p.Spec.Containers[0]).RunAsUser = &v } }
+	uid := func(v int64) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { sc(&p.Spec.Containers[0]).RunAsUser = &v }
+	}
 	scPath := "spec.containers[0].securityContext"
 	runControlCases(t, []controlCase{
 		{name: "RunAsAny", pod: uid(0)},

@@ -10,7 +10,9 @@ import (
 
 func TestSysctls(t *testing.T) {
 	lists := func(allowed, forbidden []string) func(*policyv1.PodSecurityPolicy) {
-		return func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedUnsafeSysctls, p.Spec.ForbiddenSysctls = allowed, forbidden }
+		return func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.AllowedUnsafeSysctls, p.Spec.ForbiddenSysctls = allowed, forbidden
+		}
 	}
 	sysctls := func(names ...string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) {

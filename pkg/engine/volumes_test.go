@@ -70,10 +70,16 @@ func TestFlexAndCSIDrivers(t *testing.T) {
 	csi := addVolume(corev1.Volume{Name: "c", VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: "secrets-store.csi.k8s.io"}}})
 	runControlCases(t, []controlCase{
 		{name: "flex: no list allows all", pod: flex},
-		{name: "flex: listed", policy: func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedFlexVolumes = []policyv1.AllowedFlexVolume{{Driver: "example/lvm"}} }, pod: flex},
-		{name: "flex: not listed", policy: func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedFlexVolumes = []policyv1.AllowedFlexVolume{{Driver: "example/nfs"}} }, pod: flex,
+		{name: "flex: listed", policy: func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.AllowedFlexVolumes = []policyv1.AllowedFlexVolume{{Driver: "example/lvm"}}
+		}, pod: flex},
+		{name: "flex: not listed", policy: func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.AllowedFlexVolumes = []policyv1.AllowedFlexVolume{{Driver: "example/nfs"}}
+		}, pod: flex,
 			wantErrors: []string{`spec.volumes[0].driver: Invalid value: "example/lvm": Flexvolume driver is not allowed to be used`}},
-		{name: "csi: not listed", policy: func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedCSIDrivers = []policyv1.AllowedCSIDriver{{Name: "other"}} }, pod: csi,
+		{name: "csi: not listed", policy: func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.AllowedCSIDrivers = []policyv1.AllowedCSIDriver{{Name: "other"}}
+		}, pod: csi,
 			wantErrors: []string{`spec.volumes[0].csi.driver: Invalid value: "secrets-store.csi.k8s.io": Inline CSI driver is not allowed to be used`}},
 		{name: "csi: listed", policy: func(p *policyv1.PodSecurityPolicy) {
 			p.Spec.AllowedCSIDrivers = []policyv1.AllowedCSIDriver{{Name: "secrets-store.csi.k8s.io"}}

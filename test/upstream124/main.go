@@ -27,8 +27,8 @@ import (
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	api "k8s.io/kubernetes/pkg/apis/core"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
-	rbacauthz "k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
 	"k8s.io/kubernetes/plugin/pkg/admission/security/podsecuritypolicy"
+	rbacauthz "k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
 )
 
 // Case is one admission request with the policies and RBAC in force.
