@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
@@ -282,35 +283,28 @@ func isPolicyAPIVersion(v string) bool {
 	return v == policyv1.APIVersion || v == policyv1.LegacyPolicyAPIVersion || v == policyv1.LegacyExtensionsAPIVersion
 }
 
-// decode unmarshals data into out, strictly if asked; unknown fields are
-// otherwise a warning. It reports whether decoding succeeded.
+// decode unmarshals data into out. Unknown and duplicate fields are errors
+// in strict mode and warnings otherwise; they are named with their full
+// path (e.g. "spec.runAsUsr").
 func (l *load) decode(src Source, what string, data []byte, out any) bool {
-	err := yaml.UnmarshalStrict(data, out)
-	if err == nil {
-		return true
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		l.errorf(src, "%s: %v", what, err)
+		return false
 	}
-	if !l.opts.Strict && isUnknownFieldError(err) {
-		if err2 := yaml.Unmarshal(data, out); err2 == nil {
-			l.warnf(src, "%s: %s (ignored, as the Kubernetes v1.24 apiserver did)", what, cleanDecodeError(err))
-			return true
+	strictErrs, err := kjson.UnmarshalStrict(js, out)
+	if err != nil {
+		l.errorf(src, "%s: %s", what, strings.TrimPrefix(err.Error(), "json: "))
+		return false
+	}
+	for _, se := range strictErrs {
+		if l.opts.Strict {
+			l.errorf(src, "%s: %v", what, se)
+		} else {
+			l.warnf(src, "%s: %v (ignored, as the Kubernetes v1.24 apiserver did)", what, se)
 		}
 	}
-	l.errorf(src, "%s: %s", what, cleanDecodeError(err))
-	return false
-}
-
-func isUnknownFieldError(err error) bool {
-	return strings.Contains(err.Error(), "unknown field")
-}
-
-// cleanDecodeError drops the decoder's wrapping ("error unmarshaling JSON:
-// while decoding JSON: json: ") and keeps what it says about the field.
-func cleanDecodeError(err error) string {
-	msg := err.Error()
-	for _, prefix := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
-		msg = strings.TrimPrefix(msg, prefix)
-	}
-	return msg
+	return !l.opts.Strict || len(strictErrs) == 0
 }
 
 func (l *load) policy(src Source, data []byte) {

@@ -1,0 +1,154 @@
+package loader
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLoadTree(t *testing.T) {
+	res, err := Load([]string{"testdata/tree"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range res.Policies {
+		names = append(names, p.Name)
+		if p.APIVersion != "policy.kube-psp.io/v1" || p.Spec.AllowPrivilegeEscalation == nil {
+			t.Errorf("%s: not normalized and defaulted: %s %v", p.Name, p.APIVersion, p.Spec.AllowPrivilegeEscalation)
+		}
+	}
+	if !slices.Equal(names, []string{"restricted", "legacy"}) {
+		t.Errorf("policies = %v", names)
+	}
+	if src := res.PolicySources["legacy"]; src.File != filepath.Join("testdata", "tree", "policies.yaml") || src.Document != 2 || src.Line != 20 {
+		t.Errorf("source of legacy = %+v", src)
+	}
+	if len(res.RBAC.ClusterRoles) != 1 || len(res.RBAC.ClusterRoleBindings) != 1 || len(res.RBAC.RoleBindings) != 1 {
+		t.Errorf("rbac = %+v", res.RBAC)
+	}
+	if res.RBAC.RoleBindings[0].Namespace != "default" {
+		t.Errorf("a RoleBinding without namespace goes to default, as kubectl: %q", res.RBAC.RoleBindings[0].Namespace)
+	}
+	warnings := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{`document 4 (line 34): skipping v1 ConfigMap "ignored"`, `RoleBinding "nons" has no namespace`} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warnings)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		opts      Options
+		want      string
+	}{
+		{"invalid policy names file, document and field", "kind: ConfigMap\napiVersion: v1\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec:\n  runAsUser: {rule: Sometimes}\n  seLinux: {rule: RunAsAny}\n  supplementalGroups: {rule: RunAsAny}\n  fsGroup: {rule: RunAsAny}\n",
+			Options{}, `x.yaml: document 2 (line 4): PodSecurityPolicy "p" is invalid: spec.runAsUser.rule: Unsupported value: "Sometimes"`},
+		{"wrong type", "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: \"yes\"}\n",
+			Options{}, `x.yaml: document 1 (line 1): PodSecurityPolicy: cannot unmarshal string into Go struct field PodSecurityPolicySpec.spec.privileged of type bool`},
+		{"unknown field strict", "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUsr: {rule: RunAsAny}}\n",
+			Options{Strict: true}, `unknown field "spec.runAsUsr"`},
+		{"no kind", "apiVersion: v1\nmetadata: {name: x}\n", Options{}, "x.yaml: document 1 (line 1): object has no kind"},
+		{"unsupported version", "apiVersion: policy/v1\nkind: PodSecurityPolicy\nmetadata: {name: p}\n", Options{}, "apiVersion policy/v1 is not supported"},
+		{"not yaml", "a: [b\n", Options{}, "not a valid YAML or JSON object"},
+		{"duplicate", strings.Repeat("apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n---\n", 2),
+			Options{}, `x.yaml: document 2 (line 6): PodSecurityPolicy "p" is already defined at x.yaml: document 1 (line 1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := LoadReader("x.yaml", strings.NewReader(tt.doc), tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			if res != nil {
+				t.Error("a failed load must return nothing")
+			}
+		})
+	}
+}
+
+func TestUnknownFieldWarns(t *testing.T) {
+	res, err := LoadReader("x.yaml", strings.NewReader("apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUsr: {rule: X}, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `unknown field "spec.runAsUsr"`) {
+		t.Errorf("warnings = %q", res.Warnings)
+	}
+}
+
+func TestSymlinkedFilesAreRead(t *testing.T) {
+	// A ConfigMap volume: dir/policies.yaml -> ..data/policies.yaml, ..data -> ..2024_01_01.
+	dir := t.TempDir()
+	real := filepath.Join(dir, "..2024_01_01")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/tree/policies.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "policies.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..2024_01_01", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..data", "policies.yaml"), filepath.Join(dir, "policies.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Policies) != 2 {
+		t.Errorf("got %d policies, want 2 (read once, through the link)", len(res.Policies))
+	}
+}
+
+func TestLoadMissingPath(t *testing.T) {
+	if _, err := Load([]string{"testdata/nope"}, Options{}); err == nil || !strings.Contains(err.Error(), "testdata/nope") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestSplitDocuments(t *testing.T) {
+	docs := SplitDocuments([]byte("---\na: 1\n---\n# c\n--- \nb: 2\n...\n"))
+	if len(docs) != 3 || docs[0].Line != 2 || docs[1].Data != nil || docs[2].Line != 6 {
+		t.Errorf("docs = %+v", docs)
+	}
+	if docs := SplitDocuments([]byte("a: 1")); len(docs) != 1 || string(docs[0].Data) != "a: 1" {
+		t.Errorf("single = %+v", docs)
+	}
+}
+
+func FuzzLoadReader(f *testing.F) {
+	for _, seed := range []string{
+		"apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}, hostPorts: [{min: 1, max: 2}]}\n",
+		`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}}]}`,
+		"---\n---\n",
+		"kind: RoleBinding\napiVersion: rbac.authorization.k8s.io/v1\nroleRef: 5\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		res, err := LoadReader("fuzz.yaml", strings.NewReader(doc), Options{})
+		if err == nil && res == nil {
+			t.Fatal("no result and no error")
+		}
+		if err != nil && res != nil {
+			t.Fatal("a result with an error")
+		}
+		if err == nil {
+			for _, p := range res.Policies {
+				if p.Spec.AllowPrivilegeEscalation == nil {
+					t.Fatal("loaded policy without defaults")
+				}
+			}
+		}
+	})
+}
