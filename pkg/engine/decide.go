@@ -166,6 +166,7 @@ func isOnlyGCFieldUpdate(pod, old *corev1.Pod) bool {
 	p := pod.DeepCopy()
 	p.OwnerReferences = old.OwnerReferences
 	p.Finalizers = old.Finalizers
+	//lint:ignore SA1019 v1.24 ignored selfLink changes too; kept for identical decisions.
 	p.SelfLink = old.SelfLink
 	p.ManagedFields = old.ManagedFields
 	return equality.Semantic.DeepEqual(p, old)

@@ -30,7 +30,8 @@ func newRunAsUser(opts policyv1.RunAsUserStrategyOptions) (runAsUser, error) {
 		}
 	case policyv1.RunAsUserStrategyMustRunAsNonRoot, policyv1.RunAsUserStrategyRunAsAny:
 	default:
-		return runAsUser{}, fmt.Errorf("Unrecognized RunAsUser strategy type %s", opts.Rule) //nolint:staticcheck // v1.24's text
+		//lint:ignore ST1005 v1.24's text.
+		return runAsUser{}, fmt.Errorf("Unrecognized RunAsUser strategy type %s", opts.Rule)
 	}
 	return runAsUser{rule: opts.Rule, ranges: opts.Ranges}, nil
 }

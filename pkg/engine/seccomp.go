@@ -47,8 +47,6 @@ func newSeccomp(annotations map[string]string) seccomp {
 	return s
 }
 
-var seccompPodAnnotationPath = annotationsPath.Key(corev1.SeccompPodAnnotationKey)
-
 // v1.24 reported seccomp errors under "pod.metadata.annotations"; kept.
 var seccompErrorAnnotationsPath = field.NewPath("pod", "metadata", "annotations")
 

@@ -31,7 +31,8 @@ func newSELinux(opts policyv1.SELinuxStrategyOptions) (seLinux, error) {
 	case policyv1.SELinuxStrategyRunAsAny:
 		return seLinux{}, nil
 	}
-	return seLinux{}, fmt.Errorf("Unrecognized SELinuxContext strategy type %s", opts.Rule) //nolint:staticcheck // v1.24's text
+	//lint:ignore ST1005 v1.24's text.
+	return seLinux{}, fmt.Errorf("Unrecognized SELinuxContext strategy type %s", opts.Rule)
 }
 
 var podSELinuxPath = podSCPath.Child("seLinuxOptions")

@@ -73,12 +73,20 @@ type Options struct {
 // Load reads every path (file or directory) and merges what it finds.
 func Load(paths []string, opts Options) (*Result, error) {
 	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
+	seen := map[string]bool{}
 	for _, p := range paths {
 		files, err := listFiles(p)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range files {
+			// A file reached through two paths (say --policies and --rbac
+			// naming the same directory) is read once.
+			key := filepath.Clean(f)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 			data, err := os.ReadFile(f)
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", f, err)
@@ -284,17 +292,11 @@ func isPolicyAPIVersion(v string) bool {
 }
 
 // decode unmarshals data into out. Unknown and duplicate fields are errors
-// in strict mode and warnings otherwise; they are named with their full
-// path (e.g. "spec.runAsUsr").
+// in strict mode and warnings otherwise.
 func (l *load) decode(src Source, what string, data []byte, out any) bool {
-	js, err := yaml.YAMLToJSON(data)
+	strictErrs, err := Decode(data, out)
 	if err != nil {
 		l.errorf(src, "%s: %v", what, err)
-		return false
-	}
-	strictErrs, err := kjson.UnmarshalStrict(js, out)
-	if err != nil {
-		l.errorf(src, "%s: %s", what, strings.TrimPrefix(err.Error(), "json: "))
 		return false
 	}
 	for _, se := range strictErrs {
@@ -305,6 +307,23 @@ func (l *load) decode(src Source, what string, data []byte, out any) bool {
 		}
 	}
 	return !l.opts.Strict || len(strictErrs) == 0
+}
+
+// Decode unmarshals one YAML or JSON object into out, case-sensitively as
+// the apiserver does. Problems that do not stop decoding (unknown or
+// duplicate fields) come back as strictErrs, named with their full path
+// (e.g. `unknown field "spec.runAsUsr"`); err is a malformed document or a
+// value of the wrong type, named with its field.
+func Decode(data []byte, out any) (strictErrs []error, err error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	strictErrs, err = kjson.UnmarshalStrict(js, out)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return strictErrs, nil
 }
 
 func (l *load) policy(src Source, data []byte) {

@@ -80,7 +80,9 @@ func TestValidatePodSecurityPolicy(t *testing.T) {
 		}, []string{`spec.allowedHostPaths[0]: Invalid value: "/var/../etc": must not contain '..'`, "spec.allowedHostPaths[1]: Required value: is required"}},
 		{"flex", func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedFlexVolumes = []policyv1.AllowedFlexVolume{{}} }, []string{
 			"spec.allowedFlexVolumes.allowedFlexVolumes[0].driver: Required value: must specify a driver"}},
-		{"csi", func(p *policyv1.PodSecurityPolicy) { p.Spec.AllowedCSIDrivers = []policyv1.AllowedCSIDriver{{Name: "Bad Name"}} }, []string{
+		{"csi", func(p *policyv1.PodSecurityPolicy) {
+			p.Spec.AllowedCSIDrivers = []policyv1.AllowedCSIDriver{{Name: "Bad Name"}}
+		}, []string{
 			`spec.allowedCSIDrivers.allowedCSIDriver[0].name: Invalid value: "Bad Name": a lowercase RFC 1123 subdomain`}},
 		{"sysctls", func(p *policyv1.PodSecurityPolicy) {
 			p.Spec.AllowedUnsafeSysctls = []string{"kernel.*", "", "Bad"}

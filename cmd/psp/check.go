@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+)
+
+type checkOptions struct {
+	files     []string
+	recursive bool
+	sourceOptions
+	namespace string
+	as        string
+	asGroups  []string
+	output    string
+}
+
+// sourceOptions choose where policies and RBAC come from.
+type sourceOptions struct {
+	policies []string
+	rbac     []string
+	preset   string
+	strict   bool
+}
+
+func (o *sourceOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable); replaces the built-in presets")
+	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable)")
+	cmd.Flags().StringVar(&o.preset, "preset", "restricted", "built-in policies to use without --policies: "+strings.Join(presets.Names, ", ")+
+		" (all three are loaded; the named one is granted to system:authenticated)")
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
+}
+
+// load returns the compiled policies and the RBAC authorizer, and the warnings.
+func (o *sourceOptions) load(cmd *cobra.Command) (*engine.PolicySet, authorizer.Authorizer, []string, error) {
+	var res *loader.Result
+	var err error
+	if len(o.policies) == 0 && len(o.rbac) == 0 {
+		res, err = presets.Load(o.preset)
+	} else {
+		if cmd.Flags().Changed("preset") {
+			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
+		}
+		res, err = loader.Load(append(append([]string{}, o.policies...), o.rbac...), loader.Options{Strict: o.strict})
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := engine.NewPolicySet(res.Policies)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	warnings := res.Warnings
+	for _, u := range set.Unusable() {
+		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
+	}
+	if len(o.policies) > 0 && len(o.rbac) == 0 {
+		warnings = append(warnings, "no --rbac given: nobody may use any policy (except members of system:masters)")
+	}
+	return set, rbac.NewSnapshot(res.RBAC), warnings, nil
+}
+
+func newCheckCommand(name string) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check -f PATH...",
+		Short: "Check which policy would admit the pods of manifests, and how it would change them",
+		Long: `Check runs every Pod, and the pod template of every Deployment, StatefulSet,
+DaemonSet, ReplicaSet, ReplicationController, Job, CronJob and PodTemplate,
+through the admit and then the validate phase of PodSecurityPolicy, as the
+cluster would.
+
+The pods of a workload are created by its controller, so the requesting user
+is the controller's ServiceAccount (system:serviceaccount:kube-system:
+replicaset-controller for Deployments and ReplicaSets, statefulset-controller,
+daemon-set-controller, replication-controller, and job-controller for Jobs and
+CronJobs); bare Pods and PodTemplates are created by --as. The pod's
+ServiceAccount (default "default") gets the projected token volume the
+ServiceAccount admission plugin adds, as in a cluster.
+
+Without --policies and --rbac, the built-in policies are used (see --preset).
+
+Exit status: 0 when every pod is admitted, 1 when some is denied, 2 on a
+usage or input error.`,
+		Example: `  # Check the examples against the built-in restricted preset
+  ` + name + ` check -f examples/
+
+  # Check a chart's output against your cluster's exported policies and RBAC
+  helm template ./chart | ` + name + ` check -f - --policies psp/ --rbac rbac/ -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd, o)
+		},
+	}
+	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
+	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
+	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
+	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods (always in group system:authenticated)")
+	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "additional group of the --as user (repeatable)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, o *checkOptions) error {
+	if o.output != "text" && o.output != "json" {
+		return fmt.Errorf("--output must be text or json, not %q", o.output)
+	}
+	set, authz, warnings, err := o.load(cmd)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
+	if err != nil {
+		return err
+	}
+	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
+	results, err := check.Run(cmd.Context(), set, authz, workloads, check.Options{User: user})
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		err = check.WriteJSON(cmd.OutOrStdout(), results)
+	} else {
+		err = check.WriteText(cmd.OutOrStdout(), results)
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if !r.Admitted {
+			return &exitError{code: 1}
+		}
+	}
+	return nil
+}

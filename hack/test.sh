@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every check and test of kube-psp. It installs what it needs itself
+# (tools from the Go module proxy into .cache/tools), so it works the same on
+# a fresh machine and in CI.
+#
+#   hack/test.sh            everything
+#   FUZZTIME=60s hack/test.sh   longer fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATICCHECK_VERSION=v0.8.2
+CONTROLLER_GEN_VERSION=v0.23.0
+FUZZTIME=${FUZZTIME:-15s}
+TOOLS="$PWD/.cache/tools"
+mkdir -p "$TOOLS"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "go version"
+go version
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-clean:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+(cd test/upstream124 && go vet ./...)
+
+step "staticcheck $STATICCHECK_VERSION"
+[ -x "$TOOLS/staticcheck-$STATICCHECK_VERSION" ] || {
+	GOBIN="$TOOLS" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+	mv "$TOOLS/staticcheck" "$TOOLS/staticcheck-$STATICCHECK_VERSION"
+}
+"$TOOLS/staticcheck-$STATICCHECK_VERSION" ./...
+
+step "generated code is up to date (controller-gen $CONTROLLER_GEN_VERSION)"
+[ -x "$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION" ] || {
+	GOBIN="$TOOLS" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+	mv "$TOOLS/controller-gen" "$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
+}
+generated=pkg/apis/policy/v1/zz_generated.deepcopy.go
+before=$(sha256sum "$generated")
+"$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION" object paths=./pkg/apis/...
+if [ "$before" != "$(sha256sum "$generated")" ]; then
+	echo "$generated was stale and has been regenerated: commit it"; exit 1
+fi
+
+step "build the v1.24.17 reference plugin (test/upstream124)"
+(cd test/upstream124 && go build -o "$TOOLS/upstream124" .)
+
+step "go test (unit, golden, differential against v1.24.17)"
+KUBE_PSP_UPSTREAM124="$TOOLS/upstream124" KUBE_PSP_DIFF_CASES="${KUBE_PSP_DIFF_CASES:-10000}" go test -count=1 ./...
+
+step "fuzz ($FUZZTIME each)"
+go test -run '^$' -fuzz '^FuzzDecide$' -fuzztime "$FUZZTIME" ./pkg/engine
+go test -run '^$' -fuzz '^FuzzLoadReader$' -fuzztime "$FUZZTIME" ./pkg/loader
+
+step "main job: psp check -f examples/ (some examples must be denied: exit 1)"
+go build -o "$TOOLS/psp" ./cmd/psp
+set +e
+"$TOOLS/psp" check -f examples/ > /dev/null
+code=$?
+set -e
+[ "$code" -eq 1 ] || { echo "psp check -f examples/ exited $code, want 1"; exit 1; }
+
+echo
+echo "all checks passed"

@@ -1,0 +1,134 @@
+// Package check runs manifests' pods through the engine as a cluster would
+// admit them: what the apiserver does before PodSecurityPolicy sees a pod
+// (the ServiceAccount admission plugin), then the admit phase, then the
+// validate phase on the admitted pod.
+package check
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+)
+
+// Result is the verdict for one workload.
+type Result struct {
+	Workload manifest.Workload
+	// Requester is the identity that creates the pod.
+	Requester authorizer.UserInfo
+	Admitted  bool
+	// Policy is the admitting policy.
+	Policy string
+	// Changes are the fields the admitting policy defaults, without the
+	// kubernetes.io/psp annotation.
+	Changes []engine.Change
+	// Message is the denial, exactly as the apiserver would return it.
+	Message string
+	// DeniedIn is the phase that denied.
+	DeniedIn engine.Phase
+	// Attempts are the admit phase's per-policy results.
+	Attempts []engine.Attempt
+}
+
+// Options tune a check.
+type Options struct {
+	// User creates bare Pods and PodTemplates.
+	User authorizer.UserInfo
+}
+
+// Run checks every workload.
+func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Result, error) {
+	results := make([]Result, 0, len(workloads))
+	for _, w := range workloads {
+		r, err := one(ctx, set, authz, w, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", w.Source, w, err)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, w manifest.Workload, opts Options) (Result, error) {
+	r := Result{Workload: w, Requester: opts.User}
+	if w.Creator != nil {
+		r.Requester = *w.Creator
+	}
+	pod := w.Pod.DeepCopy()
+	admitServiceAccount(pod)
+	req := engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: w.Namespace, User: r.Requester, Pod: pod}
+	admit, err := engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true})
+	if err != nil {
+		return r, err
+	}
+	r.Attempts = admit.Attempts
+	if !admit.Allowed {
+		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
+		return r, nil
+	}
+	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
+	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})
+	if err != nil {
+		return r, err
+	}
+	if !validate.Allowed {
+		r.Message, r.DeniedIn = validate.Message, engine.PhaseValidate
+		return r, nil
+	}
+	r.Admitted, r.Policy = true, admit.Policy
+	r.Changes = slices.DeleteFunc(slices.Clone(admit.Changes), func(c engine.Change) bool {
+		return c.Field == "metadata.annotations[kubernetes.io/psp]"
+	})
+	return r, nil
+}
+
+// Names of what the ServiceAccount admission plugin adds.
+const (
+	tokenVolumeName = "kube-api-access"
+	tokenMountPath  = "/var/run/secrets/kubernetes.io/serviceaccount"
+)
+
+// admitServiceAccount does what the ServiceAccount admission plugin does
+// before PodSecurityPolicy sees a pod: the ServiceAccount defaults to
+// "default", and unless automounting is off the pod gets the projected
+// token volume, mounted read-only in its init and regular containers.
+// Policies must allow that volume (secret or projected), as in a cluster.
+func admitServiceAccount(pod *corev1.Pod) {
+	if pod.Spec.ServiceAccountName == "" {
+		pod.Spec.ServiceAccountName = "default"
+	}
+	if pod.Spec.AutomountServiceAccountToken != nil && !*pod.Spec.AutomountServiceAccountToken {
+		return
+	}
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == tokenVolumeName {
+			return
+		}
+	}
+	expiration := int64(3607)
+	mode := int32(0o644)
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: tokenVolumeName, VolumeSource: corev1.VolumeSource{
+		Projected: &corev1.ProjectedVolumeSource{DefaultMode: &mode, Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: &expiration, Path: "token"}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace",
+				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
+		}},
+	}})
+	mount := func(cs []corev1.Container) {
+		for i := range cs {
+			mounted := slices.ContainsFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == tokenMountPath })
+			if !mounted {
+				cs[i].VolumeMounts = append(cs[i].VolumeMounts, corev1.VolumeMount{Name: tokenVolumeName, ReadOnly: true, MountPath: tokenMountPath})
+			}
+		}
+	}
+	mount(pod.Spec.InitContainers)
+	mount(pod.Spec.Containers)
+}

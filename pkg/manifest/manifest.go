@@ -1,0 +1,280 @@
+// Package manifest finds the pods that Kubernetes manifests would create:
+// bare Pods and the pod templates of Deployments, StatefulSets, DaemonSets,
+// ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates, each
+// with the identity that creates its pods in a cluster.
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+)
+
+// Workload is one pod a manifest would create.
+type Workload struct {
+	Source loader.Source
+	// Kind, Namespace and Name name the object in the manifest.
+	Kind      string
+	Namespace string
+	Name      string
+	// Pod is the pod as its creator sends it to the apiserver.
+	Pod *corev1.Pod
+	// Creator is the identity that creates the pod; nil for a bare Pod,
+	// which the requesting user creates.
+	Creator *authorizer.UserInfo
+}
+
+// String names the workload: "Deployment team/web".
+func (w Workload) String() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name) }
+
+// controllers are the ServiceAccounts of kube-controller-manager that create
+// the pods of each workload kind (a CronJob creates Jobs, whose pods the Job
+// controller creates; a Deployment creates ReplicaSets).
+var controllers = map[string]string{
+	"Deployment":            "replicaset-controller",
+	"ReplicaSet":            "replicaset-controller",
+	"StatefulSet":           "statefulset-controller",
+	"DaemonSet":             "daemon-set-controller",
+	"ReplicationController": "replication-controller",
+	"Job":                   "job-controller",
+	"CronJob":               "job-controller",
+}
+
+// ControllerUser is the identity of the controller that creates the pods of
+// a workload kind, as kube-controller-manager authenticates with
+// --use-service-account-credentials; false for kinds no controller creates.
+func ControllerUser(kind string) (authorizer.UserInfo, bool) {
+	sa, ok := controllers[kind]
+	if !ok {
+		return authorizer.UserInfo{}, false
+	}
+	u := authorizer.ServiceAccountUser("kube-system", sa)
+	u.Groups = append(u.Groups, authorizer.GroupAuthenticated)
+	return u, true
+}
+
+// Options tune reading.
+type Options struct {
+	// Recursive walks directories below the given ones.
+	Recursive bool
+	// DefaultNamespace is used for objects without one.
+	DefaultNamespace string
+}
+
+// Read returns the workloads of every path: files, directories (.yaml,
+// .yml, .json files; recursively with Options.Recursive) or "-" for stdin.
+func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	var out []Workload
+	var errs []error
+	for _, p := range paths {
+		if p == "-" {
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("reading standard input: %w", err)
+			}
+			ws, err := parse("<stdin>", data, opts)
+			out = append(out, ws...)
+			errs = append(errs, err)
+			continue
+		}
+		files, err := list(p, opts.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", f, err)
+			}
+			ws, err := parse(f, data, opts)
+			out = append(out, ws...)
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func list(root string, recursive bool) ([]string, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", root, err)
+	}
+	if !info.IsDir() {
+		return []string{root}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		if d.IsDir() {
+			if p != root && (!recursive || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if loader.IsManifestFile(d.Name()) && !strings.HasPrefix(d.Name(), ".") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+type header struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Items      []any  `json:"items"`
+}
+
+func parse(file string, data []byte, opts Options) ([]Workload, error) {
+	var out []Workload
+	var errs []error
+	for i, doc := range loader.SplitDocuments(data) {
+		if doc.Data == nil {
+			continue
+		}
+		src := loader.Source{File: file, Document: i + 1, Line: doc.Line}
+		ws, err := object(src, doc.Data, opts)
+		out = append(out, ws...)
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
+	var h header
+	if err := yaml.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+	}
+	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
+		var out []Workload
+		var errs []error
+		for i, item := range h.Items {
+			itemData, err := yaml.Marshal(item)
+			if err != nil {
+				return nil, fmt.Errorf("%s: item %d: %v", src, i+1, err)
+			}
+			itemSrc := src
+			itemSrc.Item = i + 1
+			ws, err := object(itemSrc, itemData, opts)
+			out = append(out, ws...)
+			errs = append(errs, err)
+		}
+		return out, errors.Join(errs...)
+	}
+	// Unknown fields are not an error here: manifests may use fields newer
+	// than this build knows.
+	decode := func(into any) error {
+		if _, err := loader.Decode(data, into); err != nil {
+			return fmt.Errorf("%s: %s: %v", src, h.Kind, err)
+		}
+		return nil
+	}
+	var meta metav1.ObjectMeta
+	var tmpl *corev1.PodTemplateSpec
+	switch h.Kind {
+	case "Pod":
+		var o corev1.Pod
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		ns := namespace(o.Namespace, opts)
+		o.Namespace = ns
+		return []Workload{{Source: src, Kind: h.Kind, Namespace: ns, Name: o.Name, Pod: &o}}, nil
+	case "Deployment":
+		var o appsv1.Deployment
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.Template
+	case "StatefulSet":
+		var o appsv1.StatefulSet
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.Template
+	case "DaemonSet":
+		var o appsv1.DaemonSet
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.Template
+	case "ReplicaSet":
+		var o appsv1.ReplicaSet
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.Template
+	case "ReplicationController":
+		var o corev1.ReplicationController
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		if o.Spec.Template == nil {
+			return nil, fmt.Errorf("%s: ReplicationController %q has no spec.template", src, o.Name)
+		}
+		meta, tmpl = o.ObjectMeta, o.Spec.Template
+	case "Job":
+		var o batchv1.Job
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.Template
+	case "CronJob":
+		var o batchv1.CronJob
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template
+	case "PodTemplate":
+		var o corev1.PodTemplate
+		if err := decode(&o); err != nil {
+			return nil, err
+		}
+		meta, tmpl = o.ObjectMeta, &o.Template
+	default:
+		return nil, nil // not a workload: policies, RBAC, Services, ...
+	}
+	ns := namespace(meta.Namespace, opts)
+	pod := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: *tmpl.ObjectMeta.DeepCopy(),
+		Spec:       *tmpl.Spec.DeepCopy(),
+	}
+	// Controllers create pods with a generated name in the workload's namespace.
+	pod.Name, pod.GenerateName, pod.Namespace = "", meta.Name+"-", ns
+	w := Workload{Source: src, Kind: h.Kind, Namespace: ns, Name: meta.Name, Pod: pod}
+	if u, ok := ControllerUser(h.Kind); ok {
+		w.Creator = &u
+	}
+	return []Workload{w}, nil
+}
+
+func namespace(ns string, opts Options) string {
+	if ns != "" {
+		return ns
+	}
+	return opts.DefaultNamespace
+}
