@@ -27,12 +27,18 @@ import (
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	api "k8s.io/kubernetes/pkg/apis/core"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	"k8s.io/kubernetes/pkg/apis/policy"
+	_ "k8s.io/kubernetes/pkg/apis/policy/install"
+	policyvalidation "k8s.io/kubernetes/pkg/apis/policy/validation"
 	"k8s.io/kubernetes/plugin/pkg/admission/security/podsecuritypolicy"
 	rbacauthz "k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
 )
 
-// Case is one admission request with the policies and RBAC in force.
+// Case is one admission request with the policies and RBAC in force, or,
+// when ValidatePolicy is set, one policy to validate as the apiserver would.
 type Case struct {
+	ValidatePolicy *policyv1beta1.PodSecurityPolicy `json:"validatePolicy,omitempty"`
+
 	Policies  []policyv1beta1.PodSecurityPolicy `json:"policies"`
 	RBAC      RBAC                              `json:"rbac"`
 	Phase     string                            `json:"phase"`
@@ -64,6 +70,8 @@ type Answer struct {
 	Message string      `json:"message,omitempty"`
 	Pod     *corev1.Pod `json:"pod,omitempty"`
 	Error   string      `json:"error,omitempty"`
+	// Errors are the policy validation errors, for ValidatePolicy cases.
+	Errors []string `json:"errors,omitempty"`
 }
 
 func main() {
@@ -98,6 +106,9 @@ func run(c *Case) (a Answer) {
 			a = Answer{Error: fmt.Sprintf("panic: %v", r)}
 		}
 	}()
+	if c.ValidatePolicy != nil {
+		return validatePolicy(c.ValidatePolicy)
+	}
 	var objs []runtime.Object
 	for i := range c.Policies {
 		p := c.Policies[i].DeepCopy()
@@ -225,4 +236,19 @@ type recordingAttributes struct {
 func (r *recordingAttributes) AddAnnotation(key, value string) error {
 	r.annotations[key] = value
 	return nil
+}
+
+// validatePolicy defaults and validates a policy as the v1.24 apiserver did on create.
+func validatePolicy(in *policyv1beta1.PodSecurityPolicy) Answer {
+	external := in.DeepCopy()
+	legacyscheme.Scheme.Default(external)
+	internal := &policy.PodSecurityPolicy{}
+	if err := legacyscheme.Scheme.Convert(external, internal, nil); err != nil {
+		return Answer{Error: "convert policy: " + err.Error()}
+	}
+	a := Answer{Errors: []string{}}
+	for _, e := range policyvalidation.ValidatePodSecurityPolicy(internal) {
+		a.Errors = append(a.Errors, e.Error())
+	}
+	return a
 }
