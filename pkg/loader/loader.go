@@ -75,7 +75,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
 	seen := map[string]bool{}
 	for _, p := range paths {
-		files, err := listFiles(p)
+		files, err := ListFiles(p, true)
 		if err != nil {
 			return nil, err
 		}
@@ -123,9 +123,12 @@ func IsManifestFile(name string) bool {
 	return false
 }
 
-// listFiles returns the manifest files of a path, sorted. A file given
-// directly is read whatever its extension.
-func listFiles(root string) ([]string, error) {
+// ListFiles returns the manifest files (.yaml, .yml, .json) of a path,
+// sorted. A file given directly is returned whatever its extension. In a
+// directory, hidden entries are skipped, subdirectories are walked only when
+// recursive, and symlinked files are followed (ConfigMap volumes link each
+// key into ..data).
+func ListFiles(root string, recursive bool) ([]string, error) {
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", root, err)
@@ -138,17 +141,19 @@ func listFiles(root string) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
-		if p != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
+		if p == root {
+			return nil
+		}
+		if d.IsDir() {
+			if !recursive || strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if d.IsDir() || !IsManifestFile(d.Name()) {
+		if strings.HasPrefix(d.Name(), ".") || !IsManifestFile(d.Name()) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			// Follow symlinked files (ConfigMap volumes link each key into ..data).
 			st, err := os.Stat(p)
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", p, err)

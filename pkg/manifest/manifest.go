@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -94,7 +91,7 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 			errs = append(errs, err)
 			continue
 		}
-		files, err := list(p, opts.Recursive)
+		files, err := loader.ListFiles(p, opts.Recursive)
 		if err != nil {
 			return nil, err
 		}
@@ -114,32 +111,44 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 	return out, nil
 }
 
-func list(root string, recursive bool) ([]string, error) {
-	info, err := os.Stat(root)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", root, err)
+// podTemplates extract the metadata and pod template of each workload kind.
+var podTemplates = map[string]func(decode func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error){
+	"Deployment": templateOf(func(o *appsv1.Deployment) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.Template
+	}),
+	"StatefulSet": templateOf(func(o *appsv1.StatefulSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.Template
+	}),
+	"DaemonSet": templateOf(func(o *appsv1.DaemonSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.Template
+	}),
+	"ReplicaSet": templateOf(func(o *appsv1.ReplicaSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.Template
+	}),
+	"ReplicationController": templateOf(func(o *corev1.ReplicationController) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, o.Spec.Template
+	}),
+	"Job": templateOf(func(o *batchv1.Job) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.Template
+	}),
+	"CronJob": templateOf(func(o *batchv1.CronJob) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template
+	}),
+	"PodTemplate": templateOf(func(o *corev1.PodTemplate) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
+		return o.ObjectMeta, &o.Template
+	}),
+}
+
+// templateOf decodes an object of type T and returns its metadata and pod template.
+func templateOf[T any](get func(*T) (metav1.ObjectMeta, *corev1.PodTemplateSpec)) func(func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error) {
+	return func(decode func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error) {
+		var o T
+		if err := decode(&o); err != nil {
+			return metav1.ObjectMeta{}, nil, err
+		}
+		meta, tmpl := get(&o)
+		return meta, tmpl, nil
 	}
-	if !info.IsDir() {
-		return []string{root}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
-		}
-		if d.IsDir() {
-			if p != root && (!recursive || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if loader.IsManifestFile(d.Name()) && !strings.HasPrefix(d.Name(), ".") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files, err
 }
 
 type header struct {
@@ -192,70 +201,24 @@ func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
 		}
 		return nil
 	}
-	var meta metav1.ObjectMeta
-	var tmpl *corev1.PodTemplateSpec
-	switch h.Kind {
-	case "Pod":
+	if h.Kind == "Pod" {
 		var o corev1.Pod
 		if err := decode(&o); err != nil {
 			return nil, err
 		}
-		ns := namespace(o.Namespace, opts)
-		o.Namespace = ns
-		return []Workload{{Source: src, Kind: h.Kind, Namespace: ns, Name: o.Name, Pod: &o}}, nil
-	case "Deployment":
-		var o appsv1.Deployment
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.Template
-	case "StatefulSet":
-		var o appsv1.StatefulSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.Template
-	case "DaemonSet":
-		var o appsv1.DaemonSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.Template
-	case "ReplicaSet":
-		var o appsv1.ReplicaSet
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.Template
-	case "ReplicationController":
-		var o corev1.ReplicationController
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		if o.Spec.Template == nil {
-			return nil, fmt.Errorf("%s: ReplicationController %q has no spec.template", src, o.Name)
-		}
-		meta, tmpl = o.ObjectMeta, o.Spec.Template
-	case "Job":
-		var o batchv1.Job
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.Template
-	case "CronJob":
-		var o batchv1.CronJob
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template
-	case "PodTemplate":
-		var o corev1.PodTemplate
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		meta, tmpl = o.ObjectMeta, &o.Template
-	default:
+		o.Namespace = namespace(o.Namespace, opts)
+		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, Pod: &o}}, nil
+	}
+	templateOf, ok := podTemplates[h.Kind]
+	if !ok {
 		return nil, nil // not a workload: policies, RBAC, Services, ...
+	}
+	meta, tmpl, err := templateOf(decode)
+	if err != nil {
+		return nil, err
+	}
+	if tmpl == nil {
+		return nil, fmt.Errorf("%s: %s %q has no spec.template", src, h.Kind, meta.Name)
 	}
 	ns := namespace(meta.Namespace, opts)
 	pod := &corev1.Pod{

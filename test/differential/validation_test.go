@@ -34,8 +34,12 @@ func (g gen) breakPolicy(p *policyv1.PodSecurityPolicy) {
 			p.Spec.AllowedCapabilities = pick(g, []corev1.Capability{"*"}, []corev1.Capability{"NET_RAW", "CHOWN"})
 			p.Spec.DefaultAddCapabilities = pick(g, nil, []corev1.Capability{"ALL"})
 		},
-		func() { p.Spec.AllowPrivilegeEscalation, p.Spec.DefaultAllowPrivilegeEscalation = ptr(false), ptr(true) },
-		func() { p.Spec.AllowedProcMountTypes = []corev1.ProcMountType{"Default", pick(g, corev1.ProcMountType("Masked"), "")} },
+		func() {
+			p.Spec.AllowPrivilegeEscalation, p.Spec.DefaultAllowPrivilegeEscalation = ptr(false), ptr(true)
+		},
+		func() {
+			p.Spec.AllowedProcMountTypes = []corev1.ProcMountType{"Default", pick(g, corev1.ProcMountType("Masked"), "")}
+		},
 		func() {
 			p.Spec.AllowedHostPaths = pick(g, []policyv1.AllowedHostPath{{PathPrefix: "/a/../b"}}, []policyv1.AllowedHostPath{{PathPrefix: ""}, {PathPrefix: ".."}})
 		},
