@@ -4,10 +4,7 @@
 // in cluster mode, SubjectAccessReview.
 package authorizer
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // UserInfo is an authenticated identity: a user name and its groups.
 type UserInfo struct {
@@ -61,18 +58,4 @@ func ServiceAccountUser(namespace, name string) UserInfo {
 // ServiceAccountUsername is "system:serviceaccount:NAMESPACE:NAME".
 func ServiceAccountUsername(namespace, name string) string {
 	return serviceAccountUsernamePrefix + namespace + ":" + name
-}
-
-// SplitServiceAccountUsername returns the namespace and name of a
-// ServiceAccount user name, and false for any other user name.
-func SplitServiceAccountUsername(username string) (namespace, name string, ok bool) {
-	rest, found := strings.CutPrefix(username, serviceAccountUsernamePrefix)
-	if !found {
-		return "", "", false
-	}
-	namespace, name, found = strings.Cut(rest, ":")
-	if !found || namespace == "" || name == "" || strings.Contains(name, ":") {
-		return "", "", false
-	}
-	return namespace, name, true
 }

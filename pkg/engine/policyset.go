@@ -77,15 +77,6 @@ func NewPolicySet(policies []*policyv1.PodSecurityPolicy) (*PolicySet, error) {
 // Callers must not modify them.
 func (s *PolicySet) Policies() []*policyv1.PodSecurityPolicy { return s.policies }
 
-// Policy returns the policy with the given name, or nil.
-func (s *PolicySet) Policy(name string) *policyv1.PodSecurityPolicy {
-	i, found := slices.BinarySearchFunc(s.policies, name, func(p *policyv1.PodSecurityPolicy, n string) int { return strings.Compare(p.Name, n) })
-	if !found {
-		return nil
-	}
-	return s.policies[i]
-}
-
 // Unusable lists the policies that are valid but that admission skips.
 func (s *PolicySet) Unusable() []UnusablePolicy { return s.unusable }
 

@@ -275,9 +275,9 @@ func (l *load) object(src Source, data []byte) {
 		}
 		return
 	}
-	group, _, _ := strings.Cut(tm.APIVersion, "/")
-	if !strings.Contains(tm.APIVersion, "/") {
-		group = ""
+	group, _, hasGroup := strings.Cut(tm.APIVersion, "/")
+	if !hasGroup {
+		group = "" // the core group: "v1"
 	}
 	switch {
 	case tm.Kind == policyv1.Kind && isPolicyAPIVersion(tm.APIVersion):

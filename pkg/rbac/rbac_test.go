@@ -133,14 +133,3 @@ func TestAggregation(t *testing.T) {
 		}
 	}
 }
-
-func TestServiceAccountUsername(t *testing.T) {
-	if ns, name, ok := authorizer.SplitServiceAccountUsername("system:serviceaccount:kube-system:replicaset-controller"); !ok || ns != "kube-system" || name != "replicaset-controller" {
-		t.Errorf("got %q %q %v", ns, name, ok)
-	}
-	for _, bad := range []string{"alice", "system:serviceaccount:", "system:serviceaccount:ns", "system:serviceaccount:ns:a:b"} {
-		if _, _, ok := authorizer.SplitServiceAccountUsername(bad); ok {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
