@@ -8,11 +8,10 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
-	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/presets"
-	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 type checkOptions struct {
@@ -41,33 +40,30 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 }
 
-// load returns the compiled policies and the RBAC authorizer, and the warnings.
-func (o *sourceOptions) load(cmd *cobra.Command) (*engine.PolicySet, authorizer.Authorizer, []string, error) {
+// load returns the policies and RBAC to decide with, and load warnings.
+func (o *sourceOptions) load(cmd *cobra.Command) (*source.Snapshot, []string, error) {
 	var res *loader.Result
 	var err error
 	if len(o.policies) == 0 && len(o.rbac) == 0 {
 		res, err = presets.Load(o.preset)
 	} else {
 		if cmd.Flags().Changed("preset") {
-			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
+			return nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 		}
 		res, err = loader.Load(append(append([]string{}, o.policies...), o.rbac...), loader.Options{Strict: o.strict})
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	set, err := engine.NewPolicySet(res.Policies)
+	snap, err := source.Build(res, "")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	warnings := res.Warnings
-	for _, u := range set.Unusable() {
-		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
-	}
+	warnings := snap.Warnings
 	if len(o.policies) > 0 && len(o.rbac) == 0 {
 		warnings = append(warnings, "no --rbac given: nobody may use any policy (except members of system:masters)")
 	}
-	return set, rbac.NewSnapshot(res.RBAC), warnings, nil
+	return snap, warnings, nil
 }
 
 func newCheckCommand(name string) *cobra.Command {
@@ -117,7 +113,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if o.output != "text" && o.output != "json" {
 		return fmt.Errorf("--output must be text or json, not %q", o.output)
 	}
-	set, authz, warnings, err := o.load(cmd)
+	snap, warnings, err := o.load(cmd)
 	if err != nil {
 		return err
 	}
@@ -129,7 +125,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		return err
 	}
 	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
-	results, err := check.Run(cmd.Context(), set, authz, workloads, check.Options{User: user})
+	results, err := check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user})
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,14 @@ package presets
 import (
 	"embed"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
@@ -64,3 +67,41 @@ func Load(preset string) (*loader.Result, error) {
 
 // IsPreset reports whether name is a preset.
 func IsPreset(name string) bool { return slices.Contains(Names, name) }
+
+// WriteFiles writes a preset's policies and RBAC as YAML files into dir
+// (policies.yaml, rbac.yaml), for a server that reads files.
+func WriteFiles(preset, dir string) (policyFile, rbacFile string, err error) {
+	res, err := Load(preset)
+	if err != nil {
+		return "", "", err
+	}
+	var policies []byte
+	for _, name := range []string{"restricted.yaml", "baseline.yaml", "privileged.yaml"} {
+		data, err := files.ReadFile(name)
+		if err != nil {
+			return "", "", err
+		}
+		policies = append(append(policies, "---\n"...), data...)
+	}
+	var rbac []byte
+	for _, obj := range []any{
+		&rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: res.RBAC.ClusterRoles[0].ObjectMeta, Rules: res.RBAC.ClusterRoles[0].Rules},
+		&rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+			ObjectMeta: res.RBAC.ClusterRoleBindings[0].ObjectMeta, RoleRef: res.RBAC.ClusterRoleBindings[0].RoleRef, Subjects: res.RBAC.ClusterRoleBindings[0].Subjects},
+	} {
+		data, err := yaml.Marshal(obj)
+		if err != nil {
+			return "", "", err
+		}
+		rbac = append(append(rbac, "---\n"...), data...)
+	}
+	policyFile, rbacFile = filepath.Join(dir, "policies.yaml"), filepath.Join(dir, "rbac.yaml")
+	if err := os.WriteFile(policyFile, policies, 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(rbacFile, rbac, 0o644); err != nil {
+		return "", "", err
+	}
+	return policyFile, rbacFile, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/serve"
+	"github.com/kube-psp/kube-psp/pkg/webhook"
+)
+
+type serveOptions struct {
+	cfg           serve.Config
+	mode          string
+	failurePolicy string
+	logFormat     string
+	logLevel      string
+	dev           bool
+	devDir        string
+}
+
+func newServeCommand(name string) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve --policies PATH --rbac PATH --listen ADDR --tls-cert-file CERT --tls-private-key-file KEY",
+		Short: "Run the admission webhook (POST /mutate and /validate)",
+		Long: `Serve runs kube-psp as the admission webhook a kube-apiserver calls: the
+mutating webhook at /mutate (v1.24's admit phase, defaults the pod) and the
+validating webhook at /validate (v1.24's validate phase). Register both; see
+docs/serve.md for the webhook configurations.
+
+Policies and RBAC are read from files or directories and reloaded when they
+change (checked every --reload-interval) and on SIGHUP; a reload that fails
+keeps the last good set. The TLS certificate is reloaded the same way.
+GET /healthz, /readyz and /metrics are served on --listen, or over plain HTTP
+on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
+		Example: `  # A server in one command, with the built-in restricted preset and a self-signed certificate
+  ` + name + ` serve --dev
+
+  # Production
+  ` + name + ` serve --policies /etc/kube-psp/policies --rbac /etc/kube-psp/rbac --listen :8443 \
+      --tls-cert-file /etc/kube-psp/tls/tls.crt --tls-private-key-file /etc/kube-psp/tls/tls.key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.cfg.PolicyPaths, "policies", nil, "PodSecurityPolicy file or directory (repeatable)")
+	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
+	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
+	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
+	f.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "plain-HTTP address for /metrics, /healthz and /readyz (default: served on --listen)")
+	f.StringVar(&o.cfg.CertFile, "tls-cert-file", "", "PEM certificate (chain) to serve")
+	f.StringVar(&o.cfg.KeyFile, "tls-private-key-file", "", "PEM private key of --tls-cert-file")
+	f.StringVar(&o.mode, "mode", "enforce", "enforce (deny), warn (admit, return the denial as warnings) or audit (admit, record the denial in an audit annotation)")
+	f.StringVar(&o.failurePolicy, "failure-policy", "fail", "what kube-psp's own errors do: fail (deny) or allow; match failurePolicy Fail or Ignore on the webhook configurations")
+	f.DurationVar(&o.cfg.ReloadInterval, "reload-interval", 2*time.Second, "how often to check policy, RBAC and certificate files for changes")
+	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long requests in flight may take after SIGTERM")
+	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.BoolVar(&o.dev, "dev", false, "development mode: make a self-signed certificate when none is given, and serve the built-in restricted preset when no --policies and --rbac are given")
+	f.StringVar(&o.devDir, "dev-dir", filepath.Join(os.TempDir(), "kube-psp-dev"), "where --dev writes its certificate, CA bundle and preset files")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, o *serveOptions) error {
+	log, err := newLogger(cmd, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	switch webhook.Mode(o.mode) {
+	case webhook.ModeEnforce, webhook.ModeWarn, webhook.ModeAudit:
+		o.cfg.Mode = webhook.Mode(o.mode)
+	default:
+		return fmt.Errorf("--mode must be enforce, warn or audit, not %q", o.mode)
+	}
+	switch webhook.FailurePolicy(o.failurePolicy) {
+	case webhook.FailurePolicyFail, webhook.FailurePolicyAllow:
+		o.cfg.FailurePolicy = webhook.FailurePolicy(o.failurePolicy)
+	default:
+		return fmt.Errorf("--failure-policy must be fail or allow, not %q", o.failurePolicy)
+	}
+	if o.cfg.ReloadInterval <= 0 {
+		return fmt.Errorf("--reload-interval must be positive")
+	}
+	if o.dev {
+		if err := o.devDefaults(cmd); err != nil {
+			return err
+		}
+	}
+	var missing []string
+	for flag, v := range map[string]bool{"--policies": len(o.cfg.PolicyPaths) > 0, "--rbac": len(o.cfg.RBACPaths) > 0,
+		"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""} {
+		if !v {
+			missing = append(missing, flag)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("missing %s (or use --dev for a development server)", strings.Join(missing, ", "))
+	}
+	o.cfg.Log = log
+	return serve.Run(cmd.Context(), o.cfg)
+}
+
+// devDefaults fills what --dev may make up: a certificate and the preset.
+func (o *serveOptions) devDefaults(cmd *cobra.Command) error {
+	if err := os.MkdirAll(o.devDir, 0o700); err != nil {
+		return fmt.Errorf("--dev-dir: %w", err)
+	}
+	out := cmd.ErrOrStderr()
+	if o.cfg.CertFile == "" && o.cfg.KeyFile == "" {
+		ca, cert, key, err := serve.WriteSelfSigned(o.devDir)
+		if err != nil {
+			return fmt.Errorf("making a development certificate: %w", err)
+		}
+		o.cfg.CertFile, o.cfg.KeyFile = cert, key
+		fmt.Fprintf(out, "development certificate for 127.0.0.1 and localhost; CA bundle (caBundle: base64 of it): %s\n", ca)
+	}
+	if len(o.cfg.PolicyPaths) == 0 && len(o.cfg.RBACPaths) == 0 {
+		policies, rbac, err := presets.WriteFiles("restricted", o.devDir)
+		if err != nil {
+			return fmt.Errorf("writing the preset: %w", err)
+		}
+		o.cfg.PolicyPaths, o.cfg.RBACPaths = []string{policies}, []string{rbac}
+		fmt.Fprintf(out, "serving the built-in restricted preset from %s and %s (edit them: they are reloaded)\n", policies, rbac)
+	}
+	return nil
+}
+
+func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be json or text, not %q", format)
+}

@@ -1,0 +1,227 @@
+// Package serve runs kube-psp's admission webhook server: HTTPS (TLS 1.2 or
+// newer) with certificates reloaded on rotation, /mutate and /validate,
+// /healthz, /readyz and /metrics, policies and RBAC reloaded from files on
+// change and on SIGHUP, and a graceful shutdown on SIGTERM that finishes the
+// requests in flight.
+package serve
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/source"
+	"github.com/kube-psp/kube-psp/pkg/webhook"
+)
+
+// Config is what `psp serve` is told.
+type Config struct {
+	PolicyPaths, RBACPaths []string
+	Strict                 bool
+	Listen                 string
+	// MetricsListen, when set, serves /metrics, /healthz and /readyz over
+	// plain HTTP there instead of on Listen.
+	MetricsListen     string
+	CertFile, KeyFile string
+	Mode              webhook.Mode
+	FailurePolicy     webhook.FailurePolicy
+	// ReloadInterval is how often files (policies, RBAC, certificates) are
+	// checked for changes.
+	ReloadInterval time.Duration
+	// ShutdownTimeout bounds how long in-flight requests may take after SIGTERM.
+	ShutdownTimeout time.Duration
+	Log             *slog.Logger
+}
+
+// Run serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
+// gracefully. It returns an error if the server cannot start; policies that
+// do not load at start are an error too (the server would deny everything).
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	lm := newLoadMetrics(reg)
+
+	files := source.NewFiles(cfg.PolicyPaths, cfg.RBACPaths, loader.Options{Strict: cfg.Strict}, log, lm.policiesLoaded)
+	if err := files.Load(); err != nil {
+		return fmt.Errorf("loading policies and RBAC: %w", err)
+	}
+	cert, err := newCertificate(cfg.CertFile, cfg.KeyFile, log, lm.certificateLoaded)
+	if err != nil {
+		return err
+	}
+
+	metrics := webhook.NewMetrics(reg)
+	handler := func(phase engine.Phase) http.Handler {
+		return &webhook.Handler{
+			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy},
+			Snapshot: files.Current, Log: log, Metrics: metrics,
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mutate", handler(engine.PhaseAdmit))
+	mux.Handle("/validate", handler(engine.PhaseValidate))
+	ops := http.NewServeMux()
+	ops.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	ops.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if files.Current() == nil {
+			http.Error(w, "policies and RBAC are not loaded", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	ops.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if cfg.MetricsListen == "" {
+		mux.Handle("/healthz", ops)
+		mux.Handle("/readyz", ops)
+		mux.Handle("/metrics", ops)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	servers := []*http.Server{newServer(mux, log)}
+	servers[0].TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.get}
+	listeners := []net.Listener{tls.NewListener(ln, servers[0].TLSConfig)}
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listening on %s: %w", cfg.MetricsListen, err)
+		}
+		servers = append(servers, newServer(ops, log))
+		listeners = append(listeners, mln)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go watch(ctx, cfg.ReloadInterval, hup, files, cert, log)
+
+	errs := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errs <- s.Serve(listeners[i]) }()
+	}
+	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", cfg.MetricsListen, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down; finishing requests in flight", "timeout", cfg.ShutdownTimeout)
+	case serveErr = <-errs:
+		log.Error("server failed", "error", serveErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			serveErr = errors.Join(serveErr, fmt.Errorf("shutdown: %w", err))
+		}
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	log.Info("stopped")
+	return serveErr
+}
+
+// newServer has timeouts that bound slow or stuck clients; the apiserver's
+// own webhook timeout is at most 30 s.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// watch reloads policies, RBAC and certificates when their files change and
+// on SIGHUP.
+func watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal, files *source.Files, cert *certificate, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("SIGHUP: reloading policies, RBAC and certificates")
+			_ = files.Load()
+		case <-t.C:
+			files.ReloadIfChanged()
+		}
+		if err := cert.reload(); err != nil {
+			log.Error("certificate reload failed; serving the last good certificate", "error", err)
+		}
+	}
+}
+
+// loadMetrics report loading of policies, RBAC and certificates.
+type loadMetrics struct {
+	reloads     *prometheus.CounterVec
+	lastSuccess prometheus.Gauge
+	policies    prometheus.Gauge
+	certReloads *prometheus.CounterVec
+}
+
+func newLoadMetrics(reg prometheus.Registerer) *loadMetrics {
+	m := &loadMetrics{
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_policy_loads_total",
+			Help: "Loads of policies and RBAC by result (success, error). On error the last good set stays in force.",
+		}, []string{"result"}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_psp_policy_last_load_success_timestamp_seconds",
+			Help: "When policies and RBAC were last loaded successfully.",
+		}),
+		policies: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kube_psp_policies",
+			Help: "Usable policies in force.",
+		}),
+		certReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_certificate_loads_total",
+			Help: "Loads of the serving certificate by result (success, error).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.reloads, m.lastSuccess, m.policies, m.certReloads)
+	return m
+}
+
+func (m *loadMetrics) policiesLoaded(snap *source.Snapshot, err error) {
+	if err != nil {
+		m.reloads.WithLabelValues("error").Inc()
+		return
+	}
+	m.reloads.WithLabelValues("success").Inc()
+	m.lastSuccess.Set(float64(snap.LoadedAt.Unix()))
+	m.policies.Set(float64(snap.Policies.Len()))
+}
+
+func (m *loadMetrics) certificateLoaded(err error) {
+	if err != nil {
+		m.certReloads.WithLabelValues("error").Inc()
+		return
+	}
+	m.certReloads.WithLabelValues("success").Inc()
+}

@@ -1,0 +1,38 @@
+package webhook
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the webhook's request metrics.
+type Metrics struct {
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	policies    *prometheus.CounterVec
+	badRequests *prometheus.CounterVec
+}
+
+// NewMetrics registers the request metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_admission_requests_total",
+			Help: "Admission requests by phase (admit, validate), operation and decision (allowed, denied, would-deny, skipped, error).",
+		}, []string{"phase", "operation", "decision"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kube_psp_admission_duration_seconds",
+			Help:    "Time to answer an admission request, from its body read to its response written.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}, []string{"phase"}),
+		policies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_admitting_policy_total",
+			Help: "Admitted pods by phase and the policy that admitted them.",
+		}, []string{"phase", "policy"}),
+		badRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_bad_requests_total",
+			Help: "Requests refused with 400 before any decision (not an AdmissionReview, too large, wrong method or content type).",
+		}, []string{"phase"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests)
+	return m
+}

@@ -1,0 +1,220 @@
+// Package webhook is kube-psp's admission webhook: a thin HTTP layer
+// (http.go) around Review, which turns one AdmissionReview request into its
+// response by asking the engine. PodSecurityPolicy logic stays in the engine.
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/jsonpatch"
+	"github.com/kube-psp/kube-psp/pkg/source"
+)
+
+// Mode says what a denial does.
+type Mode string
+
+// The modes.
+const (
+	// ModeEnforce denies.
+	ModeEnforce Mode = "enforce"
+	// ModeWarn admits, with the denial and its explanation as warnings.
+	ModeWarn Mode = "warn"
+	// ModeAudit admits, with the denial in an audit annotation only.
+	ModeAudit Mode = "audit"
+)
+
+// FailurePolicy says what kube-psp's own errors do.
+type FailurePolicy string
+
+// The failure policies; match them with failurePolicy Fail or Ignore on
+// the webhook configurations.
+const (
+	// FailurePolicyFail denies what kube-psp could not decide (fail closed).
+	FailurePolicyFail FailurePolicy = "fail"
+	// FailurePolicyAllow admits it, with a warning.
+	FailurePolicyAllow FailurePolicy = "allow"
+)
+
+// Audit annotation keys; the apiserver prefixes them with the webhook's name.
+const (
+	AuditAdmitPolicy    = "admit-policy"
+	AuditValidatePolicy = "validate-policy"
+	AuditWouldDeny      = "would-deny"
+)
+
+// Outcome is how a review ended, for logs and metrics.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeAllowed Outcome = "allowed"
+	OutcomeDenied  Outcome = "denied"
+	// OutcomeWouldDeny: denied by policy but admitted by warn or audit mode.
+	OutcomeWouldDeny Outcome = "would-deny"
+	// OutcomeSkipped: not a request PodSecurityPolicy looks at.
+	OutcomeSkipped Outcome = "skipped"
+	// OutcomeError: kube-psp failed; the failure policy decided.
+	OutcomeError Outcome = "error"
+)
+
+// Result is a review's response with what logs and metrics need.
+type Result struct {
+	Response *admissionv1.AdmissionResponse
+	Outcome  Outcome
+	Policy   string
+	// Reason is the denial message or the error, for the log.
+	Reason string
+}
+
+// Reviewer answers admission requests for one phase.
+type Reviewer struct {
+	Phase         engine.Phase
+	Mode          Mode
+	FailurePolicy FailurePolicy
+}
+
+// Review decides one request with the given snapshot.
+func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest) Result {
+	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+	switch {
+	case req.Resource.Group != "" || req.Resource.Resource != "pods":
+		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "not a pod"}
+	case req.SubResource == "ephemeralcontainers" && req.Operation == admissionv1.Update:
+		// v1.24 skipped subresources, so `kubectl debug` could add a
+		// privileged container to any pod. The validate phase checks the
+		// whole pod with its new ephemeral containers; there is nothing to
+		// default in the admit phase, whose other changes the subresource
+		// would drop.
+		if r.Phase == engine.PhaseAdmit {
+			return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "ephemeral containers are validated, not defaulted"}
+		}
+	case req.SubResource != "":
+		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "subresource " + req.SubResource}
+	case req.Operation != admissionv1.Create && req.Operation != admissionv1.Update:
+		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "operation " + string(req.Operation)}
+	}
+	if snap == nil {
+		return r.failed(resp, fmt.Errorf("policies and RBAC are not loaded"))
+	}
+	pod, err := decodePod(req.Object.Raw, "object")
+	if err != nil {
+		return r.failed(resp, err)
+	}
+	var oldPod *corev1.Pod
+	if req.Operation == admissionv1.Update {
+		if oldPod, err = decodePod(req.OldObject.Raw, "oldObject"); err != nil {
+			return r.failed(resp, err)
+		}
+	}
+	namespace := req.Namespace
+	if namespace == "" {
+		namespace = pod.Namespace
+	}
+	ereq := engine.Request{
+		Phase: r.Phase, Operation: engine.Operation(req.Operation), Namespace: namespace,
+		User: authorizer.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups},
+		Pod:  pod, OldPod: oldPod,
+	}
+	d, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{})
+	if err != nil {
+		return r.failed(resp, err)
+	}
+	switch {
+	case d.Skipped:
+		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: d.SkipReason}
+	case d.Allowed:
+		return r.allowed(resp, pod, d)
+	}
+	// Denied: explain it. Only denials pay for evaluating every policy.
+	explained, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{ExplainAll: true})
+	if err != nil {
+		return r.failed(resp, err)
+	}
+	warnings := Explain(ereq, explained)
+	switch r.Mode {
+	case ModeWarn:
+		resp.Warnings = append([]string{truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
+		return Result{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
+	case ModeAudit:
+		resp.AuditAnnotations = map[string]string{AuditWouldDeny: d.Message}
+		return Result{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
+	}
+	resp.Allowed = false
+	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: d.Message}
+	resp.Warnings = warnings
+	return Result{Response: resp, Outcome: OutcomeDenied, Reason: d.Message}
+}
+
+func (r Reviewer) allowed(resp *admissionv1.AdmissionResponse, original *corev1.Pod, d engine.Decision) Result {
+	key := AuditValidatePolicy
+	if r.Phase == engine.PhaseAdmit {
+		key = AuditAdmitPolicy
+		if len(d.Changes) > 0 {
+			patch, err := patchFor(original, d.Pod)
+			if err != nil {
+				return r.failed(resp, err)
+			}
+			if patch != nil {
+				pt := admissionv1.PatchTypeJSONPatch
+				resp.Patch, resp.PatchType = patch, &pt
+			}
+		}
+	}
+	resp.AuditAnnotations = map[string]string{key: d.Policy}
+	return Result{Response: resp, Outcome: OutcomeAllowed, Policy: d.Policy}
+}
+
+// failed answers a request kube-psp could not decide, by the failure policy.
+func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result {
+	msg := "kube-psp could not decide: " + err.Error()
+	if r.FailurePolicy == FailurePolicyAllow {
+		resp.Allowed = true
+		resp.Warnings = []string{truncate(msg + " (admitted: --failure-policy allow)")}
+		return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
+	}
+	resp.Allowed = false
+	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Reason: metav1.StatusReasonInternalError, Message: msg}
+	return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
+}
+
+func decodePod(raw []byte, what string) (*corev1.Pod, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("request has no %s", what)
+	}
+	pod := &corev1.Pod{}
+	if err := json.Unmarshal(raw, pod); err != nil {
+		return nil, fmt.Errorf("decoding the request's %s as a Pod: %w", what, err)
+	}
+	return pod, nil
+}
+
+// patchFor is the JSON Patch from the pod as sent to the admitted pod. The
+// original is encoded from its decoded form, so the patch touches only what
+// the engine changed, never fields this build does not know.
+func patchFor(original, admitted *corev1.Pod) ([]byte, error) {
+	from, err := json.Marshal(original)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the pod: %w", err)
+	}
+	to, err := json.Marshal(admitted)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the admitted pod: %w", err)
+	}
+	ops, err := jsonpatch.Create(from, to)
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(ops)
+}

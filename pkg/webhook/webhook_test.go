@@ -1,0 +1,330 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/source"
+)
+
+func restrictedSnapshot(t *testing.T) *source.Snapshot {
+	t.Helper()
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+type fixture struct {
+	handler *Handler
+	metrics *Metrics
+	reg     *prometheus.Registry
+}
+
+func newFixture(t *testing.T, phase engine.Phase, mode Mode, fp FailurePolicy, snap *source.Snapshot) *fixture {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	return &fixture{reg: reg, metrics: m, handler: &Handler{
+		Reviewer: Reviewer{Phase: phase, Mode: mode, FailurePolicy: fp},
+		Snapshot: func() *source.Snapshot { return snap },
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics:  m,
+	}}
+}
+
+func pod(mutate func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "web-", Namespace: "team"},
+		Spec:       corev1.PodSpec{ServiceAccountName: "default", Containers: []corev1.Container{{Name: "web", Image: "nginx"}}},
+	}
+	if mutate != nil {
+		mutate(p)
+	}
+	return p
+}
+
+func review(t *testing.T, op admissionv1.Operation, subresource string, obj, old *corev1.Pod) []byte {
+	t.Helper()
+	raw := func(p *corev1.Pod) runtime.RawExtension {
+		if p == nil {
+			return runtime.RawExtension{}
+		}
+		data, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runtime.RawExtension{Raw: data}
+	}
+	ar := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID: "uid-1", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+			Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, SubResource: subresource,
+			Namespace: "team", Operation: op,
+			UserInfo: authenticationv1.UserInfo{Username: "system:serviceaccount:kube-system:replicaset-controller", Groups: []string{"system:authenticated"}},
+			Object:   raw(obj), OldObject: raw(old),
+		},
+	}
+	data, err := json.Marshal(ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func (f *fixture) post(t *testing.T, body []byte) *admissionv1.AdmissionResponse {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/x", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	f.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.APIVersion != "admission.k8s.io/v1" || out.Kind != "AdmissionReview" || out.Response == nil || out.Response.UID != "uid-1" {
+		t.Fatalf("response %s", rec.Body)
+	}
+	return out.Response
+}
+
+func TestMutateAdmitsWithPatch(t *testing.T) {
+	f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	in := pod(nil)
+	resp := f.post(t, review(t, admissionv1.Create, "", in, nil))
+	if !resp.Allowed || resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch || resp.AuditAnnotations[AuditAdmitPolicy] != "restricted" {
+		t.Fatalf("response %+v", resp)
+	}
+	patch, err := jsonpatch.DecodePatch(resp.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	original, _ := json.Marshal(in)
+	patched, err := patch.Apply(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Pod
+	if err := json.Unmarshal(patched, &got); err != nil {
+		t.Fatal(err)
+	}
+	c := got.Spec.Containers[0].SecurityContext
+	if got.Annotations["kubernetes.io/psp"] != "restricted" || c == nil || c.RunAsNonRoot == nil || !*c.RunAsNonRoot || *got.Spec.SecurityContext.FSGroup != 1 {
+		t.Errorf("patched pod: %s", patched)
+	}
+	// The patched pod passes the validating webhook unchanged.
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	vr := v.post(t, review(t, admissionv1.Create, "", &got, nil))
+	if !vr.Allowed || vr.Patch != nil || vr.AuditAnnotations[AuditValidatePolicy] != "restricted" {
+		t.Errorf("validate: %+v", vr)
+	}
+	if n := testutil.ToFloat64(f.metrics.requests.WithLabelValues("admit", "CREATE", "allowed")); n != 1 {
+		t.Errorf("requests metric = %v", n)
+	}
+	if n := testutil.ToFloat64(f.metrics.policies.WithLabelValues("admit", "restricted")); n != 1 {
+		t.Errorf("policy metric = %v", n)
+	}
+}
+
+func TestMutateNoPatchWhenUnchanged(t *testing.T) {
+	res, _ := presets.Load("privileged")
+	snap, _ := source.Build(res, "")
+	f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, snap)
+	in := pod(func(p *corev1.Pod) { p.Annotations = map[string]string{"kubernetes.io/psp": "eks.privileged"} })
+	resp := f.post(t, review(t, admissionv1.Create, "", in, nil))
+	if !resp.Allowed || resp.Patch != nil || resp.PatchType != nil {
+		t.Errorf("response %+v", resp)
+	}
+}
+
+func privileged(p *corev1.Pod) {
+	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDenialsByMode(t *testing.T) {
+	const msg = "PodSecurityPolicy: unable to admit pod: [spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]"
+	body := review(t, admissionv1.Create, "", pod(privileged), nil)
+
+	resp := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t)).post(t, body)
+	if resp.Allowed || resp.Result.Code != 403 || resp.Result.Reason != metav1.StatusReasonForbidden || resp.Result.Message != msg {
+		t.Errorf("enforce: %+v", resp.Result)
+	}
+	warnings := strings.Join(resp.Warnings, "\n")
+	for _, want := range []string{
+		`policy "restricted": spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed`,
+		`policy "eks.privileged" would admit this pod, but neither user "system:serviceaccount:kube-system:replicaset-controller" nor ServiceAccount team/default may use it`,
+		"kubectl -n team create role psp-use-eks.privileged --verb=use --resource=podsecuritypolicies.policy --resource-name=eks.privileged",
+		"kubectl -n team create rolebinding psp-use-eks.privileged --role=psp-use-eks.privileged --serviceaccount=team:default",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warnings)
+		}
+	}
+	for _, w := range resp.Warnings {
+		if len(w) > maxWarningLength {
+			t.Errorf("warning over %d bytes: %q", maxWarningLength, w)
+		}
+	}
+
+	resp = newFixture(t, engine.PhaseAdmit, ModeWarn, FailurePolicyFail, restrictedSnapshot(t)).post(t, body)
+	if !resp.Allowed || resp.Patch != nil || len(resp.Warnings) < 2 || !strings.HasPrefix(resp.Warnings[0], "PodSecurityPolicy would deny this request: PodSecurityPolicy: unable to admit pod") {
+		t.Errorf("warn: %+v", resp)
+	}
+	resp = newFixture(t, engine.PhaseAdmit, ModeAudit, FailurePolicyFail, restrictedSnapshot(t)).post(t, body)
+	if !resp.Allowed || len(resp.Warnings) != 0 || resp.AuditAnnotations[AuditWouldDeny] != msg {
+		t.Errorf("audit: %+v", resp)
+	}
+}
+
+func TestEphemeralContainers(t *testing.T) {
+	old := pod(nil)
+	withDebug := pod(func(p *corev1.Pod) {
+		p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+			Name: "debug", Image: "busybox", SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}}
+	})
+	body := review(t, admissionv1.Update, "ephemeralcontainers", withDebug, old)
+	if resp := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t)).post(t, body); !resp.Allowed || resp.Patch != nil {
+		t.Errorf("mutate must leave ephemeral containers alone: %+v", resp)
+	}
+	resp := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t)).post(t, body)
+	if resp.Allowed || !strings.Contains(resp.Result.Message, "spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed") {
+		t.Errorf("validate must refuse a privileged debug container: %+v", resp.Result)
+	}
+}
+
+func TestSkippedRequests(t *testing.T) {
+	f := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	for name, mutate := range map[string]func(*admissionv1.AdmissionReview){
+		"other subresource": func(ar *admissionv1.AdmissionReview) { ar.Request.SubResource = "status" },
+		"other resource": func(ar *admissionv1.AdmissionReview) {
+			ar.Request.Resource = metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+		},
+		"delete": func(ar *admissionv1.AdmissionReview) { ar.Request.Operation = admissionv1.Delete },
+	} {
+		var ar admissionv1.AdmissionReview
+		_ = json.Unmarshal(review(t, admissionv1.Create, "", pod(privileged), nil), &ar)
+		mutate(&ar)
+		body, _ := json.Marshal(ar)
+		if resp := f.post(t, body); !resp.Allowed || len(resp.Warnings) != 0 {
+			t.Errorf("%s: %+v", name, resp)
+		}
+	}
+}
+
+func TestFailurePolicy(t *testing.T) {
+	body := review(t, admissionv1.Create, "", pod(nil), nil)
+	resp := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, nil).post(t, body)
+	if resp.Allowed || resp.Result.Code != 500 || !strings.Contains(resp.Result.Message, "policies and RBAC are not loaded") {
+		t.Errorf("fail closed: %+v", resp)
+	}
+	resp = newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyAllow, nil).post(t, body)
+	if !resp.Allowed || len(resp.Warnings) != 1 {
+		t.Errorf("allow: %+v", resp)
+	}
+	// An object that is not a pod is kube-psp's error too, not the user's pod being fine.
+	var ar admissionv1.AdmissionReview
+	_ = json.Unmarshal(body, &ar)
+	ar.Request.Object.Raw = []byte(`{"spec":{"containers":"nope"}}`)
+	bad, _ := json.Marshal(ar)
+	if resp := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t)).post(t, bad); resp.Allowed || !strings.Contains(resp.Result.Message, "decoding the request's object as a Pod") {
+		t.Errorf("bad object: %+v", resp)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	good := review(t, admissionv1.Create, "", pod(nil), nil)
+	tests := []struct {
+		name, method, contentType string
+		body                      []byte
+		want                      string
+	}{
+		{"GET", http.MethodGet, "application/json", nil, "method GET is not supported"},
+		{"no content type", http.MethodPost, "", good, "no content type"},
+		{"yaml", http.MethodPost, "application/yaml", good, `content type "application/yaml" is not supported`},
+		{"not json", http.MethodPost, "application/json", []byte("hello"), "body is not an AdmissionReview"},
+		{"v1beta1", http.MethodPost, "application/json", bytes.Replace(good, []byte("admission.k8s.io/v1"), []byte("admission.k8s.io/v1beta1"), 1), "want admission.k8s.io/v1 AdmissionReview"},
+		{"wrong kind", http.MethodPost, "application/json", bytes.Replace(good, []byte(`"kind":"AdmissionReview"`), []byte(`"kind":"Pod"`), 1), "body is admission.k8s.io/v1 Pod"},
+		{"no request", http.MethodPost, "application/json", []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`), "has no request"},
+		{"no uid", http.MethodPost, "application/json", bytes.Replace(good, []byte(`"uid":"uid-1"`), []byte(`"uid":""`), 1), "has no uid"},
+		{"too large", http.MethodPost, "application/json", append(bytes.Repeat([]byte(" "), MaxRequestBytes), good...), "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(tt.method, "/mutate", bytes.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			f.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Errorf("got %d %q, want 400 with %q", rec.Code, rec.Body, tt.want)
+			}
+		})
+	}
+	if n := testutil.ToFloat64(f.metrics.badRequests.WithLabelValues("admit")); n != float64(len(tests)) {
+		t.Errorf("bad request metric = %v", n)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	long := strings.Repeat("é", 200)
+	got := truncate(long)
+	if len(got) > maxWarningLength || !strings.HasSuffix(got, "...") || !utf8Valid(got) {
+		t.Errorf("truncate: %d bytes %q", len(got), got)
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func FuzzDecodeReview(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":{"spec":{}}}}`))
+	f.Add([]byte(`{"request":null}`))
+	snap := restrictedSnapshot(&testing.T{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ar, err := DecodeReview(body)
+		if err != nil {
+			return
+		}
+		if ar.Request == nil || ar.Request.UID == "" {
+			t.Fatal("accepted a review without request or uid")
+		}
+		for _, phase := range []engine.Phase{engine.PhaseAdmit, engine.PhaseValidate} {
+			res := Reviewer{Phase: phase, Mode: ModeEnforce, FailurePolicy: FailurePolicyFail}.Review(t.Context(), snap, ar.Request)
+			if res.Response == nil || res.Response.UID != ar.Request.UID {
+				t.Fatal("response without the request's uid")
+			}
+			if !res.Response.Allowed && res.Response.Result == nil {
+				t.Fatal("denial without a status")
+			}
+		}
+	})
+}
