@@ -119,7 +119,11 @@ func Run(ctx context.Context, cfg Config) error {
 	for i, s := range servers {
 		go func() { errs <- s.Serve(listeners[i]) }()
 	}
-	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", cfg.MetricsListen, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy)
+	metricsAddr := ""
+	if len(listeners) > 1 {
+		metricsAddr = listeners[1].Addr().String()
+	}
+	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", metricsAddr, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy)
 
 	var serveErr error
 	select {

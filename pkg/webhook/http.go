@@ -51,15 +51,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
-
+	// Count before answering, so a scrape after the answer always sees it.
 	elapsed := time.Since(start)
 	h.Metrics.requests.WithLabelValues(phase, string(req.Operation), string(res.Outcome)).Inc()
 	h.Metrics.duration.WithLabelValues(phase).Observe(elapsed.Seconds())
 	if res.Outcome == OutcomeAllowed {
 		h.Metrics.policies.WithLabelValues(phase, res.Policy).Inc()
 	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 	h.log(req, res, elapsed)
 }
 

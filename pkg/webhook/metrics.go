@@ -21,7 +21,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"phase", "operation", "decision"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kube_psp_admission_duration_seconds",
-			Help:    "Time to answer an admission request, from its body read to its response written.",
+			Help:    "Time to decide an admission request, from its body read to its response encoded.",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 		}, []string{"phase"}),
 		policies: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -1,0 +1,63 @@
+package source
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kube-psp/kube-psp/pkg/loader"
+)
+
+const policy = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: %s}
+spec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}
+`
+
+func TestFilesReload(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.yaml")
+	write := func(content string) {
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var loads, failures int
+	f := NewFiles([]string{dir}, nil, loader.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)), func(s *Snapshot, err error) {
+		if err != nil {
+			failures++
+		} else {
+			loads++
+		}
+	})
+	if f.Current() != nil {
+		t.Fatal("a snapshot before loading")
+	}
+	write(fmt.Sprintf(policy, "a"))
+	if err := f.Load(); err != nil {
+		t.Fatal(err)
+	}
+	first := f.Current()
+	if first.Policies.Len() != 1 || first.Version == "" {
+		t.Fatalf("snapshot %+v", first)
+	}
+	f.ReloadIfChanged()
+	if f.Current() != first || loads != 1 {
+		t.Error("an unchanged tree must not reload")
+	}
+	write(fmt.Sprintf(policy, "a") + "---\n" + fmt.Sprintf(policy, "b"))
+	f.ReloadIfChanged()
+	if f.Current().Policies.Len() != 2 || loads != 2 {
+		t.Errorf("change not loaded: %d policies, %d loads", f.Current().Policies.Len(), loads)
+	}
+	good := f.Current()
+	write("apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: bad}\nspec: {}\n")
+	f.ReloadIfChanged()
+	f.ReloadIfChanged()
+	if f.Current() != good || failures != 1 {
+		t.Errorf("a broken file must keep the last good snapshot and be reported once: failures=%d", failures)
+	}
+}
