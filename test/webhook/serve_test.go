@@ -18,6 +18,12 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 func privileged(p *corev1.Pod) {
@@ -50,6 +56,12 @@ func TestAdmission(t *testing.T) {
 	if err := json.Unmarshal(admitted, &got); err != nil {
 		t.Fatal(err)
 	}
+	// The patched pod is exactly the pod the engine admits with the same files.
+	want := engineAdmits(t, pod)
+	if !equality.Semantic.DeepEqual(&got, want) {
+		wantJSON, _ := json.Marshal(want)
+		t.Errorf("patched pod differs from the engine's admitted pod:\n got  %s\n want %s", admitted, wantJSON)
+	}
 	sc := got.Spec.Containers[0].SecurityContext
 	if got.Annotations["kubernetes.io/psp"] != "restricted" || sc == nil || !*sc.RunAsNonRoot || *sc.AllowPrivilegeEscalation ||
 		sc.Capabilities.Drop[0] != "ALL" || *got.Spec.SecurityContext.FSGroup != 1 || got.Spec.SecurityContext.SupplementalGroups[0] != 1 {
@@ -73,8 +85,8 @@ func TestAdmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "PodSecurityPolicy: unable to admit pod: [spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]"
-	if resp.Allowed || resp.Result.Code != 403 || resp.Result.Message != want || len(resp.Warnings) == 0 {
+	wantMsg := "PodSecurityPolicy: unable to admit pod: [spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]"
+	if resp.Allowed || resp.Result.Code != 403 || resp.Result.Message != wantMsg || len(resp.Warnings) == 0 {
 		t.Errorf("denial: %+v", resp)
 	}
 
@@ -351,4 +363,29 @@ func TestStartupErrors(t *testing.T) {
 			t.Errorf("%s: no clear error: %s", name, out)
 		}
 	}
+}
+
+// engineAdmits is the pod the engine admits in the admit phase, with the
+// policy and RBAC the test server starts with.
+func engineAdmits(t *testing.T, podJSON []byte) *corev1.Pod {
+	t.Helper()
+	res, err := loader.LoadReader("test", strings.NewReader(restrictedPolicy+"---\n"+rbacAll), loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(podJSON, &pod); err != nil {
+		t.Fatal(err)
+	}
+	d, err := engine.Decide(t.Context(), snap.Policies, snap.Authorizer, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate,
+		Namespace: "team", User: authorizer.UserInfo{Name: "system:serviceaccount:kube-system:replicaset-controller", Groups: []string{"system:serviceaccounts", "system:authenticated"}},
+		Pod: &pod}, engine.Options{})
+	if err != nil || !d.Allowed {
+		t.Fatalf("engine: %v %s", err, d.Message)
+	}
+	return d.Pod
 }
