@@ -5,7 +5,6 @@
 package source
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -131,20 +130,6 @@ func (f *Files) ReloadIfChanged() {
 		return
 	}
 	_ = f.loadLocked(fp)
-}
-
-// Watch polls the files every interval until ctx ends.
-func (f *Files) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.ReloadIfChanged()
-		}
-	}
 }
 
 // fingerprintFiles hashes the contents of every file the paths name. Contents,

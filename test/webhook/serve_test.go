@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,9 +152,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	// TLS older than 1.2 is refused.
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.ca.pem)
-	if conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}); err == nil {
+	if conn, err := s.dial(tls.VersionTLS11); err == nil {
 		conn.Close()
 		t.Error("a TLS 1.1 handshake succeeded")
 	}
@@ -215,9 +212,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func servedSerial(t *testing.T, s *server) int64 {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.ca.pem)
-	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	conn, err := s.dial(tls.VersionTLS13)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,9 +269,7 @@ func TestReloadUnderLoad(t *testing.T) {
 // the rest: the request in flight is answered, and the server exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	s := start(t)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.ca.pem)
-	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	conn, err := s.dial(tls.VersionTLS13)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +286,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	waitFor(t, "shutdown to begin", func() bool { return strings.Contains(s.logs.String(), "shutting down") })
 	// New connections are refused once shutdown began.
-	if c, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool}); err == nil {
+	if c, err := s.dial(tls.VersionTLS13); err == nil {
 		c.Close()
 		t.Error("a new connection was accepted after SIGTERM")
 	}

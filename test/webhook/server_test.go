@@ -240,10 +240,20 @@ func start(t *testing.T, extra ...string) *server {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("psp serve did not start\n%s", s.logs.String())
 	}
+	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: s.tlsConfig(tls.VersionTLS13), MaxIdleConnsPerHost: 8}}
+	return s
+}
+
+// tlsConfig trusts the test CA; maxVersion bounds the TLS version offered.
+func (s *server) tlsConfig(maxVersion uint16) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.ca.pem)
-	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 8}}
-	return s
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS10, MaxVersion: maxVersion}
+}
+
+// dial opens a TLS connection to the webhook port.
+func (s *server) dial(maxVersion uint16) (*tls.Conn, error) {
+	return tls.Dial("tcp", s.addr, s.tlsConfig(maxVersion))
 }
 
 func (s *server) path(name string) string { return filepath.Join(s.dir, name) }
