@@ -41,7 +41,9 @@ var appArmorErrorAnnotationsPath = field.NewPath("pod", "metadata", "annotations
 
 func (a appArmor) defaultContainer(m *mutation, ref containerRef) {
 	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
-	if m.pod.Annotations[key] != "" || a.defaultProfile == "" {
+	// A profile set by the appArmorProfile field (added after v1.24) is a
+	// setting too: the default must not contradict it.
+	if m.pod.Annotations[key] != "" || a.defaultProfile == "" || containerSC(ref.c).AppArmorProfile != nil || podSC(m.pod).AppArmorProfile != nil {
 		return
 	}
 	m.setAnnotation(key, a.defaultProfile)
@@ -51,9 +53,7 @@ func (a appArmor) checkContainer(pod *corev1.Pod, ref containerRef, errs field.E
 	if a.allowed == nil {
 		return errs
 	}
-	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
-	fldPath := appArmorErrorAnnotationsPath.Key(key)
-	profile := pod.Annotations[key]
+	profile, fldPath := a.containerProfile(pod, ref)
 	if profile == "" {
 		if len(a.allowed) > 0 {
 			errs = append(errs, field.Forbidden(fldPath, "AppArmor profile must be set"))
@@ -64,4 +64,40 @@ func (a appArmor) checkContainer(pod *corev1.Pod, ref containerRef, errs field.E
 		errs = append(errs, field.Forbidden(fldPath, fmt.Sprintf("%s is not an allowed profile. Allowed values: %q", profile, a.allowedText)))
 	}
 	return errs
+}
+
+// containerProfile is the profile a container runs with, in annotation form,
+// and the path to report it at. The appArmorProfile fields (added after
+// v1.24; the kubelet reads them, and newer ones ignore the annotation) win
+// over the annotation: the container's field, else the annotation (all
+// v1.24 knew), else the pod's field.
+func (a appArmor) containerProfile(pod *corev1.Pod, ref containerRef) (string, *field.Path) {
+	if p := containerSC(ref.c).AppArmorProfile; p != nil {
+		return appArmorAnnotationForField(p), ref.path.Child("securityContext", "appArmorProfile")
+	}
+	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
+	if profile := pod.Annotations[key]; profile != "" {
+		return profile, appArmorErrorAnnotationsPath.Key(key)
+	}
+	if p := podSC(pod).AppArmorProfile; p != nil {
+		return appArmorAnnotationForField(p), podSCPath.Child("appArmorProfile")
+	}
+	return "", appArmorErrorAnnotationsPath.Key(key)
+}
+
+// appArmorAnnotationForField is the annotation form of an appArmorProfile
+// field, so one allow-list governs both.
+func appArmorAnnotationForField(p *corev1.AppArmorProfile) string {
+	switch p.Type {
+	case corev1.AppArmorProfileTypeRuntimeDefault:
+		return corev1.DeprecatedAppArmorBetaProfileRuntimeDefault
+	case corev1.AppArmorProfileTypeUnconfined:
+		return corev1.DeprecatedAppArmorBetaProfileNameUnconfined
+	case corev1.AppArmorProfileTypeLocalhost:
+		if p.LocalhostProfile != nil {
+			return corev1.DeprecatedAppArmorBetaProfileNamePrefix + *p.LocalhostProfile
+		}
+	}
+	// A Localhost type without a name or an unknown type: not allowed by any list.
+	return "invalid:" + string(p.Type)
 }

@@ -85,11 +85,14 @@ func newProvider(psp *policyv1.PodSecurityPolicy) (*provider, error) {
 			hostNamespaces{network: spec.HostNetwork, pid: spec.HostPID, ipc: spec.HostIPC},
 			sysctls{allowedUnsafe: newSysctlPatterns(spec.AllowedUnsafeSysctls), forbidden: newSysctlPatterns(spec.ForbiddenSysctls)},
 			volumesCtl, runtimeCls,
+			// Controls for fields added after v1.24; silent for pods that do not use them.
+			newHostProcess(spec.Privileged, spec.HostNetwork), userNamespace{spec.RequireUserNamespace},
 		},
 		containerCheckers: []containerChecker{
 			userCtl, groupCtl, seLinuxRule, appArmorCtl, seccompCtl,
 			privileged{spec.Privileged}, newProcMount(spec.AllowedProcMountTypes), capsCtl,
 			newHostPorts(spec.HostPorts), readOnlyFS, escalation,
+			newHostProcess(spec.Privileged, spec.HostNetwork),
 		},
 	}, nil
 }

@@ -63,7 +63,16 @@ func (s seccomp) defaultPod(m *mutation) {
 }
 
 func (s seccomp) checkPod(pod *corev1.Pod, errs field.ErrorList) field.ErrorList {
-	return s.validate(seccompErrorAnnotationsPath.Key(corev1.SeccompPodAnnotationKey), podSeccompProfile(pod), errs)
+	errs = s.validate(seccompErrorAnnotationsPath.Key(corev1.SeccompPodAnnotationKey), podSeccompProfile(pod), errs)
+	// v1.24 read the pod annotation before the field. The kubelet runs the
+	// field, so a field that differs from the annotation is checked too:
+	// an allowed annotation must not mask a forbidden field.
+	if sp := podSC(pod).SeccompProfile; sp != nil {
+		if fieldProfile := seccompAnnotationForField(sp); !sameSeccompProfile(fieldProfile, podSeccompProfile(pod)) {
+			errs = s.validate(podSCPath.Child("seccompProfile"), fieldProfile, errs)
+		}
+	}
+	return errs
 }
 
 func (s seccomp) checkContainer(pod *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
@@ -129,4 +138,16 @@ func seccompAnnotationForField(sp *corev1.SeccompProfile) string {
 		}
 	}
 	return ""
+}
+
+// sameSeccompProfile compares profiles in annotation form; docker/default is
+// the old name of runtime/default.
+func sameSeccompProfile(a, b string) bool {
+	norm := func(p string) string {
+		if p == corev1.DeprecatedSeccompProfileDockerDefault {
+			return corev1.SeccompProfileRuntimeDefault
+		}
+		return p
+	}
+	return norm(a) == norm(b)
 }

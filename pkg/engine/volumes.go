@@ -25,9 +25,9 @@ type volumeChecker interface {
 	checkVolume(pod *corev1.Pod, index int, v *corev1.Volume, errs field.ErrorList) field.ErrorList
 }
 
-// fsTypeImage is the image volume type, added to pods after v1.24. v1.24 did
-// not know it; only a policy allowing all volumes ("*") allows it.
-const fsTypeImage policyv1.FSType = "image"
+// fsTypeImage is the image volume type, added to pods after v1.24: allowed
+// by "*" or, in a policy.kube-psp.io/v1 policy, by listing "image".
+const fsTypeImage = policyv1.Image
 
 var volumesPath = specPath.Child("volumes")
 
@@ -36,7 +36,11 @@ func (vc volumes) checkPod(pod *corev1.Pod, errs field.ErrorList) field.ErrorLis
 		v := &pod.Spec.Volumes[i]
 		fsType := volumeFSType(v)
 		if fsType == "" {
-			errs = append(errs, field.Invalid(volumesPath.Index(i), "", fmt.Sprintf("unknown volume type for volume: %q", v.Name)))
+			// A volume whose source this build does not know (a type added
+			// to Kubernetes after it): only "*" allows it.
+			if !vc.allowAll {
+				errs = append(errs, field.Invalid(volumesPath.Index(i), "", fmt.Sprintf("unknown volume type for volume: %q; only a policy allowing all volume types (\"*\") admits it", v.Name)))
+			}
 			continue
 		}
 		if !vc.allowAll && !vc.allowed[fsType] && !vc.allowedAsServiceAccountToken(fsType, v) {

@@ -38,8 +38,10 @@ func TestVolumes(t *testing.T) {
 			`spec.volumes[0]: Invalid value: "projected": projected volumes are not allowed to be used`}},
 		{name: "image volumes only with wildcard", policy: withVolumes("emptyDir"), pod: addVolume(corev1.Volume{Name: "i", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x"}}}),
 			wantErrors: []string{`spec.volumes[0]: Invalid value: "image": image volumes are not allowed to be used`}},
-		{name: "no source", pod: addVolume(corev1.Volume{Name: "empty"}), wantErrors: []string{
-			`spec.volumes[0]: Invalid value: "": unknown volume type for volume: "empty"`}},
+		{name: "unknown type allowed by wildcard", pod: addVolume(corev1.Volume{Name: "future"})},
+		{name: "unknown type refused otherwise", policy: withVolumes("emptyDir", "image"), pod: addVolume(corev1.Volume{Name: "future"}), wantErrors: []string{
+			`spec.volumes[0]: Invalid value: "": unknown volume type for volume: "future"; only a policy allowing all volume types ("*") admits it`}},
+		{name: "image volumes when listed", policy: withVolumes("image"), pod: addVolume(corev1.Volume{Name: "i", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "x"}}})},
 	})
 }
 

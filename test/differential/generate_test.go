@@ -258,6 +258,7 @@ func (g gen) pod() *corev1.Pod {
 		}
 		pod.Spec.SecurityContext = sc
 	}
+	defer dropSeccompMismatch(pod)
 	if g.chance(0.3) {
 		pod.Annotations = map[string]string{}
 		if g.chance(0.5) {
@@ -333,4 +334,24 @@ type rbacObjects struct {
 	ClusterRoles        []rbacv1.ClusterRole        `json:"clusterRoles,omitempty"`
 	RoleBindings        []rbacv1.RoleBinding        `json:"roleBindings,omitempty"`
 	ClusterRoleBindings []rbacv1.ClusterRoleBinding `json:"clusterRoleBindings,omitempty"`
+}
+
+// dropSeccompMismatch removes a pod seccomp annotation that disagrees with
+// the pod's seccompProfile field. The apiserver (v1.24 and today) refuses
+// such a pod in validation; kube-psp deliberately checks the field too there
+// (the kubelet runs the field), so the two plugins may word the refusal
+// differently, and such pods are left out of the comparison.
+func dropSeccompMismatch(pod *corev1.Pod) {
+	sc := pod.Spec.SecurityContext
+	ann, ok := pod.Annotations[corev1.SeccompPodAnnotationKey]
+	if sc == nil || sc.SeccompProfile == nil || !ok {
+		return
+	}
+	want := map[corev1.SeccompProfileType]string{corev1.SeccompProfileTypeRuntimeDefault: "runtime/default", corev1.SeccompProfileTypeUnconfined: "unconfined"}[sc.SeccompProfile.Type]
+	if sc.SeccompProfile.Type == corev1.SeccompProfileTypeLocalhost && sc.SeccompProfile.LocalhostProfile != nil {
+		want = "localhost/" + *sc.SeccompProfile.LocalhostProfile
+	}
+	if ann != want && !(want == "runtime/default" && ann == "docker/default") {
+		delete(pod.Annotations, corev1.SeccompPodAnnotationKey)
+	}
 }

@@ -88,7 +88,7 @@ func TestDifferentialPolicyValidation(t *testing.T) {
 		}
 		theirs := up.validate(t, raw)
 
-		ours := p.DeepCopy()
+		ours := legacy.DeepCopy()
 		policyv1.SetDefaults(ours)
 		var got []string
 		for _, e := range validation.ValidatePodSecurityPolicy(ours) {

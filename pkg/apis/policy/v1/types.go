@@ -144,6 +144,15 @@ type PodSecurityPolicySpec struct {
 	// If this field is omitted, the pod's runtimeClassName field is unrestricted.
 	// +optional
 	RuntimeClass *RuntimeClassStrategyOptions `json:"runtimeClass,omitempty"`
+
+	// Fields below are kube-psp's, for pod fields added after v1.24. They
+	// exist only in apiVersion policy.kube-psp.io/v1; a policy/v1beta1 or
+	// extensions/v1beta1 policy keeps its exact v1.24 meaning.
+
+	// requireUserNamespace, when true, admits only pods that run in a user
+	// namespace (hostUsers: false).
+	// +optional
+	RequireUserNamespace bool `json:"requireUserNamespace,omitempty"`
 }
 
 // AllowedHostPath defines the host volume conditions that will be enabled by a policy
@@ -192,15 +201,23 @@ const (
 	CSI                   FSType = "csi"
 	Ephemeral             FSType = "ephemeral"
 	All                   FSType = "*"
+	// Image is the image volume type, added to pods after v1.24. Only a
+	// policy.kube-psp.io/v1 policy may list it.
+	Image FSType = "image"
 )
 
-// AllFSTypes lists every volume type v1.24 knew, in v1.24's order, without the "*" pseudo type.
+// AllFSTypes lists every volume type v1.24 knew, in v1.24's order, without
+// the "*" pseudo type. ExtensionFSTypes are the types added since, which only
+// policy.kube-psp.io/v1 policies may name.
 var AllFSTypes = []FSType{
 	HostPath, AzureFile, Flocker, FlexVolume, EmptyDir, GCEPersistentDisk, AWSElasticBlockStore,
 	GitRepo, Secret, NFS, ISCSI, Glusterfs, PersistentVolumeClaim, RBD, Cinder, CephFS, DownwardAPI,
 	FC, ConfigMap, VsphereVolume, Quobyte, AzureDisk, PhotonPersistentDisk, StorageOS, Projected,
 	PortworxVolume, ScaleIO, CSI, Ephemeral,
 }
+
+// ExtensionFSTypes are the volume types added to pods after v1.24.
+var ExtensionFSTypes = []FSType{Image}
 
 // AllowedFlexVolume represents a single Flexvolume that is allowed to be used.
 type AllowedFlexVolume struct {

@@ -21,20 +21,27 @@ import (
 )
 
 // ValidatePodSecurityPolicy returns every problem with the policy, in the
-// order v1.24 reported them.
+// order v1.24 reported them. A policy written as policy/v1beta1 or
+// extensions/v1beta1 is validated exactly as v1.24 did, and may not use
+// kube-psp's fields for pod fields added since; one written as
+// policy.kube-psp.io/v1 (or built in code, without apiVersion) may.
 func ValidatePodSecurityPolicy(psp *policyv1.PodSecurityPolicy) field.ErrorList {
+	extended := psp.APIVersion == "" || psp.APIVersion == policyv1.APIVersion
 	var allErrs field.ErrorList
 	metaPath := field.NewPath("metadata")
 	for _, e := range apimachineryvalidation.ValidateObjectMeta(&psp.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain, metaPath) {
 		allErrs = append(allErrs, &field.Error{Type: field.ErrorType(e.Type), Field: e.Field, BadValue: e.BadValue, Detail: e.Detail})
 	}
 	allErrs = append(allErrs, validateSpecificAnnotations(psp.Annotations, metaPath.Child("annotations"))...)
-	allErrs = append(allErrs, ValidatePodSecurityPolicySpec(&psp.Spec, field.NewPath("spec"))...)
+	allErrs = append(allErrs, validateSpec(&psp.Spec, field.NewPath("spec"), extended)...)
+	if !extended && psp.Spec.RequireUserNamespace {
+		allErrs = append(allErrs, field.Forbidden(field.NewPath("spec", "requireUserNamespace"), "requires apiVersion "+policyv1.APIVersion))
+	}
 	return allErrs
 }
 
-// ValidatePodSecurityPolicySpec validates a policy's spec.
-func ValidatePodSecurityPolicySpec(spec *policyv1.PodSecurityPolicySpec, fldPath *field.Path) field.ErrorList {
+// validateSpec validates a policy's spec; extended accepts kube-psp's additions.
+func validateSpec(spec *policyv1.PodSecurityPolicySpec, fldPath *field.Path, extended bool) field.ErrorList {
 	var allErrs field.ErrorList
 	allErrs = append(allErrs, validateRunAsUser(fldPath.Child("runAsUser"), &spec.RunAsUser)...)
 	allErrs = append(allErrs, validateRunAsGroup(fldPath.Child("runAsGroup"), spec.RunAsGroup)...)
@@ -43,7 +50,7 @@ func ValidatePodSecurityPolicySpec(spec *policyv1.PodSecurityPolicySpec, fldPath
 		[]string{string(policyv1.SupplementalGroupsStrategyMayRunAs), string(policyv1.SupplementalGroupsStrategyMustRunAs), string(policyv1.SupplementalGroupsStrategyRunAsAny)})...)
 	allErrs = append(allErrs, validateGroupRule(fldPath.Child("fsGroup"), string(spec.FSGroup.Rule), spec.FSGroup.Ranges,
 		[]string{string(policyv1.FSGroupStrategyMayRunAs), string(policyv1.FSGroupStrategyMustRunAs), string(policyv1.FSGroupStrategyRunAsAny)})...)
-	allErrs = append(allErrs, validateVolumes(fldPath, spec.Volumes)...)
+	allErrs = append(allErrs, validateVolumes(fldPath, spec.Volumes, extended)...)
 	// v1.24 reported these three without the "spec." prefix; kept for identical messages.
 	if len(spec.RequiredDropCapabilities) > 0 && slices.Contains(spec.AllowedCapabilities, policyv1.AllowAllCapabilities) {
 		allErrs = append(allErrs, field.Invalid(field.NewPath("requiredDropCapabilities"), field.InternalStringSlice("core.Capability", spec.RequiredDropCapabilities),
@@ -222,10 +229,15 @@ func validateGroupRule(fldPath *field.Path, rule string, ranges []policyv1.IDRan
 	return allErrs
 }
 
-func validateVolumes(fldPath *field.Path, volumes []policyv1.FSType) field.ErrorList {
-	allowed := make([]string, 0, len(policyv1.AllFSTypes)+1)
+func validateVolumes(fldPath *field.Path, volumes []policyv1.FSType, extended bool) field.ErrorList {
+	allowed := make([]string, 0, len(policyv1.AllFSTypes)+len(policyv1.ExtensionFSTypes)+1)
 	for _, t := range policyv1.AllFSTypes {
 		allowed = append(allowed, string(t))
+	}
+	if extended {
+		for _, t := range policyv1.ExtensionFSTypes {
+			allowed = append(allowed, string(t))
+		}
 	}
 	allowed = append(allowed, string(policyv1.All))
 	slices.Sort(allowed)

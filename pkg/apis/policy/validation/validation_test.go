@@ -149,3 +149,23 @@ func TestEveryFSTypeIsAccepted(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestExtensionsOnlyInKubePSPVersion(t *testing.T) {
+	p := validPolicy()
+	p.Spec.Volumes = []policyv1.FSType{"image"}
+	p.Spec.RequireUserNamespace = true
+	for _, v := range []string{"", policyv1.APIVersion} {
+		p.APIVersion = v
+		if errs := ValidatePodSecurityPolicy(p); len(errs) != 0 {
+			t.Errorf("%q: %v", v, errs)
+		}
+	}
+	for _, v := range []string{policyv1.LegacyPolicyAPIVersion, policyv1.LegacyExtensionsAPIVersion} {
+		p.APIVersion = v
+		errs := ValidatePodSecurityPolicy(p)
+		if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), `spec.volumes: Unsupported value: "image"`) ||
+			errs[1].Error() != "spec.requireUserNamespace: Forbidden: requires apiVersion policy.kube-psp.io/v1" {
+			t.Errorf("%q: %v", v, errs)
+		}
+	}
+}
