@@ -20,6 +20,7 @@ type serveOptions struct {
 	cfg           serve.Config
 	mode          string
 	failurePolicy string
+	unknownFields string
 	logFormat     string
 	logLevel      string
 	dev           bool
@@ -62,6 +63,7 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.StringVar(&o.cfg.KeyFile, "tls-private-key-file", "", "PEM private key of --tls-cert-file")
 	f.StringVar(&o.mode, "mode", "enforce", "enforce (deny), warn (admit, return the denial as warnings) or audit (admit, record the denial in an audit annotation)")
 	f.StringVar(&o.failurePolicy, "failure-policy", "fail", "what kube-psp's own errors do: fail (deny) or allow; match failurePolicy Fail or Ignore on the webhook configurations")
+	f.StringVar(&o.unknownFields, "unknown-fields", "warn", "pod fields unknown to this build (sent by a newer apiserver): warn (admit if the policies do; warn, log, count) or deny")
 	f.DurationVar(&o.cfg.ReloadInterval, "reload-interval", 2*time.Second, "how often to check policy, RBAC and certificate files for changes")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long requests in flight may take after SIGTERM")
 	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
@@ -87,6 +89,12 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 		o.cfg.FailurePolicy = webhook.FailurePolicy(o.failurePolicy)
 	default:
 		return fmt.Errorf("--failure-policy must be fail or allow, not %q", o.failurePolicy)
+	}
+	switch webhook.UnknownFieldPolicy(o.unknownFields) {
+	case webhook.UnknownFieldsWarn, webhook.UnknownFieldsDeny:
+		o.cfg.UnknownFields = webhook.UnknownFieldPolicy(o.unknownFields)
+	default:
+		return fmt.Errorf("--unknown-fields must be warn or deny, not %q", o.unknownFields)
 	}
 	if o.cfg.ReloadInterval <= 0 {
 		return fmt.Errorf("--reload-interval must be positive")

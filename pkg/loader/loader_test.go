@@ -152,3 +152,15 @@ func FuzzLoadReader(f *testing.F) {
 		}
 	})
 }
+
+func TestExtensionFieldsNeedKubePSPVersion(t *testing.T) {
+	spec := "spec: {requireUserNamespace: true, volumes: [image], runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n"
+	if _, err := LoadReader("x.yaml", strings.NewReader("apiVersion: policy.kube-psp.io/v1\nkind: PodSecurityPolicy\nmetadata: {name: p}\n"+spec), Options{Strict: true}); err != nil {
+		t.Errorf("policy.kube-psp.io/v1: %v", err)
+	}
+	_, err := LoadReader("x.yaml", strings.NewReader("apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\n"+spec), Options{})
+	if err == nil || !strings.Contains(err.Error(), `spec.volumes: Unsupported value: "image"`) ||
+		!strings.Contains(err.Error(), "spec.requireUserNamespace: Forbidden: requires apiVersion policy.kube-psp.io/v1") {
+		t.Errorf("policy/v1beta1: %v", err)
+	}
+}

@@ -39,6 +39,8 @@ type Config struct {
 	CertFile, KeyFile string
 	Mode              webhook.Mode
 	FailurePolicy     webhook.FailurePolicy
+	// UnknownFields says what pod fields unknown to this build do.
+	UnknownFields webhook.UnknownFieldPolicy
 	// ReloadInterval is how often files (policies, RBAC, certificates) are
 	// checked for changes.
 	ReloadInterval time.Duration
@@ -68,7 +70,7 @@ func Run(ctx context.Context, cfg Config) error {
 	metrics := webhook.NewMetrics(reg)
 	handler := func(phase engine.Phase) http.Handler {
 		return &webhook.Handler{
-			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy},
+			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy, UnknownFields: cfg.UnknownFields},
 			Snapshot: files.Current, Log: log, Metrics: metrics,
 		}
 	}
@@ -123,7 +125,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if len(listeners) > 1 {
 		metricsAddr = listeners[1].Addr().String()
 	}
-	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", metricsAddr, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy)
+	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", metricsAddr, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy, "unknownFields", cfg.UnknownFields)
 
 	var serveErr error
 	select {

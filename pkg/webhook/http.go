@@ -58,6 +58,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if res.Outcome == OutcomeAllowed {
 		h.Metrics.policies.WithLabelValues(phase, res.Policy).Inc()
 	}
+	for _, f := range res.UnknownFields {
+		h.Metrics.unknown.WithLabelValues(metricFieldName(f)).Inc()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
 	h.log(req, res, elapsed)
@@ -82,6 +85,9 @@ func (h *Handler) log(req *admissionv1.AdmissionRequest, res Result, elapsed tim
 	}
 	if req.SubResource != "" {
 		attrs = append(attrs, "subresource", req.SubResource)
+	}
+	if len(res.UnknownFields) > 0 {
+		h.Log.Warn("pod fields unknown to this build were not checked; upgrade kube-psp", "uid", req.UID, "fields", res.UnknownFields, "unknownFields", h.Reviewer.UnknownFields)
 	}
 	switch res.Outcome {
 	case OutcomeAllowed:

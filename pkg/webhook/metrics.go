@@ -10,6 +10,7 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	policies    *prometheus.CounterVec
 	badRequests *prometheus.CounterVec
+	unknown     *prometheus.CounterVec
 }
 
 // NewMetrics registers the request metrics with reg.
@@ -32,7 +33,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "kube_psp_bad_requests_total",
 			Help: "Requests refused with 400 before any decision (not an AdmissionReview, too large, wrong method or content type).",
 		}, []string{"phase"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_unknown_fields_total",
+			Help: "Pod fields unknown to this build (from a newer apiserver), by field path without list indexes; they are not checked.",
+		}, []string{"field"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests)
+	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests, m.unknown)
 	return m
 }

@@ -73,6 +73,8 @@ type Result struct {
 	Policy   string
 	// Reason is the denial message or the error, for the log.
 	Reason string
+	// UnknownFields are pod fields this build does not know.
+	UnknownFields []string
 }
 
 // Reviewer answers admission requests for one phase.
@@ -80,6 +82,7 @@ type Reviewer struct {
 	Phase         engine.Phase
 	Mode          Mode
 	FailurePolicy FailurePolicy
+	UnknownFields UnknownFieldPolicy
 }
 
 // Review decides one request with the given snapshot.
@@ -105,16 +108,36 @@ func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admiss
 	if snap == nil {
 		return r.failed(resp, fmt.Errorf("policies and RBAC are not loaded"))
 	}
-	pod, err := decodePod(req.Object.Raw, "object")
+	pod, unknown, err := decodePodStrict(req.Object.Raw, "object")
 	if err != nil {
 		return r.failed(resp, err)
 	}
+	if len(unknown) > 0 && r.UnknownFields == UnknownFieldsDeny {
+		msg := unknownFieldsMessage(unknown) + " (--unknown-fields=deny)"
+		resp.Allowed = false
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg}
+		return Result{Response: resp, Outcome: OutcomeDenied, Reason: msg, UnknownFields: unknown}
+	}
 	var oldPod *corev1.Pod
 	if req.Operation == admissionv1.Update {
-		if oldPod, err = decodePod(req.OldObject.Raw, "oldObject"); err != nil {
+		if oldPod, _, err = decodePodStrict(req.OldObject.Raw, "oldObject"); err != nil {
 			return r.failed(resp, err)
 		}
 	}
+	res := r.decide(ctx, snap, req, pod, oldPod)
+	if len(unknown) > 0 {
+		res.UnknownFields = unknown
+		res.Response.Warnings = append([]string{truncate(unknownFieldsMessage(unknown))}, res.Response.Warnings...)
+		if len(res.Response.Warnings) > maxWarnings {
+			res.Response.Warnings = res.Response.Warnings[:maxWarnings]
+		}
+	}
+	return res
+}
+
+// decide asks the engine about a decoded pod and builds the response.
+func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest, pod, oldPod *corev1.Pod) Result {
+	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
 	namespace := req.Namespace
 	if namespace == "" {
 		namespace = pod.Namespace
@@ -184,17 +207,6 @@ func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result 
 	resp.Allowed = false
 	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Reason: metav1.StatusReasonInternalError, Message: msg}
 	return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
-}
-
-func decodePod(raw []byte, what string) (*corev1.Pod, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("request has no %s", what)
-	}
-	pod := &corev1.Pod{}
-	if err := json.Unmarshal(raw, pod); err != nil {
-		return nil, fmt.Errorf("decoding the request's %s as a Pod: %w", what, err)
-	}
-	return pod, nil
 }
 
 // patchFor is the JSON Patch from the pod as sent to the admitted pod. The

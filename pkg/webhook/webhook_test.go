@@ -328,3 +328,32 @@ func FuzzDecodeReview(f *testing.F) {
 		}
 	})
 }
+
+func TestUnknownFields(t *testing.T) {
+	var ar admissionv1.AdmissionReview
+	_ = json.Unmarshal(review(t, admissionv1.Create, "", pod(nil), nil), &ar)
+	// A field from a newer apiserver, in a container's security context.
+	ar.Request.Object.Raw = bytes.Replace(ar.Request.Object.Raw, []byte(`"image":"nginx"`), []byte(`"image":"nginx","securityContext":{"futureEscape":true}`), 1)
+	body, _ := json.Marshal(ar)
+
+	f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	resp := f.post(t, body)
+	if !resp.Allowed || len(resp.Warnings) == 0 || !strings.Contains(resp.Warnings[0], "spec.containers[0].securityContext.futureEscape are unknown to kube-psp") {
+		t.Errorf("warn: %+v", resp)
+	}
+	if n := testutil.ToFloat64(f.metrics.unknown.WithLabelValues("spec.containers[].securityContext.futureEscape")); n != 1 {
+		t.Errorf("unknown field metric = %v", n)
+	}
+	// The patch leaves the unknown field alone.
+	patch, _ := jsonpatch.DecodePatch(resp.Patch)
+	patched, err := patch.Apply(ar.Request.Object.Raw)
+	if err != nil || !bytes.Contains(patched, []byte(`"futureEscape":true`)) || !bytes.Contains(patched, []byte(`"runAsNonRoot":true`)) {
+		t.Errorf("patched: %s %v", patched, err)
+	}
+
+	f.handler.Reviewer.UnknownFields = UnknownFieldsDeny
+	resp = f.post(t, body)
+	if resp.Allowed || resp.Result.Code != 403 || !strings.Contains(resp.Result.Message, "spec.containers[0].securityContext.futureEscape") || !strings.Contains(resp.Result.Message, "--unknown-fields=deny") {
+		t.Errorf("deny: %+v", resp.Result)
+	}
+}
