@@ -15,8 +15,9 @@ import (
 )
 
 type checkOptions struct {
-	files     []string
-	recursive bool
+	files      []string
+	recursive  bool
+	explainAll bool
 	sourceOptions
 	namespace string
 	as        string
@@ -42,28 +43,34 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 
 // load returns the policies and RBAC to decide with, and load warnings.
 func (o *sourceOptions) load(cmd *cobra.Command) (*source.Snapshot, []string, error) {
+	_, snap, warnings, err := o.loadWithSources(cmd)
+	return snap, warnings, err
+}
+
+// loadWithSources also returns what the loader read, with the objects' sources.
+func (o *sourceOptions) loadWithSources(cmd *cobra.Command) (*loader.Result, *source.Snapshot, []string, error) {
 	var res *loader.Result
 	var err error
 	if len(o.policies) == 0 && len(o.rbac) == 0 {
 		res, err = presets.Load(o.preset)
 	} else {
 		if cmd.Flags().Changed("preset") {
-			return nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
+			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 		}
 		res, err = loader.Load(append(append([]string{}, o.policies...), o.rbac...), loader.Options{Strict: o.strict})
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	snap, err := source.Build(res, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	warnings := snap.Warnings
 	if len(o.policies) > 0 && len(o.rbac) == 0 {
 		warnings = append(warnings, "no --rbac given: nobody may use any policy (except members of system:masters)")
 	}
-	return snap, warnings, nil
+	return res, snap, warnings, nil
 }
 
 func newCheckCommand(name string) *cobra.Command {
@@ -104,34 +111,25 @@ usage or input error.`,
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
 	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods (always in group system:authenticated)")
 	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "additional group of the --as user (repeatable)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per denied workload, at its document)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if o.output != "text" && o.output != "json" {
-		return fmt.Errorf("--output must be text or json, not %q", o.output)
+	if o.output != "text" && o.output != "json" && o.output != "sarif" {
+		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
 	}
-	snap, warnings, err := o.load(cmd)
+	results, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
-	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
-	if err != nil {
-		return err
-	}
-	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
-	results, err := check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user})
-	if err != nil {
-		return err
-	}
-	if o.output == "json" {
+	switch o.output {
+	case "json":
 		err = check.WriteJSON(cmd.OutOrStdout(), results)
-	} else {
+	case "sarif":
+		err = check.WriteSARIF(cmd.OutOrStdout(), results)
+	default:
 		err = check.WriteText(cmd.OutOrStdout(), results)
 	}
 	if err != nil {
@@ -143,4 +141,23 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		}
 	}
 	return nil
+}
+
+// run loads policies, RBAC and manifests and checks every workload.
+func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
+	snap, warnings, err := o.load(cmd)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
+	if err != nil {
+		return nil, err
+	}
+	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
+	p := startProgress(cmd.ErrOrStderr())
+	defer p.finish()
+	return check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
 }

@@ -79,7 +79,7 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
 		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
-		{"bad output", "", []string{"check", "-f", "-", "-o", "yaml"}, "--output must be text or json"},
+		{"bad output", "", []string{"check", "-f", "-", "-o", "yaml"}, "--output must be text, json or sarif"},
 		{"bad preset", "", []string{"check", "-f", "-", "--preset", "open"}, `unknown preset "open"`},
 		{"preset with files", "", []string{"check", "-f", "-", "--preset", "baseline", "--policies", "x"}, "--preset cannot be combined"},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",

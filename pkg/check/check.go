@@ -6,13 +6,18 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 )
 
@@ -31,25 +36,49 @@ type Result struct {
 	Message string
 	// DeniedIn is the phase that denied.
 	DeniedIn engine.Phase
-	// Attempts are the admit phase's per-policy results.
-	Attempts []engine.Attempt
+	// Explanation explains the admit phase: every policy, the winner, and
+	// for a denial the smallest grant or pod change that would admit it.
+	Explanation explain.Explanation
 }
 
 // Options tune a check.
 type Options struct {
 	// User creates bare Pods and PodTemplates.
 	User authorizer.UserInfo
+	// Progress, when set, is called after each workload with the count done.
+	Progress func(done, total int)
+	// ExplainAll evaluates every policy for every workload; otherwise only
+	// denials are (the report of an admitted pod needs only the winner).
+	ExplainAll bool
 }
 
-// Run checks every workload.
+// Run checks every workload, in parallel on all cores; results come back in
+// the workloads' order. Progress, if set, may be called from several goroutines.
 func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Result, error) {
-	results := make([]Result, 0, len(workloads))
-	for _, w := range workloads {
-		r, err := one(ctx, set, authz, w, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", w.Source, w, err)
-		}
-		results = append(results, r)
+	results := make([]Result, len(workloads))
+	errs := make([]error, len(workloads))
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(workloads)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(workloads); i = int(next.Add(1)) - 1 {
+				w := workloads[i]
+				r, err := one(ctx, set, authz, w, opts)
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %s: %w", w.Source, w, err)
+				}
+				results[i] = r
+				if n := done.Add(1); opts.Progress != nil {
+					opts.Progress(int(n), len(workloads))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
@@ -62,11 +91,17 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	pod := w.Pod.DeepCopy()
 	admitServiceAccount(pod)
 	req := engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: w.Namespace, User: r.Requester, Pod: pod}
-	admit, err := engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true})
+	admit, err := engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: opts.ExplainAll})
 	if err != nil {
 		return r, err
 	}
-	r.Attempts = admit.Attempts
+	explained := admit
+	if !admit.Allowed && !opts.ExplainAll {
+		if explained, err = engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true}); err != nil {
+			return r, err
+		}
+	}
+	r.Explanation = explain.Explain(req, explained)
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
 		return r, nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
 
 // WriteText writes a human report: one block per workload, then a summary.
@@ -28,7 +30,7 @@ func WriteText(w io.Writer, results []Result) error {
 		} else {
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
-			writeReasons(&b, r.Attempts)
+			writeReasons(&b, r.Explanation)
 		}
 		b.WriteByte('\n')
 	}
@@ -38,21 +40,20 @@ func WriteText(w io.Writer, results []Result) error {
 }
 
 // writeReasons says, per policy, why it did not admit the pod.
-func writeReasons(b *strings.Builder, attempts []engine.Attempt) {
-	for _, a := range attempts {
-		usable := a.Authorization != nil && a.Authorization.Allowed
+func writeReasons(b *strings.Builder, e explain.Explanation) {
+	for _, p := range e.Policies {
 		switch {
-		case a.Outcome == engine.OutcomeInvalid && usable:
-			fmt.Fprintf(b, "    policy %q (usable via %s):\n", a.Policy, a.Authorization.Subject)
-			for _, e := range a.Errors {
-				fmt.Fprintf(b, "      - %s\n", e.Error())
+		case p.Outcome == engine.OutcomeInvalid && p.Usable:
+			fmt.Fprintf(b, "    policy %q (usable):\n", p.Name)
+			for _, err := range p.Errors {
+				fmt.Fprintf(b, "      - %s\n", err)
 			}
-		case a.Outcome == engine.OutcomeInvalid:
-			fmt.Fprintf(b, "    policy %q: neither the requester nor the ServiceAccount may use it; it would also refuse: %d error(s)\n", a.Policy, len(a.Errors))
-		case a.Outcome == engine.OutcomeUnauthorized:
-			fmt.Fprintf(b, "    policy %q would admit the pod, but neither the requester nor the ServiceAccount may use it\n", a.Policy)
-		case a.Outcome == engine.OutcomeWouldMutate:
-			fmt.Fprintf(b, "    policy %q would change the pod, which the validate phase does not allow\n", a.Policy)
+		case p.Outcome == engine.OutcomeInvalid:
+			fmt.Fprintf(b, "    policy %q: not usable by the requester or the ServiceAccount; it would also refuse %d field(s)\n", p.Name, len(p.Errors))
+		case p.Outcome == engine.OutcomeUnauthorized:
+			fmt.Fprintf(b, "    policy %q would admit the pod, but neither the requester nor the ServiceAccount may use it\n", p.Name)
+		case p.Outcome == engine.OutcomeWouldMutate:
+			fmt.Fprintf(b, "    policy %q would change the pod, which the validate phase does not allow\n", p.Name)
 		}
 	}
 }
@@ -67,48 +68,119 @@ func formatValue(v any) string {
 
 // jsonResult is the JSON form of a Result.
 type jsonResult struct {
-	File      string          `json:"file"`
-	Document  int             `json:"document"`
-	Line      int             `json:"line"`
-	Kind      string          `json:"kind"`
-	Namespace string          `json:"namespace"`
-	Name      string          `json:"name"`
-	Requester string          `json:"requester"`
-	Admitted  bool            `json:"admitted"`
-	Policy    string          `json:"policy,omitempty"`
-	Changes   []engine.Change `json:"changes,omitempty"`
-	Message   string          `json:"message,omitempty"`
-	Policies  []jsonAttempt   `json:"policies"`
-}
-
-type jsonAttempt struct {
-	Name    string   `json:"name"`
-	Outcome string   `json:"outcome"`
-	Usable  bool     `json:"usable"`
-	Via     string   `json:"via,omitempty"`
-	Errors  []string `json:"errors,omitempty"`
+	File      string           `json:"file"`
+	Document  int              `json:"document"`
+	Line      int              `json:"line"`
+	Kind      string           `json:"kind"`
+	Namespace string           `json:"namespace"`
+	Name      string           `json:"name"`
+	Requester string           `json:"requester"`
+	Admitted  bool             `json:"admitted"`
+	Policy    string           `json:"policy,omitempty"`
+	Changes   []engine.Change  `json:"changes,omitempty"`
+	Message   string           `json:"message,omitempty"`
+	Policies  []explain.Policy `json:"policies"`
+	Grant     *explain.Grant   `json:"grant,omitempty"`
+	PodFix    *explain.PodFix  `json:"podFix,omitempty"`
 }
 
 // WriteJSON writes the results as a JSON array.
 func WriteJSON(w io.Writer, results []Result) error {
 	out := make([]jsonResult, 0, len(results))
 	for _, r := range results {
-		jr := jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
+		e := r.Explanation
+		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: []jsonAttempt{}}
-		for _, a := range r.Attempts {
-			ja := jsonAttempt{Name: a.Policy, Outcome: string(a.Outcome)}
-			if a.Authorization != nil && a.Authorization.Allowed {
-				ja.Usable, ja.Via = true, a.Authorization.Reason
-			}
-			for _, e := range a.Errors {
-				ja.Errors = append(ja.Errors, e.Error())
-			}
-			jr.Policies = append(jr.Policies, ja)
-		}
-		out = append(out, jr)
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// WriteExplain writes, per workload, every policy in order: whether the
+// requester or the ServiceAccount may use it and through which binding,
+// what it would change, why it refuses; then which policy wins and why, or,
+// when none does, the smallest grant or pod change that would admit the pod.
+func WriteExplain(w io.Writer, results []Result) error {
+	var b strings.Builder
+	for i, r := range results {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		e := r.Explanation
+		fmt.Fprintf(&b, "%s: %s\n", r.Workload.Source, r.Workload)
+		fmt.Fprintf(&b, "  requester: %s; ServiceAccount: %s/%s\n", r.Requester.Name, r.Workload.Namespace, serviceAccount(r))
+		for _, p := range e.Policies {
+			fmt.Fprintf(&b, "\n  policy %q\n", p.Name)
+			if p.Usable {
+				fmt.Fprintf(&b, "    usable: yes (%s)\n", p.Via)
+			} else {
+				b.WriteString("    usable: no; neither the requester nor the ServiceAccount is granted `use`\n")
+			}
+			switch p.Outcome {
+			case engine.OutcomeAdmitted:
+				b.WriteString("    admits the pod unchanged\n")
+			case engine.OutcomeAdmittedWithChanges, engine.OutcomeUnauthorized:
+				if len(p.Changes) == 0 {
+					b.WriteString("    would admit the pod unchanged\n")
+				} else {
+					b.WriteString("    would admit the pod after setting:\n")
+					for _, c := range p.Changes {
+						fmt.Fprintf(&b, "      %s: %s\n", c.Field, formatValue(c.Value))
+					}
+				}
+			case engine.OutcomeInvalid:
+				b.WriteString("    refuses the pod:\n")
+				for _, err := range p.Errors {
+					fmt.Fprintf(&b, "      - %s\n", err)
+				}
+			}
+		}
+		b.WriteString("\n")
+		if r.Admitted {
+			fmt.Fprintf(&b, "  result: ADMITTED by %q: %s\n", r.Policy, e.Why)
+			continue
+		}
+		fmt.Fprintf(&b, "  result: DENIED: %s\n", r.Message)
+		if g := e.Grant; g != nil {
+			fmt.Fprintf(&b, "  smallest fix: let %s use policy %q in namespace %s, which would admit the pod:\n", g.Subject, g.Policy, g.Namespace)
+			for _, c := range g.Commands {
+				fmt.Fprintf(&b, "    %s\n", c)
+			}
+		} else if f := e.PodFix; f != nil {
+			fmt.Fprintf(&b, "  smallest fix: change the pod so that policy %q, which the requester may use, admits it:\n", f.Policy)
+			for _, err := range f.Errors {
+				fmt.Fprintf(&b, "    - %s\n", err)
+			}
+		} else {
+			b.WriteString("  no policy the requester could be granted admits this pod; a policy must be added or widened\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// serviceAccount is the pod's ServiceAccount as checked ("default" when unset).
+func serviceAccount(r Result) string {
+	if sa := r.Workload.Pod.Spec.ServiceAccountName; sa != "" {
+		return sa
+	}
+	return "default"
+}
+
+// WriteSARIF writes one SARIF result per denied workload, at its document.
+func WriteSARIF(w io.Writer, results []Result) error {
+	var out []sarif.Result
+	for _, r := range results {
+		if r.Admitted {
+			continue
+		}
+		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
+		if g := r.Explanation.Grant; g != nil {
+			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
+		}
+		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+	}
+	return sarif.Write(w, []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}, out)
 }

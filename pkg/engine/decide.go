@@ -12,10 +12,10 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/field"
 )
 
-// API groups in which `use` of a policy is checked, in order. v1.24 checked
-// policy and extensions (for RBAC written before policy/v1beta1); kube-psp
-// also accepts its own group.
-var useAPIGroups = []string{"policy", "extensions", policyv1.GroupName}
+// UseAPIGroups are the API groups in which `use` of a policy is checked, in
+// order. v1.24 checked policy and extensions (for RBAC written before
+// policy/v1beta1); kube-psp also accepts its own group.
+func UseAPIGroups() []string { return []string{"policy", "extensions", policyv1.GroupName} }
 
 // Denial texts, as v1.24.
 const (
@@ -224,18 +224,24 @@ func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request
 }
 
 func (c *useChecker) check(policy string) *Authorization {
-	result := &Authorization{}
 	subjects := make([]authorizer.UserInfo, 0, 2)
 	if c.sa != nil {
 		subjects = append(subjects, *c.sa)
 	}
-	subjects = append(subjects, c.user)
+	return AuthorizeUse(c.ctx, c.authz, append(subjects, c.user), c.namespace, policy)
+}
+
+// AuthorizeUse asks whether any of the subjects, in order, may `use` the
+// policy in the namespace, in each of UseAPIGroups, as admission asks it.
+// Authorizer errors count as "no" and are recorded.
+func AuthorizeUse(ctx context.Context, authz authorizer.Authorizer, subjects []authorizer.UserInfo, namespace, policy string) *Authorization {
+	result := &Authorization{}
 	for _, subject := range subjects {
-		for _, group := range useAPIGroups {
-			allowed, reason, err := c.authz.Authorize(c.ctx, authorizer.Attributes{
+		for _, group := range UseAPIGroups() {
+			allowed, reason, err := authz.Authorize(ctx, authorizer.Attributes{
 				User:      subject,
 				Verb:      "use",
-				Namespace: c.namespace,
+				Namespace: namespace,
 				APIGroup:  group,
 				Resource:  "podsecuritypolicies",
 				Name:      policy,

@@ -129,9 +129,9 @@ type Authorization struct {
 type Change struct {
 	// Field is the path of the field in the v1 pod, e.g.
 	// "spec.containers[0].securityContext.runAsNonRoot".
-	Field string
+	Field string `json:"field"`
 	// Value is the new value.
-	Value any
+	Value any `json:"value"`
 }
 
 // Options tune what Decide records; they never change the decision.

@@ -57,9 +57,20 @@ type Result struct {
 	// PolicySources has the source of each policy, by name.
 	PolicySources map[string]Source
 	RBAC          rbac.Objects
+	// RBACSources has the source of each RBAC object, by RBACKey.
+	RBACSources map[string]Source
 	// Warnings are problems that did not stop the load: skipped kinds,
 	// unknown fields (outside strict mode), defaulted namespaces.
 	Warnings []string
+}
+
+// RBACKey names an RBAC object for Result.RBACSources: "Kind/namespace/name"
+// ("Kind/name" for cluster-scoped kinds).
+func RBACKey(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + namespace + "/" + name
 }
 
 // Options tune loading.
@@ -72,7 +83,7 @@ type Options struct {
 
 // Load reads every path (file or directory) and merges what it finds.
 func Load(paths []string, opts Options) (*Result, error) {
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
+	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
 	seen := map[string]bool{}
 	for _, p := range paths {
 		files, err := ListFiles(p, true)
@@ -106,7 +117,7 @@ func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}}}
+	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
 	l.file(name, data)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -324,6 +335,11 @@ func Decode(data []byte, out any) (strictErrs []error, err error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeJSON(js, out)
+}
+
+// DecodeJSON is Decode for a document already converted to JSON.
+func DecodeJSON(js []byte, out any) (strictErrs []error, err error) {
 	strictErrs, err = kjson.UnmarshalStrict(js, out)
 	if err != nil {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "json: "))
@@ -369,22 +385,26 @@ func (l *load) rbacObject(src Source, kind, apiVersion string, data []byte) {
 		if l.decode(src, kind, data, &o) {
 			defaultNamespace(&o.Namespace, o.Name)
 			l.res.RBAC.Roles = append(l.res.RBAC.Roles, o)
+			l.res.RBACSources[RBACKey(kind, o.Namespace, o.Name)] = src
 		}
 	case "ClusterRole":
 		var o rbacv1.ClusterRole
 		if l.decode(src, kind, data, &o) {
 			l.res.RBAC.ClusterRoles = append(l.res.RBAC.ClusterRoles, o)
+			l.res.RBACSources[RBACKey(kind, "", o.Name)] = src
 		}
 	case "RoleBinding":
 		var o rbacv1.RoleBinding
 		if l.decode(src, kind, data, &o) {
 			defaultNamespace(&o.Namespace, o.Name)
 			l.res.RBAC.RoleBindings = append(l.res.RBAC.RoleBindings, o)
+			l.res.RBACSources[RBACKey(kind, o.Namespace, o.Name)] = src
 		}
 	case "ClusterRoleBinding":
 		var o rbacv1.ClusterRoleBinding
 		if l.decode(src, kind, data, &o) {
 			l.res.RBAC.ClusterRoleBindings = append(l.res.RBAC.ClusterRoleBindings, o)
+			l.res.RBACSources[RBACKey(kind, "", o.Name)] = src
 		}
 	default:
 		l.warnf(src, "skipping %s %s: not a PodSecurityPolicy or RBAC object", apiVersion, kind)

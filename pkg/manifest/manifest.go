@@ -5,11 +5,15 @@
 package manifest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -74,21 +78,23 @@ type Options struct {
 
 // Read returns the workloads of every path: files, directories (.yaml,
 // .yml, .json files; recursively with Options.Recursive) or "-" for stdin.
+// Files are parsed in parallel; workloads come back in path and file order.
 func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = "default"
 	}
-	var out []Workload
-	var errs []error
+	type input struct {
+		name string
+		data []byte // nil: read the file
+	}
+	var inputs []input
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
 			if err != nil {
 				return nil, fmt.Errorf("reading standard input: %w", err)
 			}
-			ws, err := parse("<stdin>", data, opts)
-			out = append(out, ws...)
-			errs = append(errs, err)
+			inputs = append(inputs, input{name: "<stdin>", data: data})
 			continue
 		}
 		files, err := loader.ListFiles(p, opts.Recursive)
@@ -96,14 +102,40 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", f, err)
-			}
-			ws, err := parse(f, data, opts)
-			out = append(out, ws...)
-			errs = append(errs, err)
+			inputs = append(inputs, input{name: f})
 		}
+	}
+	type output struct {
+		workloads []Workload
+		err       error
+	}
+	outputs := make([]output, len(inputs))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(inputs); i = int(next.Add(1)) - 1 {
+				in := inputs[i]
+				data := in.data
+				if data == nil {
+					var err error
+					if data, err = os.ReadFile(in.name); err != nil {
+						outputs[i].err = fmt.Errorf("reading %s: %w", in.name, err)
+						continue
+					}
+				}
+				outputs[i].workloads, outputs[i].err = parse(in.name, data, opts)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []Workload
+	var errs []error
+	for _, o := range outputs {
+		out = append(out, o.workloads...)
+		errs = append(errs, o.err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -152,9 +184,9 @@ func templateOf[T any](get func(*T) (metav1.ObjectMeta, *corev1.PodTemplateSpec)
 }
 
 type header struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Items      []any  `json:"items"`
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
 }
 
 func parse(file string, data []byte, opts Options) ([]Workload, error) {
@@ -173,21 +205,26 @@ func parse(file string, data []byte, opts Options) ([]Workload, error) {
 }
 
 func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
+	// Convert once: YAML parsing is most of the cost of a check.
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+	}
+	return objectJSON(src, js, opts)
+}
+
+func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) {
 	var h header
-	if err := yaml.Unmarshal(data, &h); err != nil {
+	if err := json.Unmarshal(js, &h); err != nil {
 		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
 		var out []Workload
 		var errs []error
 		for i, item := range h.Items {
-			itemData, err := yaml.Marshal(item)
-			if err != nil {
-				return nil, fmt.Errorf("%s: item %d: %v", src, i+1, err)
-			}
 			itemSrc := src
 			itemSrc.Item = i + 1
-			ws, err := object(itemSrc, itemData, opts)
+			ws, err := objectJSON(itemSrc, item, opts)
 			out = append(out, ws...)
 			errs = append(errs, err)
 		}
@@ -196,7 +233,7 @@ func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
 	// Unknown fields are not an error here: manifests may use fields newer
 	// than this build knows.
 	decode := func(into any) error {
-		if _, err := loader.Decode(data, into); err != nil {
+		if _, err := loader.DecodeJSON(js, into); err != nil {
 			return fmt.Errorf("%s: %s: %v", src, h.Kind, err)
 		}
 		return nil

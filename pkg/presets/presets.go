@@ -36,7 +36,7 @@ func Load(preset string) (*loader.Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown preset %q (want one of %s)", preset, strings.Join(Names, ", "))
 	}
-	res := &loader.Result{PolicySources: map[string]loader.Source{}}
+	res := &loader.Result{PolicySources: map[string]loader.Source{}, RBACSources: map[string]loader.Source{}}
 	for _, name := range []string{"restricted.yaml", "baseline.yaml", "privileged.yaml"} {
 		data, err := files.ReadFile(name)
 		if err != nil {

@@ -193,6 +193,43 @@ func (s *Snapshot) candidates(user authorizer.UserInfo) []subjectRef {
 	return slices.CompactFunc(refs, func(a, b subjectRef) bool { return a.binding == b.binding })
 }
 
+// Grant is one subject of one binding whose rules allow a request.
+type Grant struct {
+	Subject rbacv1.Subject
+	Binding *Binding
+	// Rule is the rule that allows it.
+	Rule rbacv1.PolicyRule
+}
+
+// WhoCan lists the subjects that a binding allows the request (attrs without
+// a user) in attrs.Namespace; with an empty namespace, bindings of every
+// namespace count. Members of system:masters may do everything besides.
+func (s *Snapshot) WhoCan(attrs authorizer.Attributes) []Grant {
+	var out []Grant
+	for i := range s.bindings {
+		b := &s.bindings[i]
+		if attrs.Namespace != "" && !b.AppliesIn(attrs.Namespace) {
+			continue
+		}
+		for j := range b.Rules {
+			if !RuleAllows(&b.Rules[j], attrs) {
+				continue
+			}
+			for _, subj := range b.Subjects {
+				if subj.Kind == rbacv1.ServiceAccountKind && subj.Namespace == "" {
+					if b.Namespace == "" {
+						continue // matches nobody in a ClusterRoleBinding
+					}
+					subj.Namespace = b.Namespace
+				}
+				out = append(out, Grant{Subject: subj, Binding: b, Rule: b.Rules[j]})
+			}
+			break
+		}
+	}
+	return out
+}
+
 // Bindings returns every binding in evaluation order. Callers must not modify them.
 func (s *Snapshot) Bindings() []Binding { return s.bindings }
 

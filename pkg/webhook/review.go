@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/jsonpatch"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
@@ -127,9 +128,9 @@ func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admiss
 	res := r.decide(ctx, snap, req, pod, oldPod)
 	if len(unknown) > 0 {
 		res.UnknownFields = unknown
-		res.Response.Warnings = append([]string{truncate(unknownFieldsMessage(unknown))}, res.Response.Warnings...)
-		if len(res.Response.Warnings) > maxWarnings {
-			res.Response.Warnings = res.Response.Warnings[:maxWarnings]
+		res.Response.Warnings = append([]string{explain.Truncate(unknownFieldsMessage(unknown))}, res.Response.Warnings...)
+		if len(res.Response.Warnings) > explain.MaxWarnings {
+			res.Response.Warnings = res.Response.Warnings[:explain.MaxWarnings]
 		}
 	}
 	return res
@@ -162,10 +163,10 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	if err != nil {
 		return r.failed(resp, err)
 	}
-	warnings := Explain(ereq, explained)
+	warnings := explain.Explain(ereq, explained).Warnings()
 	switch r.Mode {
 	case ModeWarn:
-		resp.Warnings = append([]string{truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
+		resp.Warnings = append([]string{explain.Truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
 		return Result{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
 	case ModeAudit:
 		resp.AuditAnnotations = map[string]string{AuditWouldDeny: d.Message}
@@ -201,7 +202,7 @@ func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result 
 	msg := "kube-psp could not decide: " + err.Error()
 	if r.FailurePolicy == FailurePolicyAllow {
 		resp.Allowed = true
-		resp.Warnings = []string{truncate(msg + " (admitted: --failure-policy allow)")}
+		resp.Warnings = []string{explain.Truncate(msg + " (admitted: --failure-policy allow)")}
 		return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
 	}
 	resp.Allowed = false

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
@@ -189,8 +190,8 @@ func TestDenialsByMode(t *testing.T) {
 		}
 	}
 	for _, w := range resp.Warnings {
-		if len(w) > maxWarningLength {
-			t.Errorf("warning over %d bytes: %q", maxWarningLength, w)
+		if len(w) > explain.MaxWarningLength {
+			t.Errorf("warning over %d bytes: %q", explain.MaxWarningLength, w)
 		}
 	}
 
@@ -294,16 +295,6 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("bad request metric = %v", n)
 	}
 }
-
-func TestTruncate(t *testing.T) {
-	long := strings.Repeat("é", 200)
-	got := truncate(long)
-	if len(got) > maxWarningLength || !strings.HasSuffix(got, "...") || !utf8Valid(got) {
-		t.Errorf("truncate: %d bytes %q", len(got), got)
-	}
-}
-
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func FuzzDecodeReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":{"spec":{}}}}`))

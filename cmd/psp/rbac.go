@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+)
+
+// policyArg takes "use POLICY" and returns the policy name; POLICY may also
+// be written podsecuritypolicy/NAME (or psp/NAME), as kubectl would.
+func policyArg(args []string) (string, error) {
+	if len(args) != 2 {
+		return "", fmt.Errorf("want 2 arguments: use POLICY")
+	}
+	if args[0] != "use" {
+		return "", fmt.Errorf("the only verb on policies is use, not %q", args[0])
+	}
+	name := args[1]
+	if kind, n, ok := strings.Cut(name, "/"); ok {
+		switch strings.ToLower(kind) {
+		case "psp", "podsecuritypolicy", "podsecuritypolicies", "podsecuritypolicy.policy", "podsecuritypolicies.policy":
+			name = n
+		default:
+			return "", fmt.Errorf("%q is not a podsecuritypolicy", args[1])
+		}
+	}
+	if name == "" {
+		return "", fmt.Errorf("no policy name in %q", args[1])
+	}
+	return name, nil
+}
+
+func newCanICommand(name string) *cobra.Command {
+	o := &sourceOptions{}
+	var as, serviceAccount, namespace string
+	var asGroups []string
+	var why bool
+	cmd := &cobra.Command{
+		Use:   "can-i use POLICY (--as USER [--as-group GROUP] | --serviceaccount NAMESPACE:NAME) [-n NAMESPACE]",
+		Short: "Say whether a user or ServiceAccount may use a policy, like kubectl auth can-i",
+		Long: `Can-i answers, from the RBAC files, whether a user or a ServiceAccount may
+use a policy in a namespace, exactly as admission asks it: verb use on
+podsecuritypolicies in API group policy, extensions or policy.kube-psp.io.
+It prints yes or no and exits 0 or 1.
+
+A user (--as) is checked with its --as-group groups and system:authenticated,
+as kubectl impersonation does. A ServiceAccount is checked as admission
+checks a pod's ServiceAccount: in groups system:serviceaccounts and
+system:serviceaccounts:NAMESPACE, without system:authenticated.`,
+		Example: `  # The seed article's check
+  ` + name + ` can-i use podsecuritypolicy/example --serviceaccount app-test:app --rbac rbac/ --policies psp/
+  ` + name + ` can-i use restricted --as alice -n team --why`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			policy, err := policyArg(args)
+			if err != nil {
+				return err
+			}
+			var subject authorizer.UserInfo
+			switch {
+			case as != "" && serviceAccount != "":
+				return fmt.Errorf("give --as or --serviceaccount, not both")
+			case serviceAccount != "":
+				ns, sa, ok := strings.Cut(serviceAccount, ":")
+				if !ok || ns == "" || sa == "" {
+					return fmt.Errorf("--serviceaccount must be NAMESPACE:NAME, not %q", serviceAccount)
+				}
+				subject = authorizer.ServiceAccountUser(ns, sa)
+				if !cmd.Flags().Changed("namespace") {
+					namespace = ns
+				}
+			case as != "":
+				subject = authorizer.UserInfo{Name: as, Groups: append([]string{authorizer.GroupAuthenticated}, asGroups...)}
+			default:
+				return fmt.Errorf("give --as USER or --serviceaccount NAMESPACE:NAME")
+			}
+			snap, warnings, err := o.load(cmd)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			if !slices.ContainsFunc(snap.Policies.Policies(), func(p *policyv1.PodSecurityPolicy) bool { return p.Name == policy }) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: there is no policy %q\n", policy)
+			}
+			a := engine.AuthorizeUse(cmd.Context(), snap.Authorizer, []authorizer.UserInfo{subject}, namespace, policy)
+			if !a.Allowed {
+				fmt.Fprintln(cmd.OutOrStdout(), "no")
+				if why {
+					fmt.Fprintf(cmd.ErrOrStderr(), "no binding grants %s use of %q in namespace %q\n", subject.Name, policy, namespace)
+				}
+				return &exitError{code: 1}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "yes")
+			if why {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s (API group %s)\n", a.Reason, a.APIGroup)
+			}
+			return nil
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVar(&as, "as", "", "user to check")
+	cmd.Flags().StringSliceVar(&asGroups, "as-group", nil, "group of the --as user (repeatable)")
+	cmd.Flags().StringVar(&serviceAccount, "serviceaccount", "", "ServiceAccount to check, as NAMESPACE:NAME")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of the pod (default: the ServiceAccount's)")
+	cmd.Flags().BoolVar(&why, "why", false, "say on stderr which binding grants it")
+	return cmd
+}
+
+// whoCanRow is one subject that may use a policy.
+type whoCanRow struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Binding   string `json:"binding"`
+	Role      string `json:"role"`
+	APIGroup  string `json:"apiGroup"`
+}
+
+func newWhoCanCommand(name string) *cobra.Command {
+	o := &sourceOptions{}
+	var namespace, output string
+	cmd := &cobra.Command{
+		Use:   "who-can use POLICY [-n NAMESPACE]",
+		Short: "List every subject that may use a policy, and through which role and binding",
+		Long: `Who-can lists the users, groups and ServiceAccounts that RBAC lets use a
+policy: through ClusterRoleBindings everywhere and, with -n, RoleBindings in
+that namespace (without -n, RoleBindings of every namespace), including
+grants through wildcards (verbs, resources or API groups "*", rules without
+resourceNames) and through the legacy extensions group. Broad groups such
+as system:authenticated and system:serviceaccounts mean everyone.
+Members of system:masters may use every policy and are not listed.`,
+		Example: `  ` + name + ` who-can use eks.privileged --rbac rbac/ --policies psp/
+  ` + name + ` who-can use restricted -n team -o json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			policy, err := policyArg(args)
+			if err != nil {
+				return err
+			}
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output must be text or json, not %q", output)
+			}
+			snap, warnings, err := o.load(cmd)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			rs, ok := snap.Authorizer.(*rbac.Snapshot)
+			if !ok {
+				return fmt.Errorf("who-can needs RBAC objects")
+			}
+			rows := []whoCanRow{}
+			seen := map[whoCanRow]bool{}
+			for _, group := range engine.UseAPIGroups() {
+				for _, g := range rs.WhoCan(authorizer.Attributes{Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: policy, Namespace: namespace}) {
+					row := whoCanRow{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace,
+						Binding: bindingName(g.Binding), Role: g.Binding.RoleRef.Kind + "/" + g.Binding.RoleRef.Name, APIGroup: group}
+					if !seen[row] {
+						seen[row] = true
+						rows = append(rows, row)
+					}
+				}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tSUBJECT\tBINDING\tROLE\tAPI GROUP")
+			for _, r := range rows {
+				subject := r.Name
+				if r.Namespace != "" {
+					subject = r.Namespace + "/" + r.Name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Kind, subject, r.Binding, r.Role, r.APIGroup)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d grant(s); members of %s may use every policy\n", len(rows), authorizer.GroupMasters)
+			return nil
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the pods (default: all namespaces)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func bindingName(b *rbac.Binding) string {
+	if b.Kind == "RoleBinding" {
+		return "RoleBinding/" + b.Namespace + "/" + b.Name
+	}
+	return "ClusterRoleBinding/" + b.Name
+}

@@ -1,0 +1,184 @@
+// Package explain turns an engine decision, evaluated with
+// engine.Options{ExplainAll: true}, into an explanation a person can act on:
+// per policy whether the requester may use it and why it did or did not
+// admit the pod; which policy wins and why; and when none admits, the
+// smallest RBAC grant or pod change that would. The webhook's warnings and
+// `psp explain` are two renderings of the same Explanation.
+package explain
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/kube-psp/kube-psp/pkg/engine"
+)
+
+// Explanation explains one decision.
+type Explanation struct {
+	Allowed bool `json:"allowed"`
+	// Policy is the admitting policy.
+	Policy string `json:"policy,omitempty"`
+	// Why says why the admitting policy won.
+	Why string `json:"why,omitempty"`
+	// Message is v1.24's denial message.
+	Message  string   `json:"message,omitempty"`
+	Policies []Policy `json:"policies"`
+	// Grant is the smallest RBAC grant that would admit the pod, when one would.
+	Grant *Grant `json:"grant,omitempty"`
+	// PodFix is the smallest change to the pod for a policy the requester
+	// may use, when no grant alone would admit it.
+	PodFix *PodFix `json:"podFix,omitempty"`
+	// Requester says who may not use a policy, for messages.
+	cannotUse string
+}
+
+// Policy is what one policy did with the pod.
+type Policy struct {
+	Name    string         `json:"name"`
+	Outcome engine.Outcome `json:"outcome"`
+	Usable  bool           `json:"usable"`
+	// Via is who may use it and through which binding.
+	Via     string          `json:"via,omitempty"`
+	Changes []engine.Change `json:"changes,omitempty"`
+	Errors  []string        `json:"errors,omitempty"`
+	Chosen  bool            `json:"chosen,omitempty"`
+}
+
+// Grant is `use` of one policy, in the pod's namespace, for one subject.
+type Grant struct {
+	Policy    string `json:"policy"`
+	Namespace string `json:"namespace"`
+	// Subject is "ServiceAccount NS/NAME" or "User NAME".
+	Subject  string   `json:"subject"`
+	Commands []string `json:"commands"`
+}
+
+// PodFix lists the errors to fix for one usable policy to admit the pod.
+type PodFix struct {
+	Policy string   `json:"policy"`
+	Errors []string `json:"errors"`
+}
+
+// Explain builds the explanation of d, which must come from
+// engine.Decide(..., engine.Options{ExplainAll: true}) for req.
+func Explain(req engine.Request, d engine.Decision) Explanation {
+	e := Explanation{Allowed: d.Allowed, Policy: d.Policy, Message: d.Message, cannotUse: cannotUse(req), Policies: []Policy{}}
+	for _, a := range d.Attempts {
+		p := Policy{Name: a.Policy, Outcome: a.Outcome, Changes: a.Changes, Chosen: a.Chosen}
+		if a.Authorization != nil && a.Authorization.Allowed {
+			p.Usable, p.Via = true, a.Authorization.Reason
+			if p.Via == "" {
+				p.Via = a.Authorization.Subject
+			}
+		}
+		for _, err := range a.Errors {
+			p.Errors = append(p.Errors, err.Error())
+		}
+		e.Policies = append(e.Policies, p)
+		if a.Chosen {
+			e.Why = whyChosen(a)
+		}
+	}
+	if d.Allowed {
+		return e
+	}
+	for _, p := range e.Policies {
+		if p.Outcome == engine.OutcomeUnauthorized {
+			e.Grant = grant(req, p.Name)
+			return e
+		}
+	}
+	for _, p := range e.Policies {
+		if p.Usable && p.Outcome == engine.OutcomeInvalid && (e.PodFix == nil || len(p.Errors) < len(e.PodFix.Errors)) {
+			e.PodFix = &PodFix{Policy: p.Name, Errors: p.Errors}
+		}
+	}
+	return e
+}
+
+func whyChosen(a engine.Attempt) string {
+	if a.Outcome == engine.OutcomeAdmitted {
+		return "the first policy, in name order, that admits the pod without changing it"
+	}
+	return "no usable policy admits the pod unchanged; this is the first, in name order, that admits it after defaulting"
+}
+
+// cannotUse says who may not use a policy: the user, and the pod's
+// ServiceAccount when it has one.
+func cannotUse(req engine.Request) string {
+	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+		return fmt.Sprintf("neither user %q nor ServiceAccount %s/%s may use it", req.User.Name, req.Namespace, sa)
+	}
+	return fmt.Sprintf("user %q may not use it", req.User.Name)
+}
+
+// grant is the smallest grant that admits the pod: `use` of one policy, in
+// the pod's namespace only, for the pod's ServiceAccount (or the user when
+// the pod names none).
+func grant(req engine.Request, policy string) *Grant {
+	who, subject := "User "+req.User.Name, "--user="+req.User.Name
+	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+		who, subject = "ServiceAccount "+req.Namespace+"/"+sa, "--serviceaccount="+req.Namespace+":"+sa
+	}
+	role := "psp-use-" + policy
+	return &Grant{Policy: policy, Namespace: req.Namespace, Subject: who, Commands: []string{
+		fmt.Sprintf("kubectl -n %s create role %s --verb=use --resource=podsecuritypolicies.policy --resource-name=%s", req.Namespace, role, policy),
+		fmt.Sprintf("kubectl -n %s create rolebinding %s --role=%s %s", req.Namespace, role, role, subject),
+	}}
+}
+
+// The apiserver may truncate a warning longer than MaxWarningLength and
+// drops warnings past a 4 KiB total; MaxWarnings keeps within it.
+const (
+	MaxWarningLength = 256
+	MaxWarnings      = 15
+)
+
+// Warnings renders a denial's explanation as admission response warnings.
+func (e Explanation) Warnings() []string {
+	var out []string
+	add := func(format string, args ...any) {
+		if len(out) < MaxWarnings {
+			out = append(out, Truncate(fmt.Sprintf(format, args...)))
+		}
+	}
+	if len(e.Policies) == 0 {
+		add("no PodSecurityPolicy can be used: there are none, or none the v1.24 plugin could use")
+		return out
+	}
+	for _, p := range e.Policies {
+		switch p.Outcome {
+		case engine.OutcomeInvalid:
+			if !p.Usable {
+				add("policy %q: %s (it would also refuse %d field(s))", p.Name, e.cannotUse, len(p.Errors))
+				continue
+			}
+			for _, err := range p.Errors {
+				add("policy %q: %s", p.Name, err)
+			}
+		case engine.OutcomeUnauthorized:
+			add("policy %q would admit this pod, but %s", p.Name, e.cannotUse)
+		case engine.OutcomeWouldMutate:
+			add("policy %q would have to change this pod, which the validating phase does not allow (was the mutating webhook skipped?)", p.Name)
+		}
+	}
+	if g := e.Grant; g != nil {
+		add("to admit this pod, let %s use policy %q in namespace %s:", g.Subject, g.Policy, g.Namespace)
+		for _, c := range g.Commands {
+			add("%s", c)
+		}
+	}
+	return out
+}
+
+// Truncate shortens a warning to what the apiserver passes on, at a rune boundary.
+func Truncate(s string) string {
+	if len(s) <= MaxWarningLength {
+		return s
+	}
+	cut := MaxWarningLength - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
