@@ -111,14 +111,14 @@ usage or input error.`,
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
 	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods (always in group system:authenticated)")
 	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "additional group of the --as user (repeatable)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per denied workload, at its document)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if o.output != "text" && o.output != "json" && o.output != "sarif" {
-		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
+	if o.output != "text" && o.output != "json" && o.output != "yaml" && o.output != "sarif" {
+		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
 	}
 	results, err := o.run(cmd)
 	if err != nil {
@@ -127,6 +127,8 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	switch o.output {
 	case "json":
 		err = check.WriteJSON(cmd.OutOrStdout(), results)
+	case "yaml":
+		err = check.WriteYAML(cmd.OutOrStdout(), results)
 	case "sarif":
 		err = check.WriteSARIF(cmd.OutOrStdout(), results)
 	default:

@@ -31,7 +31,10 @@ func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	path := name
+	if !strings.Contains(name, string(filepath.Separator)) {
+		path = filepath.Join("testdata", name)
+	}
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -71,6 +74,55 @@ func TestCheckExamples(t *testing.T) {
 	}
 }
 
+// TestCommandsGolden runs every command and output format on the examples.
+func TestCommandsGolden(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	seed := []string{"--policies", "examples/seed", "--rbac", "examples/seed"}
+	eks := []string{"--policies", "examples/eks", "--rbac", "examples/eks"}
+	pitfalls := []string{"--policies", "examples/pitfalls", "--rbac", "examples/pitfalls"}
+	for _, tc := range []struct {
+		golden string
+		args   []string
+		code   int
+	}{
+		{"check-examples.sarif", []string{"check", "-f", "examples/", "-o", "sarif"}, 1},
+		{"check-examples.yaml", []string{"check", "-f", "examples/", "-o", "yaml"}, 1},
+		{"explain-nginx-root.txt", []string{"explain", "examples/nginx-root.yaml"}, 0},
+		{"explain-web.txt", []string{"explain", "examples/web-deployment.yaml"}, 0},
+		{"explain-nginx-root.json", []string{"explain", "examples/nginx-root.yaml", "-o", "json"}, 0},
+		{"can-i-seed-sa.txt", append([]string{"can-i", "use", "podsecuritypolicy/example", "--serviceaccount", "app-test:app"}, seed...), 0},
+		{"can-i-seed-other-ns.txt", append([]string{"can-i", "use", "example", "--serviceaccount", "app-test:app", "-n", "prod"}, seed...), 0},
+		{"can-i-seed-user.txt", append([]string{"can-i", "use", "example", "--as", "alice"}, seed...), 1},
+		{"who-can-eks.txt", append([]string{"who-can", "use", "eks.privileged"}, eks...), 0},
+		{"who-can-pitfalls.json", append([]string{"who-can", "use", "host-logs", "-o", "json"}, pitfalls...), 0},
+		{"lint-eks.txt", append([]string{"lint"}, eks...), 1},
+		{"lint-pitfalls.txt", append([]string{"lint"}, pitfalls...), 1},
+		{"lint-pitfalls.json", append([]string{"lint", "-o", "json", "--fail-on", "none"}, pitfalls...), 0},
+		{"lint-pitfalls.sarif", append([]string{"lint", "-o", "sarif", "--fail-on", "warning"}, pitfalls...), 1},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tc.code, errOut)
+			}
+			golden(t, filepath.Join("cmd", "psp", "testdata", tc.golden), out)
+		})
+	}
+}
+
+func TestKubectlPluginName(t *testing.T) {
+	out, _, code := run(t, "", "check", "--help")
+	if code != 0 || !strings.Contains(out, "psp check -f examples/") {
+		t.Errorf("help: %d %s", code, out)
+	}
+	var buf bytes.Buffer
+	cmd := newRootCommand("kubectl psp", strings.NewReader(""), &buf, &buf)
+	cmd.SetArgs([]string{"explain", "--help"})
+	if err := cmd.Execute(); err != nil || !strings.Contains(buf.String(), "kubectl psp explain examples/nginx-root.yaml") {
+		t.Errorf("as a kubectl plugin: %v %s", err, buf.String())
+	}
+}
+
 func TestCheckErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, stdin string
@@ -79,7 +131,7 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
 		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
-		{"bad output", "", []string{"check", "-f", "-", "-o", "yaml"}, "--output must be text, json or sarif"},
+		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad preset", "", []string{"check", "-f", "-", "--preset", "open"}, `unknown preset "open"`},
 		{"preset with files", "", []string{"check", "-f", "-", "--preset", "baseline", "--policies", "x"}, "--preset cannot be combined"},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",

@@ -9,6 +9,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
+	"sigs.k8s.io/yaml"
 )
 
 // WriteText writes a human report: one block per workload, then a summary.
@@ -82,6 +83,20 @@ type jsonResult struct {
 	Policies  []explain.Policy `json:"policies"`
 	Grant     *explain.Grant   `json:"grant,omitempty"`
 	PodFix    *explain.PodFix  `json:"podFix,omitempty"`
+}
+
+// WriteYAML writes the results as YAML, with the same fields as WriteJSON.
+func WriteYAML(w io.Writer, results []Result) error {
+	var js strings.Builder
+	if err := WriteJSON(&js, results); err != nil {
+		return err
+	}
+	out, err := yaml.JSONToYAML([]byte(js.String()))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
 }
 
 // WriteJSON writes the results as a JSON array.

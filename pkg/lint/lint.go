@@ -299,7 +299,8 @@ func permissions(p *policyv1.PodSecurityPolicy) []string {
 			for _, sock := range runtimeSockets {
 				if slices.ContainsFunc(s.AllowedHostPaths, func(h policyv1.AllowedHostPath) bool {
 					prefix := strings.TrimSuffix(h.PathPrefix, "/")
-					return !h.ReadOnly && (sock == prefix || strings.HasPrefix(sock, prefix+"/"))
+					// Read-only does not help: connecting to a socket is not a write.
+					return sock == prefix || strings.HasPrefix(sock, prefix+"/")
 				}) {
 					out = append(out, "the container runtime's socket "+sock)
 					break
