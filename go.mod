@@ -40,3 +40,7 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )
+
+require github.com/kube-psp/kube-psp/bench/scenario v0.0.0
+
+replace github.com/kube-psp/kube-psp/bench/scenario => ./bench/scenario

@@ -30,7 +30,7 @@ fi
 
 step "go vet"
 go vet ./...
-(cd test/upstream124 && go vet ./...)
+(cd bench && go vet ./...)
 
 step "staticcheck $STATICCHECK_VERSION"
 [ -x "$TOOLS/staticcheck-$STATICCHECK_VERSION" ] || {
@@ -51,8 +51,8 @@ if [ "$before" != "$(sha256sum "$generated")" ]; then
 	echo "$generated was stale and has been regenerated: commit it"; exit 1
 fi
 
-step "build the v1.24.17 reference plugin (test/upstream124)"
-(cd test/upstream124 && go build -o "$TOOLS/upstream124" .)
+step "build the v1.24.17 reference plugin (bench/cmd/upstream124)"
+(cd bench && go build -o "$TOOLS/upstream124" ./cmd/upstream124)
 
 step "go test (unit, golden, differential against v1.24.17, webhook process)"
 KUBE_PSP_UPSTREAM124="$TOOLS/upstream124" KUBE_PSP_DIFF_CASES="${KUBE_PSP_DIFF_CASES:-10000}" go test -count=1 ./...

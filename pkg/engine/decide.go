@@ -65,7 +65,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			a.Outcome = OutcomeNotReached
 			continue
 		}
-		podCopy := req.Pod.DeepCopy()
+		podCopy := copyForDefaults(req.Pod)
 		a.Changes, a.Errors = prov.apply(podCopy)
 		copies[i] = podCopy
 		mutated := len(a.Changes) > 0
@@ -197,6 +197,8 @@ func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod) Deci
 		d.Pod = req.Pod
 		return d
 	}
+	// The copy shares unchanged parts with the request's pod: hand out a deep copy.
+	pod = pod.DeepCopy()
 	m := &mutation{pod: pod, changes: append([]Change(nil), attempts[chosen].Changes...)}
 	m.setAnnotation(policyv1.ValidatedPolicyAnnotationKey, name)
 	d.Pod, d.Changes = pod, m.changes

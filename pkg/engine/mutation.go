@@ -69,3 +69,41 @@ func (m *mutation) setContainerBool(ref containerRef, name string, set func(*cor
 	*set(ensureContainerSC(ref.c)) = &value
 	m.record(ref.path.Child("securityContext", name), value)
 }
+
+// copyForDefaults returns a copy of pod that the defaults may change without
+// touching pod: the fields defaults write (annotations, the pod's and the
+// containers' security contexts, runtimeClassName) are copied deeply, the
+// rest is shared. Deep-copying whole pods for every policy tried was most
+// of the cost of a decision. Callers that hand the copy out must DeepCopy it.
+func copyForDefaults(pod *corev1.Pod) *corev1.Pod {
+	c := *pod
+	if pod.Annotations != nil {
+		c.Annotations = make(map[string]string, len(pod.Annotations)+2)
+		for k, v := range pod.Annotations {
+			c.Annotations[k] = v
+		}
+	}
+	c.Spec.SecurityContext = pod.Spec.SecurityContext.DeepCopy()
+	c.Spec.InitContainers = copyContainers(pod.Spec.InitContainers)
+	c.Spec.Containers = copyContainers(pod.Spec.Containers)
+	if pod.Spec.EphemeralContainers != nil {
+		c.Spec.EphemeralContainers = make([]corev1.EphemeralContainer, len(pod.Spec.EphemeralContainers))
+		for i := range pod.Spec.EphemeralContainers {
+			c.Spec.EphemeralContainers[i] = pod.Spec.EphemeralContainers[i]
+			c.Spec.EphemeralContainers[i].SecurityContext = pod.Spec.EphemeralContainers[i].SecurityContext.DeepCopy()
+		}
+	}
+	return &c
+}
+
+func copyContainers(in []corev1.Container) []corev1.Container {
+	if in == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(in))
+	for i := range in {
+		out[i] = in[i]
+		out[i].SecurityContext = in[i].SecurityContext.DeepCopy()
+	}
+	return out
+}

@@ -179,14 +179,11 @@ type ErrorList []*Error
 // String renders the list as v1.24's fmt "%v" of a field.ErrorList did:
 // the errors separated by single spaces, in brackets.
 func (l ErrorList) String() string {
-	var b strings.Builder
-	b.WriteByte('[')
+	// Render first and size once: a denial across hundreds of policies
+	// makes a long message, and growing a builder copied it repeatedly.
+	parts := make([]string, len(l))
 	for i, e := range l {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(e.Error())
+		parts[i] = e.Error()
 	}
-	b.WriteByte(']')
-	return b.String()
+	return "[" + strings.Join(parts, " ") + "]"
 }

@@ -54,6 +54,13 @@ func diff(path string, a, b any, ops *[]Operation) {
 			}
 		}
 		sort.Strings(keys)
+		// Appliers, including the one the kube-apiserver uses, cannot
+		// resolve an empty key in a path ("//0"): where one differs,
+		// replace the whole object instead of descending into it.
+		if x, y := av[""], bv[""]; len(keys) > 0 && keys[0] == "" && !reflect.DeepEqual(x, y) {
+			*ops = append(*ops, Operation{Op: "replace", Path: path, Value: b})
+			return
+		}
 		for _, k := range keys {
 			p := path + "/" + escape(k)
 			x, inA := av[k]

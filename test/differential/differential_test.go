@@ -23,7 +23,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
-// upstreamCase and upstreamAnswer are the JSON protocol of test/upstream124.
+// upstreamCase and upstreamAnswer are the JSON protocol of bench/cmd/upstream124.
 type upstreamCase struct {
 	Policies  []json.RawMessage   `json:"policies"`
 	RBAC      rbacObjects         `json:"rbac"`
@@ -43,7 +43,7 @@ type upstreamAnswer struct {
 	Error   string      `json:"error"`
 }
 
-// upstream is a running test/upstream124 process.
+// upstream is a running bench/cmd/upstream124 process.
 type upstream struct {
 	in  *json.Encoder
 	out *bufio.Scanner
@@ -57,10 +57,10 @@ func startUpstream(t *testing.T) *upstream {
 	bin := os.Getenv("KUBE_PSP_UPSTREAM124")
 	if bin == "" {
 		bin = filepath.Join(t.TempDir(), "upstream124")
-		build := exec.Command("go", "build", "-o", bin, ".")
-		build.Dir = filepath.Join("..", "upstream124")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/upstream124")
+		build.Dir = filepath.Join("..", "..", "bench")
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("building the v1.24.17 reference (test/upstream124): %v\n%s", err, out)
+			t.Fatalf("building the v1.24.17 reference (bench/cmd/upstream124): %v\n%s", err, out)
 		}
 	}
 	cmd := exec.Command(bin)

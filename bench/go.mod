@@ -1,4 +1,4 @@
-module github.com/kube-psp/kube-psp/test/upstream124
+module github.com/kube-psp/kube-psp/bench
 
 go 1.26
 
@@ -64,7 +64,6 @@ require (
 	k8s.io/utils v0.0.0-20220210201930-3a6ce19ff2f9 // indirect
 	sigs.k8s.io/json v0.0.0-20211208200746-9f7c6b3444d2 // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.2.3 // indirect
-	sigs.k8s.io/yaml v1.2.0 // indirect
 )
 
 replace (
@@ -96,3 +95,10 @@ replace (
 	k8s.io/sample-cli-plugin => k8s.io/sample-cli-plugin v0.24.17
 	k8s.io/sample-controller => k8s.io/sample-controller v0.24.17
 )
+
+require (
+	github.com/kube-psp/kube-psp/bench/scenario v0.0.0
+	sigs.k8s.io/yaml v1.2.0
+)
+
+replace github.com/kube-psp/kube-psp/bench/scenario => ./scenario

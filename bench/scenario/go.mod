@@ -1,0 +1,3 @@
+module github.com/kube-psp/kube-psp/bench/scenario
+
+go 1.26
