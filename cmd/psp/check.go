@@ -41,14 +41,21 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 }
 
-// load returns the policies and RBAC to decide with, and load warnings.
-func (o *sourceOptions) load(cmd *cobra.Command) (*source.Snapshot, []string, error) {
-	_, snap, warnings, err := o.loadWithSources(cmd)
-	return snap, warnings, err
+// load returns what was read and the policies and RBAC to decide with,
+// after printing the load warnings on stderr.
+func (o *sourceOptions) load(cmd *cobra.Command) (*loader.Result, *source.Snapshot, error) {
+	res, snap, warnings, err := o.read(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	return res, snap, nil
 }
 
-// loadWithSources also returns what the loader read, with the objects' sources.
-func (o *sourceOptions) loadWithSources(cmd *cobra.Command) (*loader.Result, *source.Snapshot, []string, error) {
+// read reads policies and RBAC from the flags: the files, or the preset.
+func (o *sourceOptions) read(cmd *cobra.Command) (*loader.Result, *source.Snapshot, []string, error) {
 	var res *loader.Result
 	var err error
 	if len(o.policies) == 0 && len(o.rbac) == 0 {
@@ -147,12 +154,9 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 
 // run loads policies, RBAC and manifests and checks every workload.
 func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
-	snap, warnings, err := o.load(cmd)
+	_, snap, err := o.load(cmd)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
 	if err != nil {

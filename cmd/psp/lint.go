@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/lint"
-	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
 func newLintCommand(name string) *cobra.Command {
@@ -35,18 +34,11 @@ input error, else 0.`,
 			if err != nil {
 				return fmt.Errorf("--fail-on: %w", err)
 			}
-			res, snap, warnings, err := o.loadWithSources(cmd)
+			res, snap, err := o.load(cmd)
 			if err != nil {
 				return err
 			}
-			for _, w := range warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-			}
-			rs, ok := snap.Authorizer.(*rbac.Snapshot)
-			if !ok {
-				return fmt.Errorf("lint needs RBAC objects")
-			}
-			findings := lint.Lint(res, snap.Policies, rs)
+			findings := lint.Lint(res, snap.Policies, snap.RBAC)
 			switch output {
 			case "text":
 				err = lint.WriteText(cmd.OutOrStdout(), findings)

@@ -83,12 +83,9 @@ system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 			default:
 				return fmt.Errorf("give --as USER or --serviceaccount NAMESPACE:NAME")
 			}
-			snap, warnings, err := o.load(cmd)
+			_, snap, err := o.load(cmd)
 			if err != nil {
 				return err
-			}
-			for _, w := range warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 			}
 			if !slices.ContainsFunc(snap.Policies.Policies(), func(p *policyv1.PodSecurityPolicy) bool { return p.Name == policy }) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: there is no policy %q\n", policy)
@@ -151,21 +148,14 @@ Members of system:masters may use every policy and are not listed.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output must be text or json, not %q", output)
 			}
-			snap, warnings, err := o.load(cmd)
+			_, snap, err := o.load(cmd)
 			if err != nil {
 				return err
-			}
-			for _, w := range warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-			}
-			rs, ok := snap.Authorizer.(*rbac.Snapshot)
-			if !ok {
-				return fmt.Errorf("who-can needs RBAC objects")
 			}
 			rows := []whoCanRow{}
 			seen := map[whoCanRow]bool{}
 			for _, group := range engine.UseAPIGroups() {
-				for _, g := range rs.WhoCan(authorizer.Attributes{Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: policy, Namespace: namespace}) {
+				for _, g := range snap.RBAC.WhoCan(authorizer.Attributes{Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: policy, Namespace: namespace}) {
 					row := whoCanRow{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace,
 						Binding: bindingName(g.Binding), Role: g.Binding.RoleRef.Kind + "/" + g.Binding.RoleRef.Name, APIGroup: group}
 					if !seen[row] {

@@ -8,13 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/internal/parallel"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
@@ -57,26 +56,18 @@ type Options struct {
 func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Result, error) {
 	results := make([]Result, len(workloads))
 	errs := make([]error, len(workloads))
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(workloads)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(workloads); i = int(next.Add(1)) - 1 {
-				w := workloads[i]
-				r, err := one(ctx, set, authz, w, opts)
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: %s: %w", w.Source, w, err)
-				}
-				results[i] = r
-				if n := done.Add(1); opts.Progress != nil {
-					opts.Progress(int(n), len(workloads))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	var done atomic.Int64
+	parallel.Each(len(workloads), func(i int) {
+		w := workloads[i]
+		r, err := one(ctx, set, authz, w, opts)
+		if err != nil {
+			errs[i] = fmt.Errorf("%s: %s: %w", w.Source, w, err)
+		}
+		results[i] = r
+		if n := done.Add(1); opts.Progress != nil {
+			opts.Progress(int(n), len(workloads))
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -10,10 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -21,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-psp/kube-psp/internal/parallel"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
@@ -110,27 +108,18 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 		err       error
 	}
 	outputs := make([]output, len(inputs))
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(inputs); i = int(next.Add(1)) - 1 {
-				in := inputs[i]
-				data := in.data
-				if data == nil {
-					var err error
-					if data, err = os.ReadFile(in.name); err != nil {
-						outputs[i].err = fmt.Errorf("reading %s: %w", in.name, err)
-						continue
-					}
-				}
-				outputs[i].workloads, outputs[i].err = parse(in.name, data, opts)
+	parallel.Each(len(inputs), func(i int) {
+		in := inputs[i]
+		data := in.data
+		if data == nil {
+			var err error
+			if data, err = os.ReadFile(in.name); err != nil {
+				outputs[i].err = fmt.Errorf("reading %s: %w", in.name, err)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+		}
+		outputs[i].workloads, outputs[i].err = parse(in.name, data, opts)
+	})
 	var out []Workload
 	var errs []error
 	for _, o := range outputs {

@@ -24,6 +24,8 @@ import (
 type Snapshot struct {
 	Policies   *engine.PolicySet
 	Authorizer authorizer.Authorizer
+	// RBAC is the RBAC the authorizer evaluates, for tools that list grants.
+	RBAC *rbac.Snapshot
 	// Warnings are load problems that did not stop the load.
 	Warnings []string
 	// Version identifies the files' contents.
@@ -41,7 +43,8 @@ func Build(res *loader.Result, version string) (*Snapshot, error) {
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	return &Snapshot{Policies: set, Authorizer: rbac.NewSnapshot(res.RBAC), Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+	r := rbac.NewSnapshot(res.RBAC)
+	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
 }
 
 // Files loads policies and RBAC from files and directories and reloads them
