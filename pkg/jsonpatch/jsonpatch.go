@@ -90,6 +90,37 @@ func diff(path string, a, b any, ops *[]Operation) {
 	}
 }
 
+// CreateAt returns the operations that turn the value at path from into to,
+// where from or to may be nil for "absent": an absent value gets an add,
+// a value that goes away a remove.
+func CreateAt(path string, from, to []byte) ([]Operation, error) {
+	var a, b any
+	if from != nil {
+		if err := json.Unmarshal(from, &a); err != nil {
+			return nil, fmt.Errorf("decoding original value: %w", err)
+		}
+	}
+	if to != nil {
+		if err := json.Unmarshal(to, &b); err != nil {
+			return nil, fmt.Errorf("decoding modified value: %w", err)
+		}
+	}
+	switch {
+	case from == nil && to == nil:
+		return nil, nil
+	case from == nil:
+		return []Operation{{Op: "add", Path: path, Value: b}}, nil
+	case to == nil:
+		return []Operation{{Op: "remove", Path: path}}, nil
+	}
+	var ops []Operation
+	diff(path, a, b, &ops)
+	return ops, nil
+}
+
+// Escape encodes a key as a JSON Pointer reference token (RFC 6901).
+func Escape(key string) string { return escape(key) }
+
 // escape encodes a key as a JSON Pointer reference token (RFC 6901).
 func escape(key string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")

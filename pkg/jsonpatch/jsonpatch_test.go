@@ -76,3 +76,30 @@ func FuzzCreate(f *testing.F) {
 		assertApplies(t, from, to, ops)
 	})
 }
+
+func TestCreateAt(t *testing.T) {
+	doc := `{"spec":{"a":{"x":1}}}`
+	for _, tc := range []struct {
+		name, path, from, to, want string
+	}{
+		{"add absent", "/spec/b", "", `{"y":2}`, `{"spec":{"a":{"x":1},"b":{"y":2}}}`},
+		{"diff inside", "/spec/a", `{"x":1}`, `{"x":1,"z":3}`, `{"spec":{"a":{"x":1,"z":3}}}`},
+		{"remove", "/spec/a", `{"x":1}`, "", `{"spec":{}}`},
+		{"neither", "/spec/c", "", "", doc},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var from, to []byte
+			if tc.from != "" {
+				from = []byte(tc.from)
+			}
+			if tc.to != "" {
+				to = []byte(tc.to)
+			}
+			ops, err := CreateAt(tc.path, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertApplies(t, doc, tc.want, ops)
+		})
+	}
+}

@@ -156,7 +156,7 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	case d.Skipped:
 		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: d.SkipReason}
 	case d.Allowed:
-		return r.allowed(resp, pod, d)
+		return r.allowed(resp, req.Object.Raw, pod, d)
 	}
 	// Denied: explain it. Only denials pay for evaluating every policy.
 	explained, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{ExplainAll: true})
@@ -178,12 +178,12 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	return Result{Response: resp, Outcome: OutcomeDenied, Reason: d.Message}
 }
 
-func (r Reviewer) allowed(resp *admissionv1.AdmissionResponse, original *corev1.Pod, d engine.Decision) Result {
+func (r Reviewer) allowed(resp *admissionv1.AdmissionResponse, raw []byte, original *corev1.Pod, d engine.Decision) Result {
 	key := AuditValidatePolicy
 	if r.Phase == engine.PhaseAdmit {
 		key = AuditAdmitPolicy
 		if len(d.Changes) > 0 {
-			patch, err := patchFor(original, d.Pod)
+			patch, err := patchFor(raw, original, d.Pod)
 			if err != nil {
 				return r.failed(resp, err)
 			}
@@ -210,24 +210,111 @@ func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result 
 	return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
 }
 
-// patchFor is the JSON Patch from the pod as sent to the admitted pod. The
-// original is encoded from its decoded form, so the patch touches only what
-// the engine changed, never fields this build does not know.
-func patchFor(original, admitted *corev1.Pod) ([]byte, error) {
-	from, err := json.Marshal(original)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the pod: %w", err)
+// patchFor is the JSON Patch from the pod as sent to the admitted pod.
+// Defaults only ever write annotations, the pod's security context,
+// runtimeClassName and containers' security contexts (the engine's copies
+// rely on the same fact), so only those parts are encoded and compared: the
+// patch never touches anything else, fields this build does not know
+// included, and large pods are not re-encoded whole.
+func patchFor(raw []byte, original, admitted *corev1.Pod) ([]byte, error) {
+	// A parent the object lacks (or has as null) must be added whole: a
+	// patch cannot add below a missing parent.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return nil, fmt.Errorf("decoding the request's object: %w", err)
 	}
-	to, err := json.Marshal(admitted)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the admitted pod: %w", err)
+	present := func(key string) bool { v, ok := top[key]; return ok && string(v) != "null" }
+
+	var ops []jsonpatch.Operation
+	part := func(path string, from, to any) error {
+		a, err := encodePart(from)
+		if err != nil {
+			return err
+		}
+		b, err := encodePart(to)
+		if err != nil {
+			return err
+		}
+		o, err := jsonpatch.CreateAt(path, a, b)
+		ops = append(ops, o...)
+		return err
 	}
-	ops, err := jsonpatch.Create(from, to)
-	if err != nil {
+	if present("metadata") {
+		if err := part("/metadata/annotations", original.Annotations, admitted.Annotations); err != nil {
+			return nil, err
+		}
+	} else if len(admitted.Annotations) > 0 {
+		ops = append(ops, jsonpatch.Operation{Op: "add", Path: "/metadata", Value: map[string]any{"annotations": admitted.Annotations}})
+	}
+	if present("spec") {
+		if err := part("/spec/securityContext", original.Spec.SecurityContext, admitted.Spec.SecurityContext); err != nil {
+			return nil, err
+		}
+		if err := part("/spec/runtimeClassName", original.Spec.RuntimeClassName, admitted.Spec.RuntimeClassName); err != nil {
+			return nil, err
+		}
+	} else if spec := (map[string]any{}); true {
+		// Without a spec there are no containers: only pod-level defaults.
+		if admitted.Spec.SecurityContext != nil {
+			spec["securityContext"] = admitted.Spec.SecurityContext
+		}
+		if admitted.Spec.RuntimeClassName != nil {
+			spec["runtimeClassName"] = *admitted.Spec.RuntimeClassName
+		}
+		if len(spec) > 0 {
+			ops = append(ops, jsonpatch.Operation{Op: "add", Path: "/spec", Value: spec})
+		}
+	}
+	containers := func(field string, from, to []corev1.Container) error {
+		for i := range min(len(from), len(to)) {
+			if err := part(fmt.Sprintf("/spec/%s/%d/securityContext", field, i), from[i].SecurityContext, to[i].SecurityContext); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := containers("initContainers", original.Spec.InitContainers, admitted.Spec.InitContainers); err != nil {
 		return nil, err
+	}
+	if err := containers("containers", original.Spec.Containers, admitted.Spec.Containers); err != nil {
+		return nil, err
+	}
+	for i := range min(len(original.Spec.EphemeralContainers), len(admitted.Spec.EphemeralContainers)) {
+		if err := part(fmt.Sprintf("/spec/ephemeralContainers/%d/securityContext", i),
+			original.Spec.EphemeralContainers[i].SecurityContext, admitted.Spec.EphemeralContainers[i].SecurityContext); err != nil {
+			return nil, err
+		}
 	}
 	if len(ops) == 0 {
 		return nil, nil
 	}
 	return json.Marshal(ops)
+}
+
+// encodePart encodes one part of a pod, nil when the pod's JSON would omit
+// it (a nil pointer, an empty map).
+func encodePart(v any) ([]byte, error) {
+	switch t := v.(type) {
+	case map[string]string:
+		if len(t) == 0 {
+			return nil, nil
+		}
+	case *corev1.PodSecurityContext:
+		if t == nil {
+			return nil, nil
+		}
+	case *corev1.SecurityContext:
+		if t == nil {
+			return nil, nil
+		}
+	case *string:
+		if t == nil {
+			return nil, nil
+		}
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the pod: %w", err)
+	}
+	return data, nil
 }

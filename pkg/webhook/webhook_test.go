@@ -16,9 +16,11 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/presets"
@@ -299,6 +301,9 @@ func TestBadRequests(t *testing.T) {
 func FuzzDecodeReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":{"spec":{}}}}`))
 	f.Add([]byte(`{"request":null}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"2","operation":"CREATE","namespace":"ns","resource":{"resource":"pods","version":"v1"},"userInfo":{"username":"u","groups":["system:authenticated"]},"object":{"metadata":{"name":"p"},"spec":{"initContainers":[{"name":"i"}],"containers":[{"name":"a","securityContext":{"capabilities":{"add":["CHOWN"]}}}],"ephemeralContainers":[{"name":"e"}]}}}}`))
+	// Admitted after defaulting: exercises the patch.
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"3","operation":"CREATE","namespace":"ns","resource":{"resource":"pods","version":"v1"},"userInfo":{"username":"u","groups":["system:authenticated"]},"object":{"metadata":{"name":"p","annotations":{"a":"b"}},"spec":{"initContainers":[{"name":"i"}],"containers":[{"name":"a"},{"name":"b","securityContext":{}}]}}}}`))
 	snap := restrictedSnapshot(&testing.T{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ar, err := DecodeReview(body)
@@ -315,6 +320,9 @@ func FuzzDecodeReview(f *testing.F) {
 			}
 			if !res.Response.Allowed && res.Response.Result == nil {
 				t.Fatal("denial without a status")
+			}
+			if res.Response.Patch != nil {
+				checkPatch(t, snap, ar.Request, res.Response.Patch)
 			}
 		}
 	})
@@ -346,5 +354,40 @@ func TestUnknownFields(t *testing.T) {
 	resp = f.post(t, body)
 	if resp.Allowed || resp.Result.Code != 403 || !strings.Contains(resp.Result.Message, "spec.containers[0].securityContext.futureEscape") || !strings.Contains(resp.Result.Message, "--unknown-fields=deny") {
 		t.Errorf("deny: %+v", resp.Result)
+	}
+}
+
+// checkPatch applies a patch to the request's object and requires exactly
+// the pod the engine admits.
+func checkPatch(t *testing.T, snap *source.Snapshot, req *admissionv1.AdmissionRequest, patch []byte) {
+	t.Helper()
+	p, err := jsonpatch.DecodePatch(patch)
+	if err != nil {
+		t.Fatalf("patch %s: %v", patch, err)
+	}
+	patched, err := p.Apply(req.Object.Raw)
+	if err != nil {
+		t.Fatalf("patch %s does not apply to %s: %v", patch, req.Object.Raw, err)
+	}
+	// Decode as the webhook does (case-sensitively, as the apiserver does).
+	got, _, err := decodePodStrict(patched, "patched object")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, _, err := decodePodStrict(req.Object.Raw, "object")
+	if err != nil {
+		t.Fatal(err)
+	}
+	namespace := req.Namespace
+	if namespace == "" {
+		namespace = sent.Namespace
+	}
+	d, err := engine.Decide(t.Context(), snap.Policies, snap.Authorizer, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.Operation(req.Operation),
+		Namespace: namespace, User: authorizer.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}, Pod: sent, OldPod: sent}, engine.Options{})
+	if err != nil || !d.Allowed {
+		t.Fatalf("engine: %v %s", err, d.Message)
+	}
+	if !equality.Semantic.DeepEqual(got, d.Pod) {
+		t.Fatalf("patched pod differs from the engine's:\n patch %s\n got  %+v\n want %+v", patch, got, *d.Pod)
 	}
 }
