@@ -44,11 +44,11 @@ step "generated code is up to date (controller-gen $CONTROLLER_GEN_VERSION)"
 	GOBIN="$TOOLS" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
 	mv "$TOOLS/controller-gen" "$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
 }
-generated=pkg/apis/policy/v1/zz_generated.deepcopy.go
-before=$(sha256sum "$generated")
-"$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION" object paths=./pkg/apis/...
-if [ "$before" != "$(sha256sum "$generated")" ]; then
-	echo "$generated was stale and has been regenerated: commit it"; exit 1
+generated="pkg/apis/policy/v1/zz_generated.deepcopy.go deploy/crds/policy.kube-psp.io_podsecuritypolicies.yaml"
+before=$(sha256sum $generated)
+"$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION" object crd paths=./pkg/apis/... output:crd:artifacts:config=deploy/crds
+if [ "$before" != "$(sha256sum $generated)" ]; then
+	echo "generated code or CRD was stale and has been regenerated ($generated): commit it"; exit 1
 fi
 
 step "build the v1.24.17 reference plugin (bench/cmd/upstream124)"

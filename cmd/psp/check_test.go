@@ -99,6 +99,10 @@ func TestCommandsGolden(t *testing.T) {
 		{"lint-pitfalls.txt", append([]string{"lint"}, pitfalls...), 1},
 		{"lint-pitfalls.json", append([]string{"lint", "-o", "json", "--fail-on", "none"}, pitfalls...), 0},
 		{"lint-pitfalls.sarif", append([]string{"lint", "-o", "sarif", "--fail-on", "warning"}, pitfalls...), 1},
+		{"convert-eks.yaml", []string{"convert", "-f", "examples/eks"}, 0},
+		{"convert-seed-v1beta1.yaml", []string{"convert", "-f", "examples/seed", "--to", "policy/v1beta1"}, 0},
+		{"init-restricted.yaml", []string{"init", "--preset", "restricted"}, 0},
+		{"init-eks-v1beta1.yaml", []string{"init", "--preset", "eks", "--to", "policy/v1beta1"}, 0},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			out, errOut, code := run(t, "", tc.args...)
@@ -134,6 +138,10 @@ func TestCheckErrors(t *testing.T) {
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad preset", "", []string{"check", "-f", "-", "--preset", "open"}, `unknown preset "open"`},
 		{"preset with files", "", []string{"check", "-f", "-", "--preset", "baseline", "--policies", "x"}, "--preset cannot be combined"},
+		{"convert unknown version", "", []string{"convert", "-f", "-", "--to", "policy/v1"}, `cannot write policies as "policy/v1"`},
+		{"convert additions to v1beta1", "apiVersion: policy.kube-psp.io/v1\nkind: PodSecurityPolicy\nmetadata: {name: u}\nspec: {requireUserNamespace: true, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n",
+			[]string{"convert", "-f", "-", "--to", "policy/v1beta1"}, "spec.requireUserNamespace: Forbidden"},
+		{"init unknown preset", "", []string{"init", "--preset", "open"}, `unknown preset "open"`},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",
 			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod: cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
 	} {

@@ -23,11 +23,12 @@ import (
 //go:embed restricted.yaml baseline.yaml privileged.yaml
 var files embed.FS
 
-// Names are the presets, in order of increasing permission.
-var Names = []string{"restricted", "baseline", "privileged"}
+// Names are the presets, in order of increasing permission. "eks" is
+// "privileged" with EKS's own role and binding names.
+var Names = []string{"restricted", "baseline", "privileged", "eks"}
 
 // policyOf is the policy each preset grants.
-var policyOf = map[string]string{"restricted": "restricted", "baseline": "baseline", "privileged": "eks.privileged"}
+var policyOf = map[string]string{"restricted": "restricted", "baseline": "baseline", "privileged": "eks.privileged", "eks": "eks.privileged"}
 
 // Load returns the built-in policies and RBAC that grants the preset's policy
 // to system:authenticated.
@@ -51,14 +52,17 @@ func Load(preset string) (*loader.Result, error) {
 			res.PolicySources[k] = v
 		}
 	}
-	role := "psp:" + policy
+	role, binding := "psp:"+policy, "psp:"+policy+":authenticated"
+	if preset == "eks" {
+		role, binding = "eks:podsecuritypolicy:privileged", "eks:podsecuritypolicy:authenticated"
+	}
 	res.RBAC.ClusterRoles = []rbacv1.ClusterRole{{
 		ObjectMeta: metav1.ObjectMeta{Name: role},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"},
 			Verbs: []string{"use"}, ResourceNames: []string{policy}}},
 	}}
 	res.RBAC.ClusterRoleBindings = []rbacv1.ClusterRoleBinding{{
-		ObjectMeta: metav1.ObjectMeta{Name: role + ":authenticated"},
+		ObjectMeta: metav1.ObjectMeta{Name: binding},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:authenticated"}},
 	}}

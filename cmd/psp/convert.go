@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kube-psp/kube-psp/pkg/convert"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+)
+
+func newConvertCommand(name string) *cobra.Command {
+	var files []string
+	var to string
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "convert -f PATH... [--to VERSION]",
+		Short: "Convert PodSecurityPolicies between policy/v1beta1 and kube-psp's CRD (policy.kube-psp.io/v1)",
+		Long: `Convert reads PodSecurityPolicies written as policy/v1beta1,
+extensions/v1beta1 or policy.kube-psp.io/v1 and writes them in the version
+--to names: policy.kube-psp.io/v1 (the CRD kube-psp serves, the default) or
+back as policy/v1beta1. Policies are validated as the v1.24 apiserver did;
+the defaults it applied (allowPrivilegeEscalation: true when unset) are
+written out. RBAC needs no conversion: grants of use in the policy or
+extensions group keep working, and other objects are ignored.`,
+		Example: `  ` + name + ` convert -f old-psp.yaml > psp-crs.yaml && kubectl apply -f psp-crs.yaml
+  kubectl get psp -o yaml | ` + name + ` convert -f - --to policy/v1beta1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := loadFiles(cmd.InOrStdin(), files, loader.Options{Strict: strict})
+			if err != nil {
+				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			out, err := convert.Policies(res.Policies, to)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "policy file or directory, or - for standard input (repeatable)")
+	cmd.Flags().StringVar(&to, "to", "policy.kube-psp.io/v1", "version to write: "+strings.Join(convert.APIVersions, ", "))
+	cmd.Flags().BoolVar(&strict, "strict", false, "refuse unknown fields instead of warning")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+// loadFiles loads policies and RBAC from files, directories and "-".
+func loadFiles(stdin io.Reader, paths []string, opts loader.Options) (*loader.Result, error) {
+	var merged *loader.Result
+	for _, p := range paths {
+		var res *loader.Result
+		var err error
+		if p == "-" {
+			res, err = loader.LoadReader("<stdin>", stdin, opts)
+		} else {
+			if _, statErr := os.Stat(p); statErr != nil {
+				return nil, fmt.Errorf("reading %s: %w", p, statErr)
+			}
+			res, err = loader.Load([]string{p}, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if merged == nil {
+			merged = res
+			continue
+		}
+		merged.Policies = append(merged.Policies, res.Policies...)
+		merged.Warnings = append(merged.Warnings, res.Warnings...)
+	}
+	return merged, nil
+}
+
+func newInitCommand(name string) *cobra.Command {
+	var preset, to string
+	cmd := &cobra.Command{
+		Use:   "init --preset NAME",
+		Short: "Print policies and RBAC to apply to a cluster, from a built-in preset",
+		Long: `Init prints the built-in policies (restricted from the EKS PSP guide, the Pod
+Security Standards baseline, and eks.privileged) and the RBAC that grants
+the preset's policy to every authenticated user, ready for kubectl apply.
+Presets: restricted, baseline, privileged, and eks (eks.privileged with
+EKS's own eks:podsecuritypolicy:* role and binding names).
+
+Narrow the grants afterwards: bind permissive policies to the ServiceAccounts
+that need them only (psp lint finds the rest).`,
+		Example: `  ` + name + ` init --preset restricted | kubectl apply -f -
+  ` + name + ` init --preset eks --to policy/v1beta1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := presets.Load(preset)
+			if err != nil {
+				return err
+			}
+			policies, err := convert.Policies(res.Policies, to)
+			if err != nil {
+				return err
+			}
+			rbacYAML, err := convert.RBAC(res.RBAC)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "# kube-psp preset %q: policies, then the RBAC that grants %q's policy to system:authenticated.\n", preset, preset)
+			if _, err := w.Write(policies); err != nil {
+				return err
+			}
+			_, err = w.Write(rbacYAML)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&preset, "preset", "restricted", "preset: "+strings.Join(presets.Names, ", "))
+	cmd.Flags().StringVar(&to, "to", "policy.kube-psp.io/v1", "version to write the policies in: "+strings.Join(convert.APIVersions, ", "))
+	return cmd
+}

@@ -1,0 +1,117 @@
+// Package convert writes policies and RBAC as YAML: policies in kube-psp's
+// own policy.kube-psp.io/v1 (the CRD) or back in the legacy policy/v1beta1,
+// so that old PSP YAML can be applied as the CRD and the CRD read by old
+// tools.
+package convert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+)
+
+// APIVersions are the versions policies can be written in.
+var APIVersions = []string{policyv1.APIVersion, policyv1.LegacyPolicyAPIVersion, policyv1.LegacyExtensionsAPIVersion}
+
+// Policies writes the policies as YAML documents in apiVersion. A policy
+// using kube-psp's additions (which v1beta1 cannot express) is refused for
+// the legacy versions, naming the field.
+func Policies(policies []*policyv1.PodSecurityPolicy, apiVersion string) ([]byte, error) {
+	known := false
+	for _, v := range APIVersions {
+		known = known || v == apiVersion
+	}
+	if !known {
+		return nil, fmt.Errorf("cannot write policies as %q (want one of %s)", apiVersion, strings.Join(APIVersions, ", "))
+	}
+	var out []byte
+	var errs []error
+	for _, in := range policies {
+		p := in.DeepCopy()
+		p.APIVersion, p.Kind = apiVersion, policyv1.Kind
+		if fieldErrs := validation.ValidatePodSecurityPolicy(p); len(fieldErrs) > 0 {
+			for _, e := range fieldErrs {
+				errs = append(errs, fmt.Errorf("PodSecurityPolicy %q cannot be written as %s: %s", p.Name, apiVersion, e.Error()))
+			}
+			continue
+		}
+		doc, err := document(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc...)
+	}
+	return out, errors.Join(errs...)
+}
+
+// RBAC writes RBAC objects as rbac.authorization.k8s.io/v1 YAML documents.
+// RBAC needs no conversion: `use` in the policy and extensions groups keeps
+// working with kube-psp.
+func RBAC(objs rbac.Objects) ([]byte, error) {
+	var out []byte
+	add := func(kind string, obj any) error {
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			return err
+		}
+		m["apiVersion"], m["kind"] = rbacv1.SchemeGroupVersion.String(), kind
+		doc, err := document(m)
+		out = append(out, doc...)
+		return err
+	}
+	for i := range objs.ClusterRoles {
+		if err := add("ClusterRole", &objs.ClusterRoles[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range objs.ClusterRoleBindings {
+		if err := add("ClusterRoleBinding", &objs.ClusterRoleBindings[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range objs.Roles {
+		if err := add("Role", &objs.Roles[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range objs.RoleBindings {
+		if err := add("RoleBinding", &objs.RoleBindings[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// document is one "---" YAML document, without the empty creationTimestamp
+// and status that Go's API types always write.
+func document(obj any) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if meta, ok := m["metadata"].(map[string]any); ok && meta["creationTimestamp"] == nil {
+		delete(meta, "creationTimestamp")
+	}
+	delete(m, "status")
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte("---\n"), out...), nil
+}

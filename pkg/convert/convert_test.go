@@ -1,0 +1,60 @@
+package convert
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+)
+
+func TestRoundTrip(t *testing.T) {
+	res, err := presets.Load("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range APIVersions {
+		out, err := Policies(res.Policies, version)
+		if err != nil {
+			t.Fatalf("%s: %v", version, err)
+		}
+		if strings.Contains(string(out), "creationTimestamp") || !strings.Contains(string(out), "apiVersion: "+version) {
+			t.Errorf("%s: %s", version, out)
+		}
+		back, err := loader.LoadReader("converted", strings.NewReader(string(out)), loader.Options{Strict: true})
+		if err != nil {
+			t.Fatalf("%s: reading back: %v", version, err)
+		}
+		if len(back.Policies) != len(res.Policies) {
+			t.Fatalf("%s: %d policies back", version, len(back.Policies))
+		}
+		for i := range back.Policies {
+			if !equality.Semantic.DeepEqual(back.Policies[i].Spec, res.Policies[i].Spec) || back.Policies[i].Name != res.Policies[i].Name {
+				t.Errorf("%s: policy %q changed in the round trip", version, res.Policies[i].Name)
+			}
+		}
+	}
+}
+
+func TestLegacyCannotExpressAdditions(t *testing.T) {
+	p := &policyv1.PodSecurityPolicy{}
+	p.Name = "userns"
+	p.Spec.RequireUserNamespace = true
+	p.Spec.Volumes = []policyv1.FSType{"image"}
+	p.Spec.RunAsUser.Rule, p.Spec.SELinux.Rule = "RunAsAny", "RunAsAny"
+	p.Spec.FSGroup.Rule, p.Spec.SupplementalGroups.Rule = "RunAsAny", "RunAsAny"
+	if _, err := Policies([]*policyv1.PodSecurityPolicy{p}, policyv1.APIVersion); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Policies([]*policyv1.PodSecurityPolicy{p}, policyv1.LegacyPolicyAPIVersion)
+	if err == nil || !strings.Contains(err.Error(), "spec.requireUserNamespace: Forbidden: requires apiVersion policy.kube-psp.io/v1") ||
+		!strings.Contains(err.Error(), `spec.volumes: Unsupported value: "image"`) {
+		t.Errorf("got %v", err)
+	}
+	if _, err := Policies(nil, "policy/v1"); err == nil {
+		t.Error("unknown version accepted")
+	}
+}
