@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/serve"
@@ -25,6 +29,8 @@ type serveOptions struct {
 	logLevel      string
 	dev           bool
 	devDir        string
+	kubeconfig    string
+	inCluster     bool
 }
 
 func newServeCommand(name string) *cobra.Command {
@@ -56,6 +62,8 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&o.cfg.PolicyPaths, "policies", nil, "PodSecurityPolicy file or directory (repeatable)")
 	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
+	f.BoolVar(&o.inCluster, "in-cluster", false, "read policies and RBAC from the cluster kube-psp runs in (its ServiceAccount needs list and watch on them)")
 	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
 	f.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "plain-HTTP address for /metrics, /healthz and /readyz (default: served on --listen)")
@@ -104,9 +112,25 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 			return err
 		}
 	}
+	cluster := o.kubeconfig != "" || o.inCluster
+	switch {
+	case o.kubeconfig != "" && o.inCluster:
+		return fmt.Errorf("give --kubeconfig or --in-cluster, not both")
+	case cluster && (len(o.cfg.PolicyPaths) > 0 || len(o.cfg.RBACPaths) > 0):
+		return fmt.Errorf("--policies and --rbac read files; with --kubeconfig or --in-cluster policies and RBAC come from the cluster")
+	case cluster:
+		clients, err := clusterClients(o.kubeconfig)
+		if err != nil {
+			return err
+		}
+		o.cfg.Cluster = clients
+	}
+	required := map[string]bool{"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""}
+	if !cluster {
+		required["--policies"], required["--rbac"] = len(o.cfg.PolicyPaths) > 0, len(o.cfg.RBACPaths) > 0
+	}
 	var missing []string
-	for flag, v := range map[string]bool{"--policies": len(o.cfg.PolicyPaths) > 0, "--rbac": len(o.cfg.RBACPaths) > 0,
-		"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""} {
+	for flag, v := range required {
 		if !v {
 			missing = append(missing, flag)
 		}
@@ -133,7 +157,7 @@ func (o *serveOptions) devDefaults(cmd *cobra.Command) error {
 		o.cfg.CertFile, o.cfg.KeyFile = cert, key
 		fmt.Fprintf(out, "development certificate for 127.0.0.1 and localhost; CA bundle (caBundle: base64 of it): %s\n", ca)
 	}
-	if len(o.cfg.PolicyPaths) == 0 && len(o.cfg.RBACPaths) == 0 {
+	if len(o.cfg.PolicyPaths) == 0 && len(o.cfg.RBACPaths) == 0 && o.kubeconfig == "" && !o.inCluster {
 		policies, rbac, err := presets.WriteFiles("restricted", o.devDir)
 		if err != nil {
 			return fmt.Errorf("writing the preset: %w", err)
@@ -157,4 +181,28 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be json or text, not %q", format)
+}
+
+// clusterClients connects with a kubeconfig file, or from inside a pod
+// when kubeconfig is empty.
+func clusterClients(kubeconfig string) (*serve.ClusterClients, error) {
+	var cfg *rest.Config
+	var err error
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else {
+		cfg, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return &serve.ClusterClients{Kube: kube, Dynamic: dyn}, nil
 }

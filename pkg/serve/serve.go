@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -30,9 +32,14 @@ import (
 
 // Config is what `psp serve` is told.
 type Config struct {
+	// PolicyPaths and RBACPaths are the files policies and RBAC come from,
+	// unless Cluster is set.
 	PolicyPaths, RBACPaths []string
-	Strict                 bool
-	Listen                 string
+	// Cluster, when set, reads policies (the policy.kube-psp.io CRD) and RBAC
+	// from a live cluster through informers instead of files.
+	Cluster *ClusterClients
+	Strict  bool
+	Listen  string
 	// MetricsListen, when set, serves /metrics, /healthz and /readyz over
 	// plain HTTP there instead of on Listen.
 	MetricsListen     string
@@ -49,6 +56,12 @@ type Config struct {
 	Log             *slog.Logger
 }
 
+// ClusterClients reach the cluster whose policies and RBAC are served.
+type ClusterClients struct {
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
 // Run serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
 // gracefully. It returns an error if the server cannot start; policies that
 // do not load at start are an error too (the server would deny everything).
@@ -58,9 +71,26 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	lm := newLoadMetrics(reg)
 
-	files := source.NewFiles(cfg.PolicyPaths, cfg.RBACPaths, loader.Options{Strict: cfg.Strict}, log, lm.policiesLoaded)
-	if err := files.Load(); err != nil {
-		return fmt.Errorf("loading policies and RBAC: %w", err)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	var files *source.Files
+	var current func() *source.Snapshot
+	if cfg.Cluster != nil {
+		// Serve at once; until the informers have synced the server is not
+		// ready and denies (fails closed), as it has nothing to decide with.
+		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, log, lm.policiesLoaded)
+		current = cluster.Current
+		go func() {
+			if err := cluster.Start(ctx); err != nil && ctx.Err() == nil {
+				log.Error("reading policies and RBAC from the cluster failed", "error", err)
+			}
+		}()
+	} else {
+		files = source.NewFiles(cfg.PolicyPaths, cfg.RBACPaths, loader.Options{Strict: cfg.Strict}, log, lm.policiesLoaded)
+		if err := files.Load(); err != nil {
+			return fmt.Errorf("loading policies and RBAC: %w", err)
+		}
+		current = files.Current
 	}
 	cert, err := newCertificate(cfg.CertFile, cfg.KeyFile, log, lm.certificateLoaded)
 	if err != nil {
@@ -71,7 +101,7 @@ func Run(ctx context.Context, cfg Config) error {
 	handler := func(phase engine.Phase) http.Handler {
 		return &webhook.Handler{
 			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy, UnknownFields: cfg.UnknownFields},
-			Snapshot: files.Current, Log: log, Metrics: metrics,
+			Snapshot: current, Log: log, Metrics: metrics,
 		}
 	}
 	mux := http.NewServeMux()
@@ -80,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ops := http.NewServeMux()
 	ops.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	ops.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if files.Current() == nil {
+		if current() == nil {
 			http.Error(w, "policies and RBAC are not loaded", http.StatusServiceUnavailable)
 			return
 		}
@@ -110,8 +140,6 @@ func Run(ctx context.Context, cfg Config) error {
 		listeners = append(listeners, mln)
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -162,8 +190,9 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// watch reloads policies, RBAC and certificates when their files change and
-// on SIGHUP.
+// watch reloads policies, RBAC (when from files; nil files for a cluster
+// source, which follows its informers) and certificates when their files
+// change and on SIGHUP.
 func watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal, files *source.Files, cert *certificate, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -173,9 +202,13 @@ func watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal, fi
 			return
 		case <-hup:
 			log.Info("SIGHUP: reloading policies, RBAC and certificates")
-			_ = files.Load()
+			if files != nil {
+				_ = files.Load()
+			}
 		case <-t.C:
-			files.ReloadIfChanged()
+			if files != nil {
+				files.ReloadIfChanged()
+			}
 		}
 		if err := cert.reload(); err != nil {
 			log.Error("certificate reload failed; serving the last good certificate", "error", err)

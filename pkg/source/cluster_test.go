@@ -1,0 +1,96 @@
+package source
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+)
+
+func policyCR(name string, spec map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "policy.kube-psp.io/v1", "kind": "PodSecurityPolicy",
+		"metadata": map[string]any{"name": name}, "spec": spec,
+	}}
+}
+
+var anyRules = map[string]any{
+	"runAsUser": map[string]any{"rule": "RunAsAny"}, "seLinux": map[string]any{"rule": "RunAsAny"},
+	"supplementalGroups": map[string]any{"rule": "RunAsAny"}, "fsGroup": map[string]any{"rule": "RunAsAny"},
+}
+
+func TestClusterFollowsChanges(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := fake.NewSimpleClientset(&rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "psp-use-all"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}}},
+	})
+	scheme := runtime.NewScheme()
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"},
+		policyCR("a", anyRules),
+		policyCR("broken", map[string]any{"runAsUser": map[string]any{"rule": "Sometimes"}}))
+	c := NewCluster(client, dyn, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	c.settle = 10 * time.Millisecond
+	if c.Current() != nil {
+		t.Fatal("ready before sync")
+	}
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Current()
+	if snap == nil || snap.Policies.Len() != 1 || len(snap.Warnings) != 1 {
+		t.Fatalf("first snapshot: %+v", snap)
+	}
+	alice := authorizer.UserInfo{Name: "alice"}
+	may := func() bool {
+		return engine.AuthorizeUse(ctx, c.Current().Authorizer, []authorizer.UserInfo{alice}, "ns", "a").Allowed
+	}
+	if may() {
+		t.Fatal("alice may use a before any binding")
+	}
+	// A binding created now takes effect without a restart.
+	if _, err := client.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "alice"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "psp-use-all"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: "alice"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the binding to take effect", may)
+	// So does a new policy, and a deleted one.
+	if _, err := dyn.Resource(PolicyResource).Create(ctx, policyCR("b", anyRules), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "policy b", func() bool { return c.Current().Policies.Len() == 2 })
+	if err := dyn.Resource(PolicyResource).Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "policy a to go", func() bool {
+		ps := c.Current().Policies.Policies()
+		return len(ps) == 1 && ps[0].Name == "b"
+	})
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
