@@ -37,6 +37,8 @@ type Cluster struct {
 	onReload func(*Snapshot, error)
 	// settle is how long to wait after a change for more before rebuilding.
 	settle time.Duration
+	// waitLog is how often to say that informers have not synced yet.
+	waitLog time.Duration
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
@@ -47,7 +49,7 @@ func NewCluster(client kubernetes.Interface, dyn dynamic.Interface, log *slog.Lo
 	if onReload == nil {
 		onReload = func(*Snapshot, error) {}
 	}
-	return &Cluster{client: client, dynamic: dyn, log: log, onReload: onReload, settle: 100 * time.Millisecond, changed: make(chan struct{}, 1)}
+	return &Cluster{client: client, dynamic: dyn, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second, changed: make(chan struct{}, 1)}
 }
 
 // Current returns the snapshot in force, nil until synced.
@@ -90,6 +92,24 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	factory.Start(ctx.Done())
 	dynFactory.Start(ctx.Done())
+	// Say why the server is not ready while it waits: a missing CRD or
+	// missing list/watch permissions keep an informer from syncing forever.
+	synced := make(chan struct{})
+	defer close(synced)
+	go func() {
+		t := time.NewTicker(c.waitLog)
+		defer t.Stop()
+		for {
+			select {
+			case <-synced:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.log.Warn("still waiting for the policy and RBAC informers to sync: is the CRD installed (deploy/crds) and may kube-psp list and watch podsecuritypolicies.policy.kube-psp.io, roles, clusterroles, rolebindings and clusterrolebindings?")
+			}
+		}
+	}()
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			return fmt.Errorf("informer for %v did not sync", typ)
