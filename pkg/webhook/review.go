@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	kjson "sigs.k8s.io/json"
+
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
@@ -219,11 +221,16 @@ func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result 
 func patchFor(raw []byte, original, admitted *corev1.Pod) ([]byte, error) {
 	// A parent the object lacks (or has as null) must be added whole: a
 	// patch cannot add below a missing parent.
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
+	// Empty structs: only presence is read, nothing is copied. Keys match
+	// case-sensitively, as when the pod itself was decoded.
+	var top struct {
+		Metadata *struct{} `json:"metadata"`
+		Spec     *struct{} `json:"spec"`
+	}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &top); err != nil {
 		return nil, fmt.Errorf("decoding the request's object: %w", err)
 	}
-	present := func(key string) bool { v, ok := top[key]; return ok && string(v) != "null" }
+	present := map[string]bool{"metadata": top.Metadata != nil, "spec": top.Spec != nil}
 
 	var ops []jsonpatch.Operation
 	part := func(path string, from, to any) error {
@@ -239,14 +246,14 @@ func patchFor(raw []byte, original, admitted *corev1.Pod) ([]byte, error) {
 		ops = append(ops, o...)
 		return err
 	}
-	if present("metadata") {
+	if present["metadata"] {
 		if err := part("/metadata/annotations", original.Annotations, admitted.Annotations); err != nil {
 			return nil, err
 		}
 	} else if len(admitted.Annotations) > 0 {
 		ops = append(ops, jsonpatch.Operation{Op: "add", Path: "/metadata", Value: map[string]any{"annotations": admitted.Annotations}})
 	}
-	if present("spec") {
+	if present["spec"] {
 		if err := part("/spec/securityContext", original.Spec.SecurityContext, admitted.Spec.SecurityContext); err != nil {
 			return nil, err
 		}
