@@ -25,16 +25,10 @@ type Operation struct {
 
 // Create returns the operations that turn the JSON document from into to.
 func Create(from, to []byte) ([]Operation, error) {
-	var a, b any
-	if err := json.Unmarshal(from, &a); err != nil {
-		return nil, fmt.Errorf("decoding original document: %w", err)
+	if from == nil || to == nil {
+		return nil, fmt.Errorf("both documents are needed")
 	}
-	if err := json.Unmarshal(to, &b); err != nil {
-		return nil, fmt.Errorf("decoding modified document: %w", err)
-	}
-	var ops []Operation
-	diff("", a, b, &ops)
-	return ops, nil
+	return CreateAt("", from, to)
 }
 
 func diff(path string, a, b any, ops *[]Operation) {
@@ -117,9 +111,6 @@ func CreateAt(path string, from, to []byte) ([]Operation, error) {
 	diff(path, a, b, &ops)
 	return ops, nil
 }
-
-// Escape encodes a key as a JSON Pointer reference token (RFC 6901).
-func Escape(key string) string { return escape(key) }
 
 // escape encodes a key as a JSON Pointer reference token (RFC 6901).
 func escape(key string) string {

@@ -310,7 +310,7 @@ func isPolicyAPIVersion(v string) bool {
 // decode unmarshals data into out. Unknown and duplicate fields are errors
 // in strict mode and warnings otherwise.
 func (l *load) decode(src Source, what string, data []byte, out any) bool {
-	strictErrs, err := Decode(data, out)
+	strictErrs, err := decodeYAML(data, out)
 	if err != nil {
 		l.errorf(src, "%s: %v", what, err)
 		return false
@@ -325,12 +325,12 @@ func (l *load) decode(src Source, what string, data []byte, out any) bool {
 	return !l.opts.Strict || len(strictErrs) == 0
 }
 
-// Decode unmarshals one YAML or JSON object into out, case-sensitively as
+// decodeYAML unmarshals one YAML or JSON object into out, case-sensitively as
 // the apiserver does. Problems that do not stop decoding (unknown or
 // duplicate fields) come back as strictErrs, named with their full path
 // (e.g. `unknown field "spec.runAsUsr"`); err is a malformed document or a
 // value of the wrong type, named with its field.
-func Decode(data []byte, out any) (strictErrs []error, err error) {
+func decodeYAML(data []byte, out any) (strictErrs []error, err error) {
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, err
@@ -338,7 +338,10 @@ func Decode(data []byte, out any) (strictErrs []error, err error) {
 	return DecodeJSON(js, out)
 }
 
-// DecodeJSON is Decode for a document already converted to JSON.
+// DecodeJSON unmarshals one JSON object into out, case-sensitively as the
+// apiserver does. Unknown or duplicate fields come back as strictErrs,
+// named with their full path (e.g. `unknown field "spec.runAsUsr"`); err is
+// a malformed document or a value of the wrong type, named with its field.
 func DecodeJSON(js []byte, out any) (strictErrs []error, err error) {
 	strictErrs, err = kjson.UnmarshalStrict(js, out)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -68,9 +67,6 @@ func Load(preset string) (*loader.Result, error) {
 	}}
 	return res, nil
 }
-
-// IsPreset reports whether name is a preset.
-func IsPreset(name string) bool { return slices.Contains(Names, name) }
 
 // WriteFiles writes a preset's policies and RBAC as YAML files into dir
 // (policies.yaml, rbac.yaml), for a server that reads files.
