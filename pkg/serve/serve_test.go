@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,26 +21,10 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kube-psp/kube-psp/internal/testutil"
 	"github.com/kube-psp/kube-psp/pkg/source"
 	"github.com/kube-psp/kube-psp/pkg/webhook"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestServeFromCluster runs the server on policies and RBAC from (fake)
 // cluster clients: not ready until synced, then deciding with them.
@@ -62,7 +44,7 @@ func TestServeFromCluster(t *testing.T) {
 			"spec": map[string]any{"runAsUser": map[string]any{"rule": "RunAsAny"}, "seLinux": map[string]any{"rule": "RunAsAny"},
 				"supplementalGroups": map[string]any{"rule": "RunAsAny"}, "fsGroup": map[string]any{"rule": "RunAsAny"}, "volumes": []any{"*"}}}})
 
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -71,7 +53,7 @@ func TestServeFromCluster(t *testing.T) {
 			Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	}()
 	var addr string
-	waitFor(t, "the server to listen", func() bool {
+	testutil.Eventually(t, "the server to listen", 15*time.Second, func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			var e map[string]any
 			if json.Unmarshal([]byte(line), &e) == nil && e["msg"] == "serving" {
@@ -84,7 +66,7 @@ func TestServeFromCluster(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	waitFor(t, "readiness after the informers synced", func() bool {
+	testutil.Eventually(t, "readiness after the informers synced", 15*time.Second, func() bool {
 		resp, err := client.Get("https://" + addr + "/readyz")
 		if err != nil {
 			return false
@@ -112,16 +94,5 @@ func TestServeFromCluster(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after its context ended")
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

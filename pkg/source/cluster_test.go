@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/kube-psp/kube-psp/internal/testutil"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
@@ -73,30 +73,19 @@ func TestClusterFollowsChanges(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the binding to take effect", may)
+	testutil.Eventually(t, "the binding to take effect", 10*time.Second, may)
 	// So does a new policy, and a deleted one.
 	if _, err := dyn.Resource(PolicyResource).Create(ctx, policyCR("b", anyRules), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "policy b", func() bool { return c.Current().Policies.Len() == 2 })
+	testutil.Eventually(t, "policy b", 10*time.Second, func() bool { return c.Current().Policies.Len() == 2 })
 	if err := dyn.Resource(PolicyResource).Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "policy a to go", func() bool {
+	testutil.Eventually(t, "policy a to go", 10*time.Second, func() bool {
 		ps := c.Current().Policies.Policies()
 		return len(ps) == 1 && ps[0].Name == "b"
 	})
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestClusterSaysWhyItIsNotReady(t *testing.T) {
@@ -107,27 +96,13 @@ func TestClusterSaysWhyItIsNotReady(t *testing.T) {
 	dyn.PrependReactor("list", "podsecuritypolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewNotFound(PolicyResource.GroupResource(), "")
 	})
-	logs := &strings.Builder{}
-	var mu sync.Mutex
-	c := NewCluster(fake.NewSimpleClientset(), dyn, slog.New(slog.NewTextHandler(lockedWriter{&mu, logs}, nil)), nil)
+	logs := &testutil.SyncBuffer{}
+	c := NewCluster(fake.NewSimpleClientset(), dyn, slog.New(slog.NewTextHandler(logs, nil)), nil)
 	c.waitLog = 50 * time.Millisecond
 	if err := c.Start(ctx); err == nil {
 		t.Fatal("Start succeeded without the CRD")
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if !strings.Contains(logs.String(), "is the CRD installed") || c.Current() != nil {
 		t.Errorf("logs: %s", logs.String())
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

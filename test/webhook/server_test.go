@@ -33,6 +33,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ktypes "k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-psp/kube-psp/internal/testutil"
 )
 
 var (
@@ -123,25 +125,8 @@ type server struct {
 	metricsAddr string
 	ca          *ca
 	client      *http.Client
-	logs        *syncBuffer
+	logs        *testutil.SyncBuffer
 	exited      chan error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 const restrictedPolicy = `apiVersion: policy/v1beta1
@@ -190,7 +175,7 @@ subjects:
 func start(t *testing.T, extra ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{dir: dir, ca: newCA(t), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	s := &server{dir: dir, ca: newCA(t), logs: &testutil.SyncBuffer{}, exited: make(chan error, 1)}
 	for _, d := range []string{"policies", "rbac"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
