@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/sar"
 	"github.com/kube-psp/kube-psp/pkg/serve"
 	"github.com/kube-psp/kube-psp/pkg/webhook"
 )
@@ -31,6 +32,8 @@ type serveOptions struct {
 	devDir        string
 	kubeconfig    string
 	inCluster     bool
+	authorization string
+	sar           sar.Options
 }
 
 func newServeCommand(name string) *cobra.Command {
@@ -64,6 +67,10 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
 	f.BoolVar(&o.inCluster, "in-cluster", false, "read policies and RBAC from the cluster kube-psp runs in (its ServiceAccount needs list and watch on them)")
+	f.StringVar(&o.authorization, "authorization", "rbac", "with --kubeconfig or --in-cluster, who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally from informers: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
+	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never); an RBAC change is in force within this time")
+	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
+	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
 	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
 	f.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "plain-HTTP address for /metrics, /healthz and /readyz (default: served on --listen)")
@@ -124,6 +131,19 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 			return err
 		}
 		o.cfg.Cluster = clients
+	}
+	switch o.authorization {
+	case "rbac":
+	case "subjectaccessreview":
+		if !cluster {
+			return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")
+		}
+		if o.sar.TTL < 0 || o.sar.MaxEntries < 0 || o.sar.Timeout <= 0 {
+			return fmt.Errorf("--sar-cache-ttl and --sar-cache-size must not be negative, and --sar-timeout must be positive")
+		}
+		o.cfg.Cluster.Authorizer = sar.New(o.cfg.Cluster.Kube.AuthorizationV1().SubjectAccessReviews(), o.sar)
+	default:
+		return fmt.Errorf("--authorization must be rbac or subjectaccessreview, not %q", o.authorization)
 	}
 	required := map[string]bool{"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""}
 	if !cluster {

@@ -307,6 +307,37 @@ func isPolicyAPIVersion(v string) bool {
 	return v == policyv1.APIVersion || v == policyv1.LegacyPolicyAPIVersion || v == policyv1.LegacyExtensionsAPIVersion
 }
 
+// DecodePolicy decodes, defaults and validates one PodSecurityPolicy
+// document (YAML or JSON, any supported apiVersion) exactly as Load does,
+// for callers that have one object and no file: the CRD's validating
+// webhook. errs and warnings are Load's messages without the location; the
+// policy is usable only when errs is empty.
+func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, errs, warnings []string) {
+	p = &policyv1.PodSecurityPolicy{}
+	strictErrs, err := decodeYAML(data, p)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("PodSecurityPolicy: %v", err)}, nil
+	}
+	for _, se := range strictErrs {
+		if opts.Strict {
+			errs = append(errs, fmt.Sprintf("PodSecurityPolicy: %v", se))
+		} else {
+			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy: %v (ignored, as the Kubernetes v1.24 apiserver did)", se))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs, warnings
+	}
+	policyv1.SetDefaults(p)
+	for _, e := range validation.ValidatePodSecurityPolicy(p) {
+		errs = append(errs, fmt.Sprintf("PodSecurityPolicy %q is invalid: %s", p.Name, e.Error()))
+	}
+	if len(errs) > 0 {
+		return nil, errs, warnings
+	}
+	return p, nil, warnings
+}
+
 // decode unmarshals data into out. Unknown and duplicate fields are errors
 // in strict mode and warnings otherwise.
 func (l *load) decode(src Source, what string, data []byte, out any) bool {
@@ -351,15 +382,14 @@ func DecodeJSON(js []byte, out any) (strictErrs []error, err error) {
 }
 
 func (l *load) policy(src Source, data []byte) {
-	p := &policyv1.PodSecurityPolicy{}
-	if !l.decode(src, "PodSecurityPolicy", data, p) {
-		return
+	p, errs, warnings := DecodePolicy(data, l.opts)
+	for _, w := range warnings {
+		l.warnf(src, "%s", w)
 	}
-	policyv1.SetDefaults(p)
-	if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
-		for _, e := range errs {
-			l.errorf(src, "PodSecurityPolicy %q is invalid: %s", p.Name, e.Error())
-		}
+	for _, e := range errs {
+		l.errorf(src, "%s", e)
+	}
+	if len(errs) > 0 {
 		return
 	}
 	if prev, dup := l.res.PolicySources[p.Name]; dup {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -60,6 +61,9 @@ type Config struct {
 type ClusterClients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Authorizer, when set, decides policy use instead of local evaluation
+	// of the cluster's RBAC (--authorization=subjectaccessreview).
+	Authorizer authorizer.Authorizer
 }
 
 // Run serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
@@ -78,7 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Cluster != nil {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
-		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, log, lm.policiesLoaded)
+		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
 		current = cluster.Current
 		go func() {
 			if err := cluster.Start(ctx); err != nil && ctx.Err() == nil {
@@ -107,6 +111,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux := http.NewServeMux()
 	mux.Handle("/mutate", handler(engine.PhaseAdmit))
 	mux.Handle("/validate", handler(engine.PhaseValidate))
+	mux.Handle("/validate-policy", &webhook.PolicyHandler{Log: log, Metrics: metrics})
 	ops := http.NewServeMux()
 	ops.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	ops.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {

@@ -20,6 +20,7 @@ import (
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
 
@@ -31,8 +32,11 @@ var PolicyResource = policyv1.SchemeGroupVersion.WithResource("podsecuritypolici
 // in force within a moment, without a restart. It is not ready (Current is
 // nil) until every informer has synced.
 type Cluster struct {
-	client   kubernetes.Interface
-	dynamic  dynamic.Interface
+	client  kubernetes.Interface
+	dynamic dynamic.Interface
+	// authz, when set, answers "may X use policy P" instead of local RBAC
+	// evaluation, and RBAC is not watched.
+	authz    authorizer.Authorizer
 	log      *slog.Logger
 	onReload func(*Snapshot, error)
 	// settle is how long to wait after a change for more before rebuilding.
@@ -44,12 +48,15 @@ type Cluster struct {
 	changed chan struct{}
 }
 
-// NewCluster returns a cluster source; call Start.
-func NewCluster(client kubernetes.Interface, dyn dynamic.Interface, log *slog.Logger, onReload func(*Snapshot, error)) *Cluster {
+// NewCluster returns a cluster source; call Start. With a nil authz,
+// policy use is decided by evaluating the cluster's RBAC locally (exact for
+// RBAC, and no apiserver call on the admission path); otherwise authz
+// decides (a SubjectAccessReview authorizer, say) and RBAC is not watched.
+func NewCluster(client kubernetes.Interface, dyn dynamic.Interface, authz authorizer.Authorizer, log *slog.Logger, onReload func(*Snapshot, error)) *Cluster {
 	if onReload == nil {
 		onReload = func(*Snapshot, error) {}
 	}
-	return &Cluster{client: client, dynamic: dyn, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second, changed: make(chan struct{}, 1)}
+	return &Cluster{client: client, dynamic: dyn, authz: authz, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second, changed: make(chan struct{}, 1)}
 }
 
 // Current returns the snapshot in force, nil until synced.
@@ -84,8 +91,17 @@ func (c *Cluster) Start(ctx context.Context) error {
 		UpdateFunc: func(any, any) { c.signal() },
 		DeleteFunc: func(any) { c.signal() },
 	}
-	for _, inf := range []cache.SharedIndexInformer{policyInformer.Informer(), rb.Roles().Informer(), rb.ClusterRoles().Informer(),
-		rb.RoleBindings().Informer(), rb.ClusterRoleBindings().Informer()} {
+	watched := []cache.SharedIndexInformer{policyInformer.Informer()}
+	if c.authz == nil {
+		watched = append(watched, rb.Roles().Informer(), rb.ClusterRoles().Informer(), rb.RoleBindings().Informer(), rb.ClusterRoleBindings().Informer())
+	} else {
+		// Nothing to evaluate locally: the authorizer asks the apiserver.
+		l.roles = func() ([]*rbacv1.Role, error) { return nil, nil }
+		l.clusterRoles = func() ([]*rbacv1.ClusterRole, error) { return nil, nil }
+		l.roleBindings = func() ([]*rbacv1.RoleBinding, error) { return nil, nil }
+		l.clusterRoleBindings = func() ([]*rbacv1.ClusterRoleBinding, error) { return nil, nil }
+	}
+	for _, inf := range watched {
 		if _, err := inf.AddEventHandler(notify); err != nil {
 			return fmt.Errorf("watching: %w", err)
 		}
@@ -204,6 +220,9 @@ func (c *Cluster) rebuild(l listers) {
 	if err != nil {
 		c.fail(err)
 		return
+	}
+	if c.authz != nil {
+		snap.Authorizer = c.authz
 	}
 	c.current.Store(snap)
 	for _, w := range snap.Warnings {

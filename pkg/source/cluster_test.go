@@ -46,7 +46,7 @@ func TestClusterFollowsChanges(t *testing.T) {
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"},
 		policyCR("a", anyRules),
 		policyCR("broken", map[string]any{"runAsUser": map[string]any{"rule": "Sometimes"}}))
-	c := NewCluster(client, dyn, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	c := NewCluster(client, dyn, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	c.settle = 10 * time.Millisecond
 	if c.Current() != nil {
 		t.Fatal("ready before sync")
@@ -97,12 +97,52 @@ func TestClusterSaysWhyItIsNotReady(t *testing.T) {
 		return true, nil, apierrors.NewNotFound(PolicyResource.GroupResource(), "")
 	})
 	logs := &testutil.SyncBuffer{}
-	c := NewCluster(fake.NewSimpleClientset(), dyn, slog.New(slog.NewTextHandler(logs, nil)), nil)
+	c := NewCluster(fake.NewSimpleClientset(), dyn, nil, slog.New(slog.NewTextHandler(logs, nil)), nil)
 	c.waitLog = 50 * time.Millisecond
 	if err := c.Start(ctx); err == nil {
 		t.Fatal("Start succeeded without the CRD")
 	}
 	if !strings.Contains(logs.String(), "is the CRD installed") || c.Current() != nil {
 		t.Errorf("logs: %s", logs.String())
+	}
+}
+
+// allowA is an authorizer that allows "use" of policy "a" only, and
+// counts questions.
+type allowA struct{ asked int }
+
+func (a *allowA) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
+	a.asked++
+	return attrs.Name == "a", "asked the apiserver", nil
+}
+
+func TestClusterWithAnAuthorizerDoesNotWatchRBAC(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := fake.NewSimpleClientset()
+	rbacListed := false
+	client.PrependReactor("list", "*", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		if action.GetResource().Group == rbacv1.GroupName {
+			rbacListed = true
+		}
+		return false, nil, nil
+	})
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"},
+		policyCR("a", anyRules), policyCR("b", anyRules))
+	authz := &allowA{}
+	c := NewCluster(client, dyn, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Current()
+	if snap == nil || snap.Policies.Len() != 2 {
+		t.Fatalf("snapshot: %+v", snap)
+	}
+	alice := []authorizer.UserInfo{{Name: "alice"}}
+	if !engine.AuthorizeUse(ctx, snap.Authorizer, alice, "ns", "a").Allowed || engine.AuthorizeUse(ctx, snap.Authorizer, alice, "ns", "b").Allowed {
+		t.Fatal("the snapshot does not decide with the given authorizer")
+	}
+	if authz.asked == 0 || rbacListed {
+		t.Fatalf("asked %d times; RBAC listed: %v", authz.asked, rbacListed)
 	}
 }

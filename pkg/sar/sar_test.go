@@ -1,0 +1,138 @@
+package sar
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+)
+
+// fakeAPIServer answers SubjectAccessReviews: alice may use policy "a" in
+// group "policy"; a user named "broken" makes the call fail.
+func fakeAPIServer(calls *atomic.Int32, seen *[]authorizationv1.SubjectAccessReviewSpec) *fake.Clientset {
+	client := fake.NewClientset()
+	client.PrependReactor("create", "subjectaccessreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		calls.Add(1)
+		review := action.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
+		if seen != nil {
+			*seen = append(*seen, review.Spec)
+		}
+		spec := review.Spec
+		switch {
+		case spec.User == "broken":
+			return true, nil, errors.New("connection refused")
+		case spec.User == "partial":
+			review.Status = authorizationv1.SubjectAccessReviewStatus{EvaluationError: "webhook authorizer timed out"}
+		case spec.User == "alice" && spec.ResourceAttributes.Group == "policy" && spec.ResourceAttributes.Name == "a":
+			review.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: `RBAC: allowed by ClusterRoleBinding "alice"`}
+		}
+		return true, review, nil
+	})
+	return client
+}
+
+func useAttrs(user, group, name string) authorizer.Attributes {
+	return authorizer.Attributes{User: authorizer.UserInfo{Name: user, Groups: []string{"devs"}}, Verb: "use", Namespace: "ns",
+		APIGroup: group, Resource: "podsecuritypolicies", Name: name}
+}
+
+func TestAuthorizeAsksTheAPIServer(t *testing.T) {
+	var calls atomic.Int32
+	var seen []authorizationv1.SubjectAccessReviewSpec
+	a := New(fakeAPIServer(&calls, &seen).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	ok, reason, err := a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	if err != nil || !ok || !strings.Contains(reason, "ClusterRoleBinding") {
+		t.Fatalf("alice: %v %q %v", ok, reason, err)
+	}
+	want := authorizationv1.SubjectAccessReviewSpec{User: "alice", Groups: []string{"devs"}, ResourceAttributes: &authorizationv1.ResourceAttributes{
+		Verb: "use", Namespace: "ns", Group: "policy", Resource: "podsecuritypolicies", Name: "a"}}
+	if len(seen) != 1 || seen[0].User != want.User || *seen[0].ResourceAttributes != *want.ResourceAttributes || seen[0].Groups[0] != "devs" {
+		t.Fatalf("review sent: %+v", seen)
+	}
+	ok, reason, err = a.Authorize(context.Background(), useAttrs("alice", "policy", "b"))
+	if err != nil || ok || reason == "" {
+		t.Fatalf("alice on b: %v %q %v", ok, reason, err)
+	}
+}
+
+func TestAnswersAreCachedBriefly(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), Options{TTL: time.Minute, MaxEntries: 100})
+	now := time.Unix(1000, 0)
+	a.now = func() time.Time { return now }
+	for range 3 {
+		if ok, _, _ := a.Authorize(context.Background(), useAttrs("alice", "policy", "a")); !ok {
+			t.Fatal("not allowed")
+		}
+		if ok, _, _ := a.Authorize(context.Background(), useAttrs("bob", "policy", "a")); ok {
+			t.Fatal("bob allowed")
+		}
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("%d calls for 2 distinct questions asked 3 times each", calls.Load())
+	}
+	now = now.Add(time.Minute)
+	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	if calls.Load() != 3 {
+		t.Fatalf("an expired answer was reused: %d calls", calls.Load())
+	}
+	// Different groups are a different question.
+	attrs := useAttrs("alice", "policy", "a")
+	attrs.User.Groups = []string{"admins"}
+	a.Authorize(context.Background(), attrs)
+	if calls.Load() != 4 {
+		t.Fatalf("groups are not part of the key: %d calls", calls.Load())
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), Options{TTL: time.Hour, MaxEntries: 8})
+	for i := range 100 {
+		a.Authorize(context.Background(), useAttrs("user"+string(rune('a'+i%26))+string(rune('a'+i/26)), "policy", "a"))
+		if a.Len() > 8 || len(a.order) > 8 {
+			t.Fatalf("after %d questions the cache holds %d entries (%d keys)", i+1, a.Len(), len(a.order))
+		}
+	}
+	// The newest answer is still cached.
+	before := calls.Load()
+	a.Authorize(context.Background(), useAttrs("user"+string(rune('a'+99%26))+string(rune('a'+99/26)), "policy", "a"))
+	if calls.Load() != before {
+		t.Fatal("the newest answer was evicted")
+	}
+}
+
+func TestErrorsAreNotCachedAndNotAnswers(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	for _, user := range []string{"broken", "partial"} {
+		for range 2 {
+			ok, _, err := a.Authorize(context.Background(), useAttrs(user, "policy", "a"))
+			if err == nil || ok {
+				t.Fatalf("%s: allowed=%v err=%v; want an error", user, ok, err)
+			}
+		}
+	}
+	if calls.Load() != 4 || a.Len() != 0 {
+		t.Fatalf("errors were cached: %d calls, %d entries", calls.Load(), a.Len())
+	}
+}
+
+func TestNoCache(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), Options{})
+	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	if calls.Load() != 2 || a.Len() != 0 {
+		t.Fatalf("TTL 0 cached: %d calls", calls.Load())
+	}
+}
