@@ -131,17 +131,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	switch o.output {
-	case "json":
-		err = check.WriteJSON(cmd.OutOrStdout(), results)
-	case "yaml":
-		err = check.WriteYAML(cmd.OutOrStdout(), results)
-	case "sarif":
-		err = check.WriteSARIF(cmd.OutOrStdout(), results)
-	default:
-		err = check.WriteText(cmd.OutOrStdout(), results)
-	}
-	if err != nil {
+	if err := writeResults(cmd, o.output, results); err != nil {
 		return err
 	}
 	for _, r := range results {

@@ -19,6 +19,6 @@ pod's security settings, with v1.24's exact decisions and messages.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name))
+	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name), newAuditCommand(name))
 	return root
 }

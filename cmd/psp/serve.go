@@ -10,13 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-psp/kube-psp/pkg/presets"
-	"github.com/kube-psp/kube-psp/pkg/sar"
 	"github.com/kube-psp/kube-psp/pkg/serve"
 	"github.com/kube-psp/kube-psp/pkg/webhook"
 )
@@ -32,8 +27,7 @@ type serveOptions struct {
 	devDir        string
 	kubeconfig    string
 	inCluster     bool
-	authorization string
-	sar           sar.Options
+	authorization authorizationOptions
 }
 
 func newServeCommand(name string) *cobra.Command {
@@ -67,10 +61,7 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
 	f.BoolVar(&o.inCluster, "in-cluster", false, "read policies and RBAC from the cluster kube-psp runs in (its ServiceAccount needs list and watch on them)")
-	f.StringVar(&o.authorization, "authorization", "rbac", "with --kubeconfig or --in-cluster, who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally from informers: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
-	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never); an RBAC change is in force within this time")
-	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
-	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
+	o.authorization.addFlags(cmd, "with --kubeconfig or --in-cluster, ")
 	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
 	f.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "plain-HTTP address for /metrics, /healthz and /readyz (default: served on --listen)")
@@ -126,24 +117,21 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	case cluster && (len(o.cfg.PolicyPaths) > 0 || len(o.cfg.RBACPaths) > 0):
 		return fmt.Errorf("--policies and --rbac read files; with --kubeconfig or --in-cluster policies and RBAC come from the cluster")
 	case cluster:
-		clients, err := clusterClients(o.kubeconfig)
+		clients, err := connect(o.kubeconfig, "", o.inCluster)
 		if err != nil {
 			return err
 		}
 		o.cfg.Cluster = clients
 	}
-	switch o.authorization {
-	case "rbac":
-	case "subjectaccessreview":
-		if !cluster {
-			return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")
+	if o.authorization.subjectAccessReview() && !cluster {
+		return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")
+	}
+	if cluster {
+		if o.cfg.Cluster.Authorizer, err = o.authorization.authorizer(o.cfg.Cluster.Kube); err != nil {
+			return err
 		}
-		if o.sar.TTL < 0 || o.sar.MaxEntries < 0 || o.sar.Timeout <= 0 {
-			return fmt.Errorf("--sar-cache-ttl and --sar-cache-size must not be negative, and --sar-timeout must be positive")
-		}
-		o.cfg.Cluster.Authorizer = sar.New(o.cfg.Cluster.Kube.AuthorizationV1().SubjectAccessReviews(), o.sar)
-	default:
-		return fmt.Errorf("--authorization must be rbac or subjectaccessreview, not %q", o.authorization)
+	} else if err := o.authorization.validate(); err != nil {
+		return err
 	}
 	required := map[string]bool{"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""}
 	if !cluster {
@@ -201,28 +189,4 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be json or text, not %q", format)
-}
-
-// clusterClients connects with a kubeconfig file, or from inside a pod
-// when kubeconfig is empty.
-func clusterClients(kubeconfig string) (*serve.ClusterClients, error) {
-	var cfg *rest.Config
-	var err error
-	if kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	} else {
-		cfg, err = rest.InClusterConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return &serve.ClusterClients{Kube: kube, Dynamic: dyn}, nil
 }

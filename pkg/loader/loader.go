@@ -44,6 +44,9 @@ type Source struct {
 }
 
 func (s Source) String() string {
+	if s.Document == 0 {
+		return s.File // not from a file: a live object, say
+	}
 	loc := fmt.Sprintf("%s: document %d (line %d)", s.File, s.Document, s.Line)
 	if s.Item > 0 {
 		loc += fmt.Sprintf(", item %d", s.Item)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/sar"
+	"github.com/kube-psp/kube-psp/pkg/serve"
+)
+
+// connect reaches a cluster: from inside a pod, or with a kubeconfig found
+// as kubectl finds it (the file given, else $KUBECONFIG, else
+// ~/.kube/config) and its current context or the one named.
+func connect(kubeconfig, context string, inCluster bool) (*serve.ClusterClients, error) {
+	var cfg *rest.Config
+	var err error
+	if inCluster {
+		cfg, err = rest.InClusterConfig()
+	} else {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = kubeconfig
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	cfg.UserAgent = "kube-psp"
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return &serve.ClusterClients{Kube: kube, Dynamic: dyn}, nil
+}
+
+// authorizationOptions choose who decides policy use in a cluster.
+type authorizationOptions struct {
+	mode string
+	sar  sar.Options
+}
+
+func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
+	f := cmd.Flags()
+	f.StringVar(&o.mode, "authorization", "rbac", when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
+	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never); an RBAC change is in force within this time")
+	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
+	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
+}
+
+func (o *authorizationOptions) subjectAccessReview() bool { return o.mode == "subjectaccessreview" }
+
+func (o *authorizationOptions) validate() error {
+	switch o.mode {
+	case "rbac", "subjectaccessreview":
+	default:
+		return fmt.Errorf("--authorization must be rbac or subjectaccessreview, not %q", o.mode)
+	}
+	if o.sar.TTL < 0 || o.sar.MaxEntries < 0 || o.sar.Timeout <= 0 {
+		return fmt.Errorf("--sar-cache-ttl and --sar-cache-size must not be negative, and --sar-timeout must be positive")
+	}
+	return nil
+}
+
+// authorizer is nil for local RBAC evaluation.
+func (o *authorizationOptions) authorizer(client kubernetes.Interface) (authorizer.Authorizer, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if !o.subjectAccessReview() {
+		return nil, nil
+	}
+	return sar.New(client.AuthorizationV1().SubjectAccessReviews(), o.sar), nil
+}

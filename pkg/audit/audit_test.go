@@ -1,0 +1,86 @@
+package audit
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/source"
+)
+
+func restricted() *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "policy.kube-psp.io/v1", "kind": "PodSecurityPolicy", "metadata": map[string]any{"name": "restricted"},
+		"spec": map[string]any{
+			"runAsUser": map[string]any{"rule": "MustRunAsNonRoot"}, "seLinux": map[string]any{"rule": "RunAsAny"},
+			"supplementalGroups": map[string]any{"rule": "RunAsAny"}, "fsGroup": map[string]any{"rule": "RunAsAny"},
+			"volumes": []any{"projected"},
+		},
+	}}
+}
+
+func pod(name, sa string, privileged bool, owner string) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name},
+		Spec: corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "c", Image: "nginx",
+			SecurityContext: &corev1.SecurityContext{Privileged: &privileged}}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning},
+	}
+	if owner != "" {
+		yes := true
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: owner, Name: name + "-owner", UID: "u", Controller: &yes}}
+	}
+	return p
+}
+
+func TestAuditChecksRunningPodsAsTheirCreators(t *testing.T) {
+	useRole := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "use-restricted"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{"restricted"}}}}
+	// The ServiceAccount "app" may use the policy; nobody else.
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "app"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "use-restricted"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "team", Name: "app"}}}
+	client := fake.NewClientset(useRole, binding,
+		pod("web-1", "app", false, "ReplicaSet"),                                  // admitted: its ServiceAccount may use restricted
+		pod("root-1", "app", true, "ReplicaSet"),                                  // refused: privileged
+		pod("stray", "default", false, ""),                                        // refused: nobody grants it a policy
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "x"}}) // another namespace
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{source.PolicyResource: "PodSecurityPolicyList"}, restricted())
+	user := authorizer.UserInfo{Name: "kube-psp:audit", Groups: []string{authorizer.GroupAuthenticated}}
+	results, warnings, err := Run(context.Background(), client, dyn, Options{Namespace: "team", User: user})
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("err %v, warnings %v", err, warnings)
+	}
+	got := map[string]bool{}
+	for _, r := range results {
+		got[r.Workload.Name] = r.Admitted
+		if r.Workload.Name == "web-1" && (r.Requester.Name != "system:serviceaccount:kube-system:replicaset-controller" || r.Policy != "restricted") {
+			t.Errorf("web-1: requester %q, policy %q", r.Requester.Name, r.Policy)
+		}
+		if r.Workload.Name == "stray" && r.Requester.Name != "kube-psp:audit" {
+			t.Errorf("a bare pod's requester: %q", r.Requester.Name)
+		}
+		if r.Workload.Source.String() != "pod/team/"+r.Workload.Name {
+			t.Errorf("source: %q", r.Workload.Source)
+		}
+	}
+	want := map[string]bool{"web-1": true, "root-1": false, "stray": false}
+	if len(got) != len(want) {
+		t.Fatalf("results: %v", got)
+	}
+	for name, admitted := range want {
+		if got[name] != admitted {
+			t.Errorf("%s: admitted %v, want %v", name, got[name], admitted)
+		}
+	}
+}
