@@ -42,6 +42,10 @@ type Policy struct {
 	Changes []engine.Change `json:"changes,omitempty"`
 	Errors  []string        `json:"errors,omitempty"`
 	Chosen  bool            `json:"chosen,omitempty"`
+	// AuthorizationErrors are failures to ask whether the requester may
+	// use the policy (a SubjectAccessReview that failed): the policy
+	// counted as not usable.
+	AuthorizationErrors []string `json:"authorizationErrors,omitempty"`
 }
 
 // Grant is `use` of one policy, in the pod's namespace, for one subject.
@@ -70,6 +74,9 @@ func Explain(req engine.Request, d engine.Decision) Explanation {
 			if p.Via == "" {
 				p.Via = a.Authorization.Subject
 			}
+		}
+		if a.Authorization != nil && !a.Authorization.Allowed {
+			p.AuthorizationErrors = a.Authorization.Errors
 		}
 		for _, err := range a.Errors {
 			p.Errors = append(p.Errors, err.Error())
@@ -147,6 +154,9 @@ func (e Explanation) Warnings() []string {
 		return out
 	}
 	for _, p := range e.Policies {
+		for _, err := range p.AuthorizationErrors {
+			add("policy %q: could not tell whether it may be used: %s", p.Name, err)
+		}
 		switch p.Outcome {
 		case engine.OutcomeInvalid:
 			if !p.Usable {
