@@ -228,11 +228,22 @@ func startCluster(bin, psp string) (c *cluster, err error) {
 		"--use-service-account-credentials=true",
 		"--service-account-private-key-file", saKey, "--root-ca-file", caFile,
 		"--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(kcmPort),
-		"--controllers", "serviceaccount,serviceaccount-token,deployment,replicaset,namespace,garbage-collector")
+		"--controllers", "serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,"+
+			"deployment-controller,replicaset-controller,namespace-controller,garbage-collector-controller,"+
+			// Fills the aggregated ClusterRoles (edit, view, admin).
+			"clusterrole-aggregation-controller")
 	if err != nil {
 		return c, err
 	}
 	c.processes = append(c.processes, kcm)
+	// kube-controller-manager works once it has made the default namespace's
+	// ServiceAccount.
+	if err := waitFor(60*time.Second, kcm, func() bool {
+		_, err := c.kubectl("get", "serviceaccount", "default", "-n", "default")
+		return err == nil
+	}); err != nil {
+		return c, fmt.Errorf("kube-controller-manager: %w", err)
+	}
 
 	// kube-psp's CRD and the chart's RBAC for the webhook.
 	if out, err := c.kubectl("apply", "-f", "../deploy/crds/", "-f", "testdata/kube-psp-rbac.yaml"); err != nil {
@@ -300,20 +311,32 @@ func (c *cluster) registerWebhooks() error {
 	if out, err := c.kubectlIn(manifest, "apply", "-f", "-"); err != nil {
 		return fmt.Errorf("registering the webhooks: %v\n%s", err, out)
 	}
-	// A new configuration takes effect within about a second: wait until a
-	// privileged pod is refused by kube-psp (masters may use every policy,
-	// so ask as a user with none).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := c.kubectlIn(podYAML("webhook-probe", "", true), "create", "--dry-run=server", "-n", "default", "--as", "nobody", "-f", "-")
-		if err != nil && strings.Contains(out, "PodSecurityPolicy") {
-			return nil
+	// A new configuration takes effect within about a second: wait until
+	// kube-psp refuses a pod (there are no policies yet, so it refuses
+	// every pod, even the admin's).
+	var out string
+	if err := waitFor(30*time.Second, c.webhook, func() bool {
+		out, _ = c.kubectlIn(podYAML("webhook-probe", "", false), "create", "--dry-run=server", "-n", "default", "-f", "-")
+		return strings.Contains(out, "no providers available to validate pod request")
+	}); err != nil {
+		return fmt.Errorf("the webhooks are not called: %w\nlast kubectl output: %s", err, out)
+	}
+	return nil
+}
+
+// waitFor polls cond until it holds, p exits, or timeout.
+func waitFor(timeout time.Duration, p *process, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if p.exited() {
+			return fmt.Errorf("exited:\n%s", p.tail())
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the webhooks are not called: %v\n%s", err, out)
+			return fmt.Errorf("timed out after %s", timeout)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	return nil
 }
 
 func (c *cluster) stop() {
