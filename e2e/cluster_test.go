@@ -53,7 +53,9 @@ type cluster struct {
 	// webhookAddr and webhookCA are where psp serve listens, and its CA.
 	webhookAddr string
 	webhookCA   []byte
-	started     time.Time
+	// chartDir holds the Helm chart rendered by hack/chart.sh.
+	chartDir string
+	started  time.Time
 }
 
 // process is a started command whose output goes to a log file.
@@ -141,14 +143,14 @@ func freePorts(n int) ([]int, error) {
 }
 
 // startCluster starts etcd, kube-apiserver and kube-controller-manager,
-// installs the CRD and kube-psp's RBAC, starts psp serve and registers its
-// webhooks.
-func startCluster(bin, psp string) (c *cluster, err error) {
+// installs the CRD and kube-psp's RBAC (the Helm chart's, rendered into
+// chartDir), starts psp serve and registers its webhooks.
+func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 	dir, err := os.MkdirTemp("", "kube-psp-e2e-")
 	if err != nil {
 		return nil, err
 	}
-	c = &cluster{dir: dir, bin: bin, psp: psp, started: time.Now()}
+	c = &cluster{dir: dir, bin: bin, psp: psp, chartDir: chartDir, started: time.Now()}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.logs())
@@ -245,9 +247,16 @@ func startCluster(bin, psp string) (c *cluster, err error) {
 		return c, fmt.Errorf("kube-controller-manager: %w", err)
 	}
 
-	// kube-psp's CRD and the chart's RBAC for the webhook.
-	if out, err := c.kubectl("apply", "-f", "../deploy/crds/", "-f", "testdata/kube-psp-rbac.yaml"); err != nil {
-		return c, fmt.Errorf("installing the CRD and RBAC: %v\n%s", err, out)
+	// kube-psp's CRD, its namespace, and the chart's RBAC for the webhook:
+	// psp serve reads the cluster with exactly what the chart grants.
+	if out, err := c.kubectl("apply", "-f", "../deploy/crds/"); err != nil {
+		return c, fmt.Errorf("installing the CRD: %v\n%s", err, out)
+	}
+	if out, err := c.kubectl("create", "namespace", "kube-psp"); err != nil {
+		return c, fmt.Errorf("creating namespace kube-psp: %v\n%s", err, out)
+	}
+	if err := c.applyChartRBAC("kube-psp-chart.yaml"); err != nil {
+		return c, err
 	}
 	if out, err := c.kubectl("wait", "--for", "condition=established", "--timeout=60s", "crd/podsecuritypolicies.policy.kube-psp.io"); err != nil {
 		return c, fmt.Errorf("waiting for the CRD: %v\n%s", err, out)
@@ -259,6 +268,40 @@ func startCluster(bin, psp string) (c *cluster, err error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// chartDocuments returns the documents of a rendered chart file whose kind
+// is one of kinds, named kube-psp (the release's own objects, not presets).
+func (c *cluster) chartDocuments(file string, kinds ...string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(c.chartDir, file))
+	if err != nil {
+		return "", fmt.Errorf("the rendered chart: %w", err)
+	}
+	var docs []string
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		for _, kind := range kinds {
+			if strings.Contains(doc, "\nkind: "+kind+"\n") && strings.Contains(doc, "\nmetadata:\n  name: kube-psp\n") {
+				docs = append(docs, doc)
+			}
+		}
+	}
+	if len(docs) != len(kinds) {
+		return "", fmt.Errorf("%s has %d documents of kinds %v, want one of each", file, len(docs), kinds)
+	}
+	return strings.Join(docs, "\n---\n"), nil
+}
+
+// applyChartRBAC applies the ClusterRole and ClusterRoleBinding of a
+// rendered chart: psp serve's identity is the chart's ServiceAccount.
+func (c *cluster) applyChartRBAC(file string) error {
+	rbac, err := c.chartDocuments(file, "ClusterRole", "ClusterRoleBinding")
+	if err != nil {
+		return err
+	}
+	if out, err := c.kubectlIn(rbac, "apply", "-f", "-"); err != nil {
+		return fmt.Errorf("applying the chart's RBAC from %s: %v\n%s", file, err, out)
+	}
+	return nil
 }
 
 // startWebhook starts psp serve against the cluster and waits until it is

@@ -19,9 +19,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	bin := os.Getenv("KUBE_PSP_E2E_KUBE_BIN")
-	if bin == "" {
-		fmt.Println("e2e: KUBE_PSP_E2E_KUBE_BIN is not set: skipping the end-to-end tests (hack/test.sh builds Kubernetes and runs them)")
+	bin, chartDir := os.Getenv("KUBE_PSP_E2E_KUBE_BIN"), os.Getenv("KUBE_PSP_E2E_CHART_DIR")
+	if bin == "" || chartDir == "" {
+		fmt.Println("e2e: KUBE_PSP_E2E_KUBE_BIN (hack/kube-binaries.sh) or KUBE_PSP_E2E_CHART_DIR (hack/chart.sh) is not set: skipping the end-to-end tests (hack/test.sh sets both)")
 		return m.Run()
 	}
 	psp, err := buildPSP()
@@ -30,7 +30,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	start := time.Now()
-	c, err := startCluster(bin, psp)
+	c, err := startCluster(bin, psp, chartDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the cluster:", err)
 		return 1

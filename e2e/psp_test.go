@@ -427,6 +427,10 @@ func TestCRDValidationRefusesInvalidPolicies(t *testing.T) {
 func TestWebhookRestart(t *testing.T) {
 	c := needCluster(t)
 	c.stopWebhook()
+	// The chart's RBAC for authorization=subjectaccessreview: no RBAC reads.
+	if err := c.applyChartRBAC("kube-psp-chart-sar.yaml"); err != nil {
+		t.Fatal(err)
+	}
 	c.refused(t, podYAML("while-down", "", false), []string{"failed calling webhook"}, "create", "-n", appNS, "--as", appSA, "-f", "-")
 	if err := c.startWebhook("--authorization=subjectaccessreview"); err != nil {
 		t.Fatal(err)
@@ -438,4 +442,19 @@ func TestWebhookRestart(t *testing.T) {
 	c.refused(t, podYAML("privileged-after-restart", "", true), []string{privilegedMessage}, "create", "-n", appNS, "--as", appSA, "-f", "-")
 	c.refused(t, podYAML("bob-after-restart", "", false), []string{"PodSecurityPolicy: unable to admit pod: []"},
 		"create", "-n", appNS, "--as", "bob", "-f", "-")
+}
+
+// TestHelmChartIsValid: every object the chart renders (with generated
+// certificates) is accepted by the apiserver (server-side dry run, so the
+// webhooks registered by URL stay in force).
+func TestHelmChartIsValid(t *testing.T) {
+	c := needCluster(t)
+	out := c.must(t, "apply", "--dry-run=server", "-f", c.chartDir+"/kube-psp-chart.yaml")
+	for _, want := range []string{"deployment.apps/kube-psp", "poddisruptionbudget.policy/kube-psp", "service/kube-psp",
+		"mutatingwebhookconfiguration.admissionregistration.k8s.io/kube-psp", "validatingwebhookconfiguration.admissionregistration.k8s.io/kube-psp",
+		"secret/kube-psp-tls", "clusterrole.rbac.authorization.k8s.io/kube-psp"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %s:\n%s", want, out)
+		}
+	}
 }

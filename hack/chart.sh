@@ -8,7 +8,9 @@
 #
 #   hack/chart.sh HELM PSP            regenerate
 #   hack/chart.sh --check HELM PSP    fail if anything was stale (CI)
-# Renders the chart for the e2e suite into $CHART_RENDER_DIR when set.
+# With $CHART_RENDER_DIR set, leaves the chart rendered there for the e2e
+# suite: kube-psp-chart.yaml (defaults) and kube-psp-chart-sar.yaml
+# (authorization=subjectaccessreview).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=0
@@ -19,7 +21,8 @@ chart=deploy/helm/kube-psp
 
 generated="$chart/crds/policy.kube-psp.io_podsecuritypolicies.yaml deploy/manifests/kube-psp.yaml"
 for p in restricted baseline privileged eks; do generated+=" $chart/files/presets/$p.yaml"; done
-before=$(cat $generated 2>/dev/null | sha256sum)
+fingerprint() { for f in $generated; do sha256sum "$f" 2>/dev/null || echo "missing $f"; done; }
+before=$(fingerprint)
 
 cp deploy/crds/policy.kube-psp.io_podsecuritypolicies.yaml "$chart/crds/"
 for p in restricted baseline privileged eks; do "$psp" init --preset "$p" > "$chart/files/presets/$p.yaml"; done
@@ -36,7 +39,7 @@ mkdir -p deploy/manifests
 	"$helm" template kube-psp "$chart" --namespace kube-psp --include-crds --set certificates.source=cert-manager
 } > deploy/manifests/kube-psp.yaml
 
-if [ "$check" = 1 ] && [ "$before" != "$(cat $generated | sha256sum)" ]; then
+if [ "$check" = 1 ] && [ "$before" != "$(fingerprint)" ]; then
 	git status --short -- $generated
 	echo "the chart's generated files were stale and have been regenerated: commit them"; exit 1
 fi
@@ -59,5 +62,8 @@ grep -q "ca.crt: $ca" "$out/generate.yaml" || { echo "the Secret's ca.crt is not
 # kube-psp's own pod passes the restricted policy (created by the
 # replicaset controller, with kube-psp's ServiceAccount).
 "$psp" check --preset restricted -f "$out/generate.yaml" -o json > "$out/check.json" || { cat "$out/check.json"; echo "the chart's pods are not admitted by the restricted preset"; exit 1; }
-if [ -n "${CHART_RENDER_DIR:-}" ]; then cp "$out/generate.yaml" "$CHART_RENDER_DIR/kube-psp-chart.yaml"; fi
+if [ -n "${CHART_RENDER_DIR:-}" ]; then
+	cp "$out/generate.yaml" "$CHART_RENDER_DIR/kube-psp-chart.yaml"
+	cp "$out/sar.yaml" "$CHART_RENDER_DIR/kube-psp-chart-sar.yaml"
+fi
 echo "chart ok"

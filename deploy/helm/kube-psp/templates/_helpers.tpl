@@ -72,7 +72,7 @@ namespaceSelector:
 {{- end -}}
 
 {{/* Parts of the webhook configurations (webhooks.yaml). */}}
-{{- define "kube-psp.clientConfig" }}
+{{- define "kube-psp.clientConfig" -}}
 clientConfig:
   service:
     name: {{ include "kube-psp.fullname" .root }}
@@ -83,14 +83,14 @@ clientConfig:
   caBundle: {{ .caBundle }}
   {{- end }}
 {{- end }}
-{{- define "kube-psp.annotations" }}
-  labels: {{- include "kube-psp.labels" .root | nindent 4 }}
-  {{- if eq .root.Values.certificates.source "cert-manager" }}
-  annotations:
-    cert-manager.io/inject-ca-from: {{ .root.Release.Namespace }}/{{ include "kube-psp.fullname" .root }}
-  {{- end }}
+{{- define "kube-psp.annotations" -}}
+labels: {{- include "kube-psp.labels" .root | nindent 2 }}
+{{- if eq .root.Values.certificates.source "cert-manager" }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ .root.Release.Namespace }}/{{ include "kube-psp.fullname" .root }}
 {{- end }}
-{{- define "kube-psp.podRules" }}
+{{- end }}
+{{- define "kube-psp.podRules" -}}
 rules:
 - apiGroups: [""]
   apiVersions: [v1]
@@ -101,5 +101,5 @@ failurePolicy: {{ .root.Values.webhook.failurePolicy }}
 sideEffects: None
 admissionReviewVersions: [v1]
 timeoutSeconds: {{ .root.Values.webhook.timeoutSeconds }}
-{{- include "kube-psp.namespaceSelector" .root | nindent 0 }}
+{{ include "kube-psp.namespaceSelector" .root }}
 {{- end }}
