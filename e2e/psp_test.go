@@ -100,6 +100,22 @@ func (c *cluster) namespace(t *testing.T, name string) {
 	})
 }
 
+// namespaceEditedBy creates a namespace that user may edit (create pods in).
+func (c *cluster) namespaceEditedBy(t *testing.T, name, user string) {
+	t.Helper()
+	c.namespace(t, name)
+	c.must(t, "create", "rolebinding", user+"-edit", "--clusterrole=edit", "--user="+user, "-n", name)
+}
+
+// applyPreset applies `psp init --preset NAME` until the test ends: the
+// grant to every authenticated user must not outlive it.
+func (c *cluster) applyPreset(t *testing.T, name string) {
+	t.Helper()
+	preset := c.mustPSP(t, "init", "--preset", name)
+	c.mustIn(t, preset, "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = c.kubectlIn(preset, "delete", "--ignore-not-found", "-f", "-") })
+}
+
 // eventually polls cond until it holds or timeout.
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
@@ -212,11 +228,8 @@ func lastLine(s string) string {
 func TestDefaultsOnStoredPod(t *testing.T) {
 	c := needCluster(t)
 	const ns = "defaults-test"
-	c.namespace(t, ns)
-	c.must(t, "create", "rolebinding", "dev-edit", "--clusterrole=edit", "--user=dev", "-n", ns)
-	preset := c.mustPSP(t, "init", "--preset", "restricted")
-	c.mustIn(t, preset, "apply", "-f", "-")
-	t.Cleanup(func() { _, _ = c.kubectlIn(preset, "delete", "--ignore-not-found", "-f", "-") })
+	c.namespaceEditedBy(t, ns, "dev")
+	c.applyPreset(t, "restricted")
 
 	c.mustIn(t, podYAML("defaulted", "", false), "create", "-n", ns, "--as", "dev", "-f", "-")
 	get := func(path string) string {
@@ -280,11 +293,8 @@ spec:
 func TestEKSPrivilegedDefault(t *testing.T) {
 	c := needCluster(t)
 	const ns = "eks-test"
-	c.namespace(t, ns)
-	c.must(t, "create", "rolebinding", "alice-edit", "--clusterrole=edit", "--user=alice", "-n", ns)
-	preset := c.mustPSP(t, "init", "--preset", "eks")
-	c.mustIn(t, preset, "apply", "-f", "-")
-	t.Cleanup(func() { _, _ = c.kubectlIn(preset, "delete", "--ignore-not-found", "-f", "-") })
+	c.namespaceEditedBy(t, ns, "alice")
+	c.applyPreset(t, "eks")
 
 	eventually(t, "eks.privileged to admit alice's privileged pod", 30*time.Second, func() (bool, string) {
 		out, err := c.kubectlIn(podYAML("privileged", "", true), "create", "-n", ns, "--as", "alice", "-f", "-")

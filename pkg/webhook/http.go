@@ -32,23 +32,13 @@ type Handler struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	phase := string(h.Reviewer.Phase)
-	review, err := readReview(w, r)
-	if err != nil {
-		h.Metrics.badRequests.WithLabelValues(phase).Inc()
-		h.Log.Warn("bad admission request", "phase", phase, "remote", r.RemoteAddr, "error", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	req, ok := h.Metrics.readRequest(w, r, phase, h.Log)
+	if !ok {
 		return
 	}
-	req := review.Request
 	res := h.review(r, req)
-	out := admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
-		Response: res.Response,
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		// Cannot happen for these types; fail closed without a body the apiserver would misread.
-		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
+	body, ok := encodeResponse(w, res.Response)
+	if !ok {
 		return
 	}
 	// Count before answering, so a scrape after the answer always sees it.
@@ -117,6 +107,34 @@ func podName(req *admissionv1.AdmissionRequest) string {
 		return meta.Metadata.GenerateName + "*"
 	}
 	return ""
+}
+
+// readRequest reads an AdmissionReview's request, or answers 400 (counted
+// and logged) and returns false.
+func (m *Metrics) readRequest(w http.ResponseWriter, r *http.Request, phase string, log *slog.Logger) (*admissionv1.AdmissionRequest, bool) {
+	review, err := readReview(w, r)
+	if err != nil {
+		m.badRequests.WithLabelValues(phase).Inc()
+		log.Warn("bad admission request", "phase", phase, "remote", r.RemoteAddr, "error", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return review.Request, true
+}
+
+// encodeResponse wraps resp in an AdmissionReview, or answers 500 and
+// returns false.
+func encodeResponse(w http.ResponseWriter, resp *admissionv1.AdmissionResponse) ([]byte, bool) {
+	body, err := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
+		Response: resp,
+	})
+	if err != nil {
+		// Cannot happen for these types; fail closed without a body the apiserver would misread.
+		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
+		return nil, false
+	}
+	return body, true
 }
 
 // readReview reads and checks a request: POST, JSON, at most

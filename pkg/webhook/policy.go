@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,21 +50,13 @@ type PolicyHandler struct {
 
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	review, err := readReview(w, r)
-	if err != nil {
-		h.Metrics.badRequests.WithLabelValues(PhasePolicy).Inc()
-		h.Log.Warn("bad admission request", "phase", PhasePolicy, "remote", r.RemoteAddr, "error", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	req, ok := h.Metrics.readRequest(w, r, PhasePolicy, h.Log)
+	if !ok {
 		return
 	}
-	req := review.Request
 	res := h.review(req)
-	body, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
-		Response: res.Response,
-	})
-	if err != nil {
-		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
+	body, ok := encodeResponse(w, res.Response)
+	if !ok {
 		return
 	}
 	h.Metrics.requests.WithLabelValues(PhasePolicy, string(req.Operation), string(res.Outcome)).Inc()
