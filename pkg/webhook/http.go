@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
-	h.log(req, res, elapsed)
+	h.log(r.Context(), req, res, elapsed)
 }
 
 // review runs the reviewer, turning a panic into an error answered by the
@@ -68,7 +69,29 @@ func (h *Handler) review(r *http.Request, req *admissionv1.AdmissionRequest) (re
 	return h.Reviewer.Review(r.Context(), h.Snapshot(), req)
 }
 
-func (h *Handler) log(req *admissionv1.AdmissionRequest, res Result, elapsed time.Duration) {
+func (h *Handler) log(ctx context.Context, req *admissionv1.AdmissionRequest, res Result, elapsed time.Duration) {
+	if len(res.UnknownFields) > 0 {
+		h.Log.Warn("pod fields unknown to this build were not checked; upgrade kube-psp", "uid", req.UID, "fields", res.UnknownFields, "unknownFields", h.Reviewer.UnknownFields)
+	}
+	level, msg := slog.LevelDebug, "admission"
+	var extra []any
+	switch res.Outcome {
+	case OutcomeAllowed:
+		level, extra = slog.LevelInfo, []any{"policy", res.Policy}
+	case OutcomeDenied:
+		level, extra = slog.LevelInfo, []any{"reason", res.Reason}
+	case OutcomeWouldDeny:
+		level, msg, extra = slog.LevelWarn, "admission would be denied in enforce mode", []any{"mode", h.Reviewer.Mode, "reason", res.Reason}
+	case OutcomeError:
+		level, msg, extra = slog.LevelError, "admission failed", []any{"failurePolicy", h.Reviewer.FailurePolicy, "error", res.Reason}
+	default:
+		extra = []any{"reason", res.Reason}
+	}
+	// Build the record only when it is written: at --log-level warn, the
+	// per-request cost of logging an admitted pod is this check.
+	if !h.Log.Enabled(ctx, level) {
+		return
+	}
 	attrs := []any{
 		"uid", req.UID, "phase", h.Reviewer.Phase, "operation", req.Operation, "namespace", req.Namespace,
 		"pod", podName(req), "user", req.UserInfo.Username, "decision", res.Outcome, "duration", elapsed,
@@ -76,21 +99,7 @@ func (h *Handler) log(req *admissionv1.AdmissionRequest, res Result, elapsed tim
 	if req.SubResource != "" {
 		attrs = append(attrs, "subresource", req.SubResource)
 	}
-	if len(res.UnknownFields) > 0 {
-		h.Log.Warn("pod fields unknown to this build were not checked; upgrade kube-psp", "uid", req.UID, "fields", res.UnknownFields, "unknownFields", h.Reviewer.UnknownFields)
-	}
-	switch res.Outcome {
-	case OutcomeAllowed:
-		h.Log.Info("admission", append(attrs, "policy", res.Policy)...)
-	case OutcomeDenied:
-		h.Log.Info("admission", append(attrs, "reason", res.Reason)...)
-	case OutcomeWouldDeny:
-		h.Log.Warn("admission would be denied in enforce mode", append(attrs, "mode", h.Reviewer.Mode, "reason", res.Reason)...)
-	case OutcomeError:
-		h.Log.Error("admission failed", append(attrs, "failurePolicy", h.Reviewer.FailurePolicy, "error", res.Reason)...)
-	default:
-		h.Log.Debug("admission", append(attrs, "reason", res.Reason)...)
-	}
+	h.Log.Log(ctx, level, msg, append(attrs, extra...)...)
 }
 
 // podName is the name, or the generateName of a pod a controller creates.
