@@ -73,7 +73,7 @@ func (a appArmor) checkContainer(pod *corev1.Pod, ref containerRef, errs field.E
 // v1.24 knew), else the pod's field.
 func (a appArmor) containerProfile(pod *corev1.Pod, ref containerRef) (string, *field.Path) {
 	if p := containerSC(ref.c).AppArmorProfile; p != nil {
-		return appArmorAnnotationForField(p), ref.path.Child("securityContext", "appArmorProfile")
+		return appArmorAnnotationForField(p), ref.sc.Child("appArmorProfile")
 	}
 	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
 	if profile := pod.Annotations[key]; profile != "" {

@@ -45,7 +45,7 @@ func (c capabilities) defaultContainer(m *mutation, ref containerRef) {
 		return
 	}
 	ensureContainerSC(ref.c).Capabilities = generated
-	m.record(ref.path.Child("securityContext", "capabilities"), *generated)
+	m.record(ref.sc.Child("capabilities"), *generated)
 }
 
 // generate returns the container's capabilities after the defaults: current
@@ -73,7 +73,7 @@ func (c capabilities) generate(current *corev1.Capabilities) *corev1.Capabilitie
 }
 
 func (c capabilities) checkContainer(_ *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
-	fldPath := ref.path.Child("securityContext", "capabilities")
+	fldPath := ref.sc.Child("capabilities")
 	caps := containerSC(ref.c).Capabilities
 	if caps == nil {
 		if len(c.defaultAdd) == 0 && len(c.requiredDrop) == 0 {

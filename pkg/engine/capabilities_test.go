@@ -56,7 +56,7 @@ func TestCapabilitiesCheckMessages(t *testing.T) {
 	// other policy defaulted would meet them.
 	c := newCapabilities(&policyv1.PodSecurityPolicySpec{RequiredDropCapabilities: []corev1.Capability{"ALL", "NET_RAW"}})
 	pod := newPod()
-	ref := containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}
+	ref := containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0)
 	errs := c.checkContainer(pod, ref, nil)
 	if len(errs) != 1 || errs[0].Error() != "spec.containers[0].securityContext.capabilities: Invalid value: null: required capabilities are not set on the securityContext" {
 		t.Errorf("nil capabilities: got %v", errs)

@@ -10,6 +10,8 @@ import (
 type containerRef struct {
 	c    *corev1.Container
 	path *field.Path
+	// sc is path's securityContext.
+	sc *field.Path
 }
 
 var (
@@ -17,19 +19,48 @@ var (
 	initContainersPath      = specPath.Child("initContainers")
 	containersPath          = specPath.Child("containers")
 	ephemeralContainersPath = specPath.Child("ephemeralContainers")
+
+	// The paths of the first containers of each list, built once: every
+	// policy tried visits every container, and building the same paths
+	// again for each was a measurable part of a decision. Paths are
+	// immutable, so sharing them is safe.
+	initContainerPaths      = indexPaths(initContainersPath)
+	containerPaths          = indexPaths(containersPath)
+	ephemeralContainerPaths = indexPaths(ephemeralContainersPath)
 )
+
+// indexedPath is a container's path and its securityContext's.
+type indexedPath struct{ path, sc *field.Path }
+
+func indexPaths(list *field.Path) []indexedPath {
+	paths := make([]indexedPath, 32)
+	for i := range paths {
+		p := list.Index(i)
+		paths[i] = indexedPath{p, p.Child("securityContext")}
+	}
+	return paths
+}
+
+// containerAt is the containerRef of container i of a list.
+func containerAt(c *corev1.Container, list *field.Path, paths []indexedPath, i int) containerRef {
+	if i < len(paths) {
+		return containerRef{c, paths[i].path, paths[i].sc}
+	}
+	p := list.Index(i)
+	return containerRef{c, p, p.Child("securityContext")}
+}
 
 // visitContainers calls visit for init, regular and ephemeral containers, in
 // that order, as v1.24's VisitContainersWithPath did. Ephemeral containers
 // are visited as *corev1.Container: their common part has the same fields.
 func visitContainers(spec *corev1.PodSpec, visit func(containerRef)) {
 	for i := range spec.InitContainers {
-		visit(containerRef{&spec.InitContainers[i], initContainersPath.Index(i)})
+		visit(containerAt(&spec.InitContainers[i], initContainersPath, initContainerPaths, i))
 	}
 	for i := range spec.Containers {
-		visit(containerRef{&spec.Containers[i], containersPath.Index(i)})
+		visit(containerAt(&spec.Containers[i], containersPath, containerPaths, i))
 	}
 	for i := range spec.EphemeralContainers {
-		visit(containerRef{(*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon), ephemeralContainersPath.Index(i)})
+		visit(containerAt((*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon), ephemeralContainersPath, ephemeralContainerPaths, i))
 	}
 }

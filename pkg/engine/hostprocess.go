@@ -27,7 +27,7 @@ func (h hostProcess) checkPod(pod *corev1.Pod, errs field.ErrorList) field.Error
 
 func (h hostProcess) checkContainer(_ *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
 	if wo := containerSC(ref.c).WindowsOptions; !h.allowed && wo != nil && wo.HostProcess != nil && *wo.HostProcess {
-		errs = append(errs, field.Invalid(ref.path.Child("securityContext", "windowsOptions", "hostProcess"), true, hostProcessDetail))
+		errs = append(errs, field.Invalid(ref.sc.Child("windowsOptions", "hostProcess"), true, hostProcessDetail))
 	}
 	return errs
 }

@@ -61,13 +61,13 @@ func (m *mutation) setContainerInt64(ref containerRef, name string, set func(*co
 	}
 	v := *value
 	*set(ensureContainerSC(ref.c)) = &v
-	m.record(ref.path.Child("securityContext", name), v)
+	m.record(ref.sc.Child(name), v)
 }
 
 // setContainerBool sets a container security context field that is nil.
 func (m *mutation) setContainerBool(ref containerRef, name string, set func(*corev1.SecurityContext) **bool, value bool) {
 	*set(ensureContainerSC(ref.c)) = &value
-	m.record(ref.path.Child("securityContext", name), value)
+	m.record(ref.sc.Child(name), value)
 }
 
 // copyForDefaults returns a copy of pod that the defaults may change without

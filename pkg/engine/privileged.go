@@ -12,7 +12,7 @@ type privileged struct{ allowed bool }
 
 func (p privileged) checkContainer(_ *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
 	if v := containerSC(ref.c).Privileged; !p.allowed && v != nil && *v {
-		errs = append(errs, field.Invalid(ref.path.Child("securityContext", "privileged"), *v, "Privileged containers are not allowed"))
+		errs = append(errs, field.Invalid(ref.sc.Child("privileged"), *v, "Privileged containers are not allowed"))
 	}
 	return errs
 }

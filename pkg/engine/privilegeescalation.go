@@ -28,7 +28,7 @@ func (p privilegeEscalation) defaultContainer(m *mutation, ref containerRef) {
 func (p privilegeEscalation) checkContainer(_ *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
 	v := containerSC(ref.c).AllowPrivilegeEscalation
 	if !p.allow && (v == nil || *v) {
-		errs = append(errs, field.Invalid(ref.path.Child("securityContext", "allowPrivilegeEscalation"), v,
+		errs = append(errs, field.Invalid(ref.sc.Child("allowPrivilegeEscalation"), v,
 			"Allowing privilege escalation for containers is not allowed"))
 	}
 	return errs

@@ -31,7 +31,7 @@ func TestPrivilegeEscalation(t *testing.T) {
 	})
 	pe := privilegeEscalation{allow: false}
 	pod := newPod()
-	errs := pe.checkContainer(pod, containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}, nil)
+	errs := pe.checkContainer(pod, containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0), nil)
 	if len(errs) != 1 || errs[0].Error() != path+": Invalid value: null: Allowing privilege escalation for containers is not allowed" {
 		t.Errorf("nil: got %v", errs)
 	}

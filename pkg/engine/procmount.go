@@ -21,7 +21,7 @@ func newProcMount(allowed []corev1.ProcMountType) procMount {
 
 func (p procMount) checkContainer(_ *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
 	if pm := effectiveProcMount(ref.c); !slices.Contains(p.allowed, pm) {
-		errs = append(errs, field.Invalid(ref.path.Child("securityContext", "procMount"), pm, "ProcMountType is not allowed"))
+		errs = append(errs, field.Invalid(ref.sc.Child("procMount"), pm, "ProcMountType is not allowed"))
 	}
 	return errs
 }

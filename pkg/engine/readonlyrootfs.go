@@ -21,7 +21,7 @@ func (r readOnlyRootFilesystem) checkContainer(_ *corev1.Pod, ref containerRef, 
 	if !r.required {
 		return errs
 	}
-	fldPath := ref.path.Child("securityContext", "readOnlyRootFilesystem")
+	fldPath := ref.sc.Child("readOnlyRootFilesystem")
 	switch v := containerSC(ref.c).ReadOnlyRootFilesystem; {
 	case v == nil:
 		errs = append(errs, field.Invalid(fldPath, v, "ReadOnlyRootFilesystem may not be nil and must be set to true"))

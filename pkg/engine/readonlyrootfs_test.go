@@ -23,7 +23,7 @@ func TestReadOnlyRootFilesystem(t *testing.T) {
 	})
 	r := readOnlyRootFilesystem{required: true}
 	pod := newPod()
-	errs := r.checkContainer(pod, containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}, nil)
+	errs := r.checkContainer(pod, containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0), nil)
 	if len(errs) != 1 || errs[0].Error() != "spec.containers[0].securityContext.readOnlyRootFilesystem: Invalid value: null: ReadOnlyRootFilesystem may not be nil and must be set to true" {
 		t.Errorf("nil: got %v", errs)
 	}

@@ -24,5 +24,5 @@ func (r runAsGroup) checkContainer(pod *corev1.Pod, ref containerRef, errs field
 	if v := effectiveRunAsGroup(pod, ref.c); v != nil {
 		groups = []int64{*v}
 	}
-	return r.rule.validate(ref.path.Child("securityContext"), groups, errs)
+	return r.rule.validate(ref.sc, groups, errs)
 }

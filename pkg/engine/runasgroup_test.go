@@ -29,7 +29,7 @@ func TestRunAsGroup(t *testing.T) {
 	})
 	g := runAsGroup{groupRule{mustRunAs: true, ranges: []policyv1.IDRange{{Min: 5, Max: 10}}}}
 	pod := newPod()
-	if errs := g.checkContainer(pod, containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}, nil); len(errs) != 1 ||
+	if errs := g.checkContainer(pod, containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0), nil); len(errs) != 1 ||
 		errs[0].Error() != scPath+": Invalid value: []int64(nil): unable to validate empty groups against required ranges" {
 		t.Errorf("unset: got %v", errs)
 	}

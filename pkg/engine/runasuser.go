@@ -46,7 +46,7 @@ func (r runAsUser) defaultContainer(m *mutation, ref containerRef) {
 }
 
 func (r runAsUser) checkContainer(pod *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
-	scPath := ref.path.Child("securityContext")
+	scPath := ref.sc
 	uid := effectiveRunAsUser(pod, ref.c)
 	switch r.rule {
 	case policyv1.RunAsUserStrategyMustRunAs:

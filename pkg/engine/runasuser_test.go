@@ -47,12 +47,12 @@ func TestRunAsUser(t *testing.T) {
 
 	r, _ := newRunAsUser(policyv1.RunAsUserStrategyOptions{Rule: policyv1.RunAsUserStrategyMustRunAsNonRoot})
 	pod := newPod()
-	if errs := r.checkContainer(pod, containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}, nil); len(errs) != 1 ||
+	if errs := r.checkContainer(pod, containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0), nil); len(errs) != 1 ||
 		errs[0].Error() != scPath+".runAsNonRoot: Required value: must be true" {
 		t.Errorf("unset: got %v", errs)
 	}
 	r, _ = newRunAsUser(policyv1.RunAsUserStrategyOptions{Rule: policyv1.RunAsUserStrategyMustRunAs, Ranges: []policyv1.IDRange{{Min: 1, Max: 1}}})
-	if errs := r.checkContainer(pod, containerRef{&pod.Spec.Containers[0], containersPath.Index(0)}, nil); len(errs) != 1 ||
+	if errs := r.checkContainer(pod, containerAt(&pod.Spec.Containers[0], containersPath, containerPaths, 0), nil); len(errs) != 1 ||
 		errs[0].Error() != scPath+".runAsUser: Required value" {
 		t.Errorf("unset MustRunAs: got %v", errs)
 	}

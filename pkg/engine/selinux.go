@@ -52,7 +52,7 @@ func (s seLinux) defaultContainer(m *mutation, ref containerRef) {
 	}
 	opts := s.opts
 	ensureContainerSC(ref.c).SELinuxOptions = &opts
-	m.record(ref.path.Child("securityContext", "seLinuxOptions"), opts)
+	m.record(ref.sc.Child("seLinuxOptions"), opts)
 }
 
 func (s seLinux) checkPod(pod *corev1.Pod, errs field.ErrorList) field.ErrorList {
@@ -60,7 +60,7 @@ func (s seLinux) checkPod(pod *corev1.Pod, errs field.ErrorList) field.ErrorList
 }
 
 func (s seLinux) checkContainer(pod *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
-	return s.validate(ref.path.Child("securityContext", "seLinuxOptions"), effectiveSELinuxOptions(pod, ref.c), errs)
+	return s.validate(ref.sc.Child("seLinuxOptions"), effectiveSELinuxOptions(pod, ref.c), errs)
 }
 
 func (s seLinux) validate(fldPath *field.Path, got *corev1.SELinuxOptions, errs field.ErrorList) field.ErrorList {
