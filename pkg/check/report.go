@@ -15,6 +15,7 @@ import (
 // WriteText writes a human report: one block per workload, then a summary.
 func WriteText(w io.Writer, results []Result) error {
 	var b strings.Builder
+	b.Grow(256 * len(results)) // about one admitted workload's block: the report is not regrown and recopied
 	denied := 0
 	for _, r := range results {
 		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
