@@ -24,6 +24,8 @@ func run(m *testing.M) int {
 		fmt.Println("e2e: KUBE_PSP_E2E_KUBE_BIN (hack/kube-binaries.sh) or KUBE_PSP_E2E_CHART_DIR (hack/chart.sh) is not set: skipping the end-to-end tests (hack/test.sh sets both)")
 		return m.Run()
 	}
+	// Paths may be given relative to the repository root; tests run in e2e/.
+	bin, chartDir = fromRoot(bin), fromRoot(chartDir)
 	psp, err := buildPSP()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -48,7 +50,7 @@ func run(m *testing.M) int {
 // buildPSP builds the psp binary under test, unless KUBE_PSP_E2E_PSP names one.
 func buildPSP() (string, error) {
 	if p := os.Getenv("KUBE_PSP_E2E_PSP"); p != "" {
-		return p, nil
+		return fromRoot(p), nil
 	}
 	dir, err := os.MkdirTemp("", "kube-psp-e2e-bin-")
 	if err != nil {
@@ -59,6 +61,14 @@ func buildPSP() (string, error) {
 		return "", fmt.Errorf("building psp: %v\n%s", err, b)
 	}
 	return out, nil
+}
+
+// fromRoot makes a path relative to the repository root usable from e2e/.
+func fromRoot(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join("..", p)
 }
 
 // needCluster skips a test when no cluster was started.

@@ -173,14 +173,19 @@ func TestSeedArticleFlow(t *testing.T) {
 	}
 	// kubectl auth can-i maps podsecuritypolicy to the CRD's group
 	// (policy.kube-psp.io), which the old grant does not name: "no", until
-	// the ClusterRole names that group too (docs/install.md).
+	// psp convert --rbac adds that group to the cluster's old grants.
 	canI := func() (string, error) {
 		return c.kubectl("auth", "can-i", "use", "podsecuritypolicy/example", "--as", appSA, "-n", appNS)
 	}
 	if out, err := canI(); err == nil || lastLine(out) != "no" {
 		t.Fatalf("can-i with the old grant only: %v\n%s", err, out)
 	}
-	c.must(t, "patch", "clusterrole", "psp:example", "--type=json", "-p", `[{"op":"add","path":"/rules/0/apiGroups/-","value":"policy.kube-psp.io"}]`)
+	roles := c.must(t, "get", "clusterroles,roles", "-A", "-o", "yaml")
+	grants, err := c.pspRun(roles, "convert", "-f", "-", "--rbac")
+	if err != nil || !strings.Contains(grants, "name: psp:example") || strings.Count(grants, "kind: ClusterRole\n") != 1 {
+		t.Fatalf("psp convert --rbac of the cluster's roles: %v\n%s", err, grants)
+	}
+	c.mustIn(t, grants, "apply", "-f", "-")
 	if out, err := canI(); err != nil || lastLine(out) != "yes" {
 		t.Fatalf("can-i with the grant in both groups: %v\n%s", err, out)
 	}

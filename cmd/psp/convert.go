@@ -16,7 +16,7 @@ import (
 func newConvertCommand(name string) *cobra.Command {
 	var files []string
 	var to string
-	var strict bool
+	var strict, rbacGrants bool
 	cmd := &cobra.Command{
 		Use:   "convert -f PATH... [--to VERSION]",
 		Short: "Convert PodSecurityPolicies between policy/v1beta1 and kube-psp's CRD (policy.kube-psp.io/v1)",
@@ -26,9 +26,18 @@ extensions/v1beta1 or policy.kube-psp.io/v1 and writes them in the version
 back as policy/v1beta1. Policies are validated as the v1.24 apiserver did;
 the defaults it applied (allowPrivilegeEscalation: true when unset) are
 written out. RBAC needs no conversion: grants of use in the policy or
-extensions group keep working, and other objects are ignored.`,
+extensions group keep working, and other objects are ignored.
+
+With --rbac, the Roles and ClusterRoles among the input that grant use of
+PodSecurityPolicies in group policy or extensions are written too, with
+policy.kube-psp.io added to those rules. kube-psp does not need it, but
+kubectl auth can-i use podsecuritypolicy/NAME asks about the CRD's group
+and answers "no" for a grant written for v1.24 until then.`,
 		Example: `  ` + name + ` convert -f old-psp.yaml > psp-crs.yaml && kubectl apply -f psp-crs.yaml
-  kubectl get psp -o yaml | ` + name + ` convert -f - --to policy/v1beta1`,
+  kubectl get psp -o yaml | ` + name + ` convert -f - --to policy/v1beta1
+
+  # Let kubectl auth can-i see the cluster's old grants
+  kubectl get clusterroles,roles -A -o yaml | ` + name + ` convert -f - --rbac | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := loadFiles(cmd.InOrStdin(), files, loader.Options{Strict: strict})
@@ -42,6 +51,13 @@ extensions group keep working, and other objects are ignored.`,
 			if err != nil {
 				return err
 			}
+			if rbacGrants {
+				grants, err := convert.RBAC(convert.CRDGroupGrants(res.RBAC))
+				if err != nil {
+					return err
+				}
+				out = append(out, grants...)
+			}
 			_, err = cmd.OutOrStdout().Write(out)
 			return err
 		},
@@ -49,6 +65,7 @@ extensions group keep working, and other objects are ignored.`,
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "policy file or directory, or - for standard input (repeatable)")
 	cmd.Flags().StringVar(&to, "to", "policy.kube-psp.io/v1", "version to write: "+strings.Join(convert.APIVersions, ", "))
 	cmd.Flags().BoolVar(&strict, "strict", false, "refuse unknown fields instead of warning")
+	cmd.Flags().BoolVar(&rbacGrants, "rbac", false, "also write the Roles and ClusterRoles that grant use in group policy or extensions, with policy.kube-psp.io added (for kubectl auth can-i)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -76,6 +93,10 @@ func loadFiles(stdin io.Reader, paths []string, opts loader.Options) (*loader.Re
 		}
 		merged.Policies = append(merged.Policies, res.Policies...)
 		merged.Warnings = append(merged.Warnings, res.Warnings...)
+		merged.RBAC.Roles = append(merged.RBAC.Roles, res.RBAC.Roles...)
+		merged.RBAC.ClusterRoles = append(merged.RBAC.ClusterRoles, res.RBAC.ClusterRoles...)
+		merged.RBAC.RoleBindings = append(merged.RBAC.RoleBindings, res.RBAC.RoleBindings...)
+		merged.RBAC.ClusterRoleBindings = append(merged.RBAC.ClusterRoleBindings, res.RBAC.ClusterRoleBindings...)
 	}
 	return merged, nil
 }

@@ -1,0 +1,93 @@
+package convert
+
+import (
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+)
+
+// legacyPolicyGroups are the groups old RBAC grants `use` of
+// PodSecurityPolicies in.
+var legacyPolicyGroups = []string{"policy", "extensions"}
+
+// CRDGroupGrants returns the Roles and ClusterRoles that grant `use` of
+// PodSecurityPolicies in group policy or extensions, with the CRD's group
+// (policy.kube-psp.io) added to each such rule. kube-psp needs no such
+// change: it honours grants in all three groups. kubectl does: `kubectl
+// auth can-i use podsecuritypolicy/NAME` maps the resource to the CRD's
+// group and answers "no" for a grant written for v1.24. Aggregated
+// ClusterRoles are left out, as their rules are the aggregation
+// controller's; the ClusterRoles they aggregate are changed instead.
+func CRDGroupGrants(objs rbac.Objects) rbac.Objects {
+	var out rbac.Objects
+	for i := range objs.ClusterRoles {
+		r := &objs.ClusterRoles[i]
+		if r.AggregationRule != nil {
+			continue
+		}
+		if rules, changed := withCRDGroup(r.Rules); changed {
+			c := r.DeepCopy()
+			c.Rules = rules
+			out.ClusterRoles = append(out.ClusterRoles, *cleanMeta(c))
+		}
+	}
+	for i := range objs.Roles {
+		r := &objs.Roles[i]
+		if rules, changed := withCRDGroup(r.Rules); changed {
+			c := r.DeepCopy()
+			c.Rules = rules
+			out.Roles = append(out.Roles, *cleanRoleMeta(c))
+		}
+	}
+	return out
+}
+
+// withCRDGroup adds policy.kube-psp.io to every rule that grants use of
+// podsecuritypolicies in a legacy group only.
+func withCRDGroup(rules []rbacv1.PolicyRule) ([]rbacv1.PolicyRule, bool) {
+	out := make([]rbacv1.PolicyRule, len(rules))
+	changed := false
+	for i, r := range rules {
+		out[i] = *r.DeepCopy()
+		grantsUse := slices.Contains(r.Verbs, "use") || slices.Contains(r.Verbs, rbacv1.VerbAll)
+		onPolicies := slices.Contains(r.Resources, "podsecuritypolicies") || slices.Contains(r.Resources, rbacv1.ResourceAll)
+		legacy := slices.ContainsFunc(r.APIGroups, func(g string) bool { return slices.Contains(legacyPolicyGroups, g) })
+		covered := slices.Contains(r.APIGroups, policyv1.GroupName) || slices.Contains(r.APIGroups, rbacv1.APIGroupAll)
+		if grantsUse && onPolicies && legacy && !covered {
+			out[i].APIGroups = append(out[i].APIGroups, policyv1.GroupName)
+			changed = true
+		}
+	}
+	return out, changed
+}
+
+// cleanMeta keeps what identifies the object, so that applying the output
+// changes the rules only (no stale resourceVersion, uid or managed fields).
+func cleanMeta(r *rbacv1.ClusterRole) *rbacv1.ClusterRole {
+	r.ObjectMeta = trimMeta(r.ObjectMeta)
+	return r
+}
+
+// cleanRoleMeta is cleanMeta for a Role.
+func cleanRoleMeta(r *rbacv1.Role) *rbacv1.Role {
+	r.ObjectMeta = trimMeta(r.ObjectMeta)
+	return r
+}
+
+func trimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels}
+	for k, v := range m.Annotations {
+		if k == "kubectl.kubernetes.io/last-applied-configuration" {
+			continue
+		}
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[k] = v
+	}
+	return out
+}
