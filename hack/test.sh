@@ -33,6 +33,8 @@ fi
 step "go vet"
 go vet ./...
 (cd bench && go vet ./...)
+(cd bench/psa && go vet ./...)
+(cd e2e/kube && go vet ./...)
 
 step "staticcheck $STATICCHECK_VERSION"
 [ -x "$TOOLS/staticcheck-$STATICCHECK_VERSION" ] || {
