@@ -35,8 +35,8 @@ type indexedPath struct{ path, sc *field.Path }
 func indexPaths(list *field.Path) []indexedPath {
 	paths := make([]indexedPath, 32)
 	for i := range paths {
-		p := list.Index(i)
-		paths[i] = indexedPath{p, p.Child("securityContext")}
+		p := list.Index(i).Frozen()
+		paths[i] = indexedPath{p, p.Child("securityContext").Frozen()}
 	}
 	return paths
 }

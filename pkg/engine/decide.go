@@ -57,6 +57,9 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	copies := make([]*corev1.Pod, len(order))
 	chosen := -1
 	chosenUnchanged := false
+	// spare is the copy of a policy that did not admit the pod: only the
+	// admitting policies' copies are kept, so the next policy reuses it.
+	var spare *corev1.Pod
 
 	for i, prov := range order {
 		a := &attempts[i]
@@ -65,7 +68,8 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			a.Outcome = OutcomeNotReached
 			continue
 		}
-		podCopy := copyForDefaults(req.Pod)
+		podCopy := copyForDefaults(req.Pod, spare)
+		spare = podCopy
 		a.Changes, a.Errors = prov.apply(podCopy)
 		copies[i] = podCopy
 		mutated := len(a.Changes) > 0
@@ -97,6 +101,9 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			if chosen < 0 {
 				chosen = i
 			}
+		}
+		if a.Outcome == OutcomeAdmitted || a.Outcome == OutcomeAdmittedWithChanges {
+			spare = nil // may be chosen: keep it
 		}
 	}
 

@@ -75,17 +75,32 @@ func (m *mutation) setContainerBool(ref containerRef, name string, set func(*cor
 // containers' security contexts, runtimeClassName) are copied deeply, the
 // rest is shared. Deep-copying whole pods for every policy tried was most
 // of the cost of a decision. Callers that hand the copy out must DeepCopy it.
-func copyForDefaults(pod *corev1.Pod) *corev1.Pod {
-	c := *pod
+//
+// When reuse is not nil it is a copy an earlier policy made and nobody
+// holds any more: its memory (the pod, the container lists, the annotation
+// map) is written over instead of allocated again.
+func copyForDefaults(pod, reuse *corev1.Pod) *corev1.Pod {
+	c := reuse
+	if c == nil {
+		c = &corev1.Pod{}
+	}
+	annotations, initContainers, containers := c.Annotations, c.Spec.InitContainers, c.Spec.Containers
+	*c = *pod
+	c.Annotations = nil
 	if pod.Annotations != nil {
-		c.Annotations = make(map[string]string, len(pod.Annotations)+2)
-		for k, v := range pod.Annotations {
-			c.Annotations[k] = v
+		if annotations == nil {
+			annotations = make(map[string]string, len(pod.Annotations)+2)
+		} else {
+			clear(annotations)
 		}
+		for k, v := range pod.Annotations {
+			annotations[k] = v
+		}
+		c.Annotations = annotations
 	}
 	c.Spec.SecurityContext = pod.Spec.SecurityContext.DeepCopy()
-	c.Spec.InitContainers = copyContainers(pod.Spec.InitContainers)
-	c.Spec.Containers = copyContainers(pod.Spec.Containers)
+	c.Spec.InitContainers = copyContainers(pod.Spec.InitContainers, initContainers)
+	c.Spec.Containers = copyContainers(pod.Spec.Containers, containers)
 	if pod.Spec.EphemeralContainers != nil {
 		c.Spec.EphemeralContainers = make([]corev1.EphemeralContainer, len(pod.Spec.EphemeralContainers))
 		for i := range pod.Spec.EphemeralContainers {
@@ -93,14 +108,18 @@ func copyForDefaults(pod *corev1.Pod) *corev1.Pod {
 			c.Spec.EphemeralContainers[i].SecurityContext = pod.Spec.EphemeralContainers[i].SecurityContext.DeepCopy()
 		}
 	}
-	return &c
+	return c
 }
 
-func copyContainers(in []corev1.Container) []corev1.Container {
+func copyContainers(in, reuse []corev1.Container) []corev1.Container {
 	if in == nil {
 		return nil
 	}
-	out := make([]corev1.Container, len(in))
+	out := reuse[:0]
+	if cap(out) < len(in) {
+		out = make([]corev1.Container, len(in))
+	}
+	out = out[:len(in)]
 	for i := range in {
 		out[i] = in[i]
 		out[i].SecurityContext = in[i].SecurityContext.DeepCopy()

@@ -10,15 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-
-	k8sfield "k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// Path is apimachinery's field path; its rendering did not change since v1.24.
-type Path = k8sfield.Path
-
-// NewPath starts a field path.
-func NewPath(name string, moreNames ...string) *Path { return k8sfield.NewPath(name, moreNames...) }
 
 // ErrorType says why a field is wrong.
 type ErrorType string

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	k8sfield "k8s.io/apimachinery/pkg/util/validation/field"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/field"
@@ -29,7 +30,7 @@ func ValidatePodSecurityPolicy(psp *policyv1.PodSecurityPolicy) field.ErrorList 
 	extended := psp.APIVersion == "" || psp.APIVersion == policyv1.APIVersion
 	var allErrs field.ErrorList
 	metaPath := field.NewPath("metadata")
-	for _, e := range apimachineryvalidation.ValidateObjectMeta(&psp.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain, metaPath) {
+	for _, e := range apimachineryvalidation.ValidateObjectMeta(&psp.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain, k8sfield.NewPath("metadata")) {
 		allErrs = append(allErrs, &field.Error{Type: field.ErrorType(e.Type), Field: e.Field, BadValue: e.BadValue, Detail: e.Detail})
 	}
 	allErrs = append(allErrs, validateSpecificAnnotations(psp.Annotations, metaPath.Child("annotations"))...)
