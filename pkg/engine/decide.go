@@ -102,8 +102,8 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 				chosen = i
 			}
 		}
-		if a.Outcome == OutcomeAdmitted || a.Outcome == OutcomeAdmittedWithChanges {
-			spare = nil // may be chosen: keep it
+		if chosen == i {
+			spare = nil // this copy may be the admitted pod: keep it
 		}
 	}
 
