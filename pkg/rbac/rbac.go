@@ -126,13 +126,22 @@ func (s *Snapshot) addBinding(b Binding) {
 	}
 	idx := len(s.bindings)
 	s.bindings = append(s.bindings, b)
+	// add indexes a subject once per binding (the first time it is named),
+	// so that one index list needs no deduplication when it is read.
+	add := func(index map[string][]subjectRef, name string, ref subjectRef) {
+		refs := index[name]
+		if len(refs) > 0 && refs[len(refs)-1].binding == ref.binding {
+			return
+		}
+		index[name] = append(refs, ref)
+	}
 	for j, subj := range b.Subjects {
 		ref := subjectRef{binding: idx, subject: j}
 		switch subj.Kind {
 		case rbacv1.UserKind:
-			s.byUser[subj.Name] = append(s.byUser[subj.Name], ref)
+			add(s.byUser, subj.Name, ref)
 		case rbacv1.GroupKind:
-			s.byGroup[subj.Name] = append(s.byGroup[subj.Name], ref)
+			add(s.byGroup, subj.Name, ref)
 		case rbacv1.ServiceAccountKind:
 			// A ServiceAccount subject without a namespace means the
 			// binding's own; in a ClusterRoleBinding it matches nobody.
@@ -141,8 +150,7 @@ func (s *Snapshot) addBinding(b Binding) {
 				ns = b.Namespace
 			}
 			if ns != "" {
-				name := authorizer.ServiceAccountUsername(ns, subj.Name)
-				s.byUser[name] = append(s.byUser[name], ref)
+				add(s.byUser, authorizer.ServiceAccountUsername(ns, subj.Name), ref)
 			}
 		}
 	}
@@ -188,6 +196,20 @@ func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bo
 // candidates are the subjects of bindings naming the user or one of its
 // groups, in binding order, each binding once.
 func (s *Snapshot) candidates(user authorizer.UserInfo) []subjectRef {
+	// Most identities are named by one list only (their group's, say):
+	// it is already in binding order, once per binding, and is returned
+	// as it is (callers only read it).
+	only := s.byUser[user.Name]
+	lists := min(len(only), 1)
+	for _, g := range user.Groups {
+		if l := s.byGroup[g]; len(l) > 0 {
+			only = l
+			lists++
+		}
+	}
+	if lists <= 1 {
+		return only
+	}
 	refs := slices.Clone(s.byUser[user.Name])
 	for _, g := range user.Groups {
 		refs = append(refs, s.byGroup[g]...)
