@@ -70,21 +70,25 @@ func (c *cluster) refused(t *testing.T, stdin string, wants []string, args ...st
 	return out
 }
 
-// psp runs the psp binary under test.
-func (c *cluster) pspRun(stdin string, args ...string) (string, error) {
+// pspRun runs the psp binary under test; its standard output and error
+// come back apart, so that output meant for kubectl apply holds no warnings.
+func (c *cluster) pspRun(stdin string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.psp, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
+// mustPSP returns psp's standard output, failing the test on an error.
 func (c *cluster) mustPSP(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := c.pspRun("", args...)
+	out, errOut, err := c.pspRun("", args...)
 	if err != nil {
-		t.Fatalf("psp %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("psp %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
 	return out
 }
@@ -181,9 +185,9 @@ func TestSeedArticleFlow(t *testing.T) {
 		t.Fatalf("can-i with the old grant only: %v\n%s", err, out)
 	}
 	roles := c.must(t, "get", "clusterroles,roles", "-A", "-o", "yaml")
-	grants, err := c.pspRun(roles, "convert", "-f", "-", "--rbac")
+	grants, warnings, err := c.pspRun(roles, "convert", "-f", "-", "--rbac")
 	if err != nil || !strings.Contains(grants, "name: psp:example") || strings.Count(grants, "kind: ClusterRole\n") != 1 {
-		t.Fatalf("psp convert --rbac of the cluster's roles: %v\n%s", err, grants)
+		t.Fatalf("psp convert --rbac of the cluster's roles: %v\n%s%s", err, grants, warnings)
 	}
 	c.mustIn(t, grants, "apply", "-f", "-")
 	if out, err := canI(); err != nil || lastLine(out) != "yes" {
@@ -319,7 +323,7 @@ func TestEKSPrivilegedDefault(t *testing.T) {
 	})
 
 	// psp audit: the running privileged pod would now be refused.
-	out, err := c.pspRun("", "audit", "--kubeconfig", c.kubeconfig, "-n", ns)
+	out, _, err := c.pspRun("", "audit", "--kubeconfig", c.kubeconfig, "-n", ns)
 	var exit *exec.ExitError
 	if err == nil || !asExit(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("psp audit: %v (want exit status 1)\n%s", err, out)
@@ -412,7 +416,7 @@ func TestCRDValidationRefusesInvalidPolicies(t *testing.T) {
 	if err := os.WriteFile(file, []byte(invalidPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	loaderOut, err := c.pspRun(podYAML("p", "", false), "check", "--policies", file, "-f", "-")
+	_, loaderOut, err := c.pspRun(podYAML("p", "", false), "check", "--policies", file, "-f", "-")
 	if err == nil {
 		t.Fatalf("psp check accepted the invalid policy:\n%s", loaderOut)
 	}
