@@ -367,17 +367,18 @@ func (c *cluster) registerWebhooks() error {
 	return nil
 }
 
-// waitFor polls cond until it holds, p exits, or timeout.
+// waitFor polls cond until it holds, p (when not nil) exits, or timeout:
+// the one polling loop of the suite. The caller's error gets every log.
 func waitFor(timeout time.Duration, p *process, cond func() bool) error {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
-		if p.exited() {
-			return fmt.Errorf("exited:\n%s", p.tail())
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited", p.name)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("timed out after %s", timeout)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	return nil
 }
@@ -427,29 +428,25 @@ func waitReady(url string, ca []byte, token string, timeout time.Duration, p *pr
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	deadline := time.Now().Add(timeout)
 	var last string
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("exited before it was ready:\n%s", p.tail())
-		}
+	err := waitFor(timeout, p, func() bool {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
+		if err != nil {
 			last = err.Error()
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		resp.Body.Close()
+		last = resp.Status
+		return resp.StatusCode == http.StatusOK
+	})
+	if err != nil {
+		return fmt.Errorf("not ready: %w (last answer: %s)", err, last)
 	}
-	return fmt.Errorf("not ready after %s (%s):\n%s", timeout, last, p.tail())
+	return nil
 }
 
 func writeECKey(path string) error {

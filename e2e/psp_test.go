@@ -120,19 +120,13 @@ func (c *cluster) applyPreset(t *testing.T, name string) {
 	t.Cleanup(func() { _, _ = c.kubectlIn(preset, "delete", "--ignore-not-found", "-f", "-") })
 }
 
-// eventually polls cond until it holds or timeout.
+// eventually polls cond until it holds or timeout; cond also returns what
+// it saw, for the failure message.
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last:\n%s", timeout, what, last)
-		}
-		time.Sleep(250 * time.Millisecond)
+	var last string
+	if err := waitFor(timeout, nil, func() (ok bool) { ok, last = cond(); return ok }); err != nil {
+		t.Fatalf("%v waiting for %s; last:\n%s", err, what, last)
 	}
 }
 

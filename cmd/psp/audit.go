@@ -7,7 +7,6 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
-	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
 type auditOptions struct {
@@ -66,8 +65,8 @@ refused, 2 on a usage or connection error.`,
 }
 
 func runAudit(cmd *cobra.Command, o *auditOptions) error {
-	if o.output != "text" && o.output != "json" && o.output != "yaml" && o.output != "sarif" {
-		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
+	if err := checkResultsFormat(o.output); err != nil {
+		return err
 	}
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
@@ -103,17 +102,4 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// writeResults writes check results in one of check's formats.
-func writeResults(cmd *cobra.Command, format string, results []check.Result) error {
-	switch format {
-	case "json":
-		return check.WriteJSON(cmd.OutOrStdout(), results)
-	case "yaml":
-		return check.WriteYAML(cmd.OutOrStdout(), results)
-	case "sarif":
-		return check.WriteSARIF(cmd.OutOrStdout(), results)
-	}
-	return check.WriteText(cmd.OutOrStdout(), results)
 }

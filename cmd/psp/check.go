@@ -124,8 +124,8 @@ usage or input error.`,
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if o.output != "text" && o.output != "json" && o.output != "yaml" && o.output != "sarif" {
-		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
+	if err := checkResultsFormat(o.output); err != nil {
+		return err
 	}
 	results, err := o.run(cmd)
 	if err != nil {
@@ -156,4 +156,27 @@ func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
 	return check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+}
+
+// checkResultsFormat refuses an --output that writeResults cannot write.
+func checkResultsFormat(format string) error {
+	switch format {
+	case "text", "json", "yaml", "sarif":
+		return nil
+	}
+	return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", format)
+}
+
+// writeResults writes check results (of check and audit) in a format
+// checkResultsFormat accepts.
+func writeResults(cmd *cobra.Command, format string, results []check.Result) error {
+	switch format {
+	case "json":
+		return check.WriteJSON(cmd.OutOrStdout(), results)
+	case "yaml":
+		return check.WriteYAML(cmd.OutOrStdout(), results)
+	case "sarif":
+		return check.WriteSARIF(cmd.OutOrStdout(), results)
+	}
+	return check.WriteText(cmd.OutOrStdout(), results)
 }

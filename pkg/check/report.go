@@ -21,14 +21,7 @@ func WriteText(w io.Writer, results []Result) error {
 		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
 		if r.Admitted {
 			fmt.Fprintf(&b, "  ADMITTED by policy %q", r.Policy)
-			if len(r.Changes) == 0 {
-				b.WriteString(", unchanged\n")
-			} else {
-				b.WriteString(", which sets:\n")
-				for _, c := range r.Changes {
-					fmt.Fprintf(&b, "    %s: %s\n", c.Field, formatValue(c.Value))
-				}
-			}
+			writeChanges(&b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
 		} else {
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
@@ -57,6 +50,19 @@ func writeReasons(b *strings.Builder, e explain.Explanation) {
 		case p.Outcome == engine.OutcomeWouldMutate:
 			fmt.Fprintf(b, "    policy %q would change the pod, which the validate phase does not allow\n", p.Name)
 		}
+	}
+}
+
+// writeChanges writes unchanged when there are no changes, else the
+// heading and one indented "field: value" line per change.
+func writeChanges(b *strings.Builder, changes []engine.Change, unchanged, heading, indent string) {
+	if len(changes) == 0 {
+		b.WriteString(unchanged)
+		return
+	}
+	b.WriteString(heading)
+	for _, c := range changes {
+		fmt.Fprintf(b, "%s%s: %s\n", indent, c.Field, formatValue(c.Value))
 	}
 }
 
@@ -138,14 +144,7 @@ func WriteExplain(w io.Writer, results []Result) error {
 			case engine.OutcomeAdmitted:
 				b.WriteString("    admits the pod unchanged\n")
 			case engine.OutcomeAdmittedWithChanges, engine.OutcomeUnauthorized:
-				if len(p.Changes) == 0 {
-					b.WriteString("    would admit the pod unchanged\n")
-				} else {
-					b.WriteString("    would admit the pod after setting:\n")
-					for _, c := range p.Changes {
-						fmt.Fprintf(&b, "      %s: %s\n", c.Field, formatValue(c.Value))
-					}
-				}
+				writeChanges(&b, p.Changes, "    would admit the pod unchanged\n", "    would admit the pod after setting:\n", "      ")
 			case engine.OutcomeInvalid:
 				b.WriteString("    refuses the pod:\n")
 				for _, err := range p.Errors {

@@ -17,7 +17,7 @@ import (
 
 // BenchmarkAdmission measures one admission, the admit phase then the
 // validate phase on the admitted pod, as the apiserver runs them, for the
-// scenarios of pkg/scenario. bench/ runs the v1.24 plugin on the same
+// scenarios of bench/scenario. bench/ runs the v1.24 plugin on the same
 // scenarios under the same names; hack/bench.sh prints the ratios.
 func BenchmarkAdmission(b *testing.B) {
 	for _, sc := range scenario.All() {
