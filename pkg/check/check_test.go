@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -87,5 +88,48 @@ spec:
 	}
 	if !strings.Contains(text.String(), "2 workloads: 1 admitted, 1 denied") {
 		t.Errorf("text report:\n%s", text.String())
+	}
+}
+
+// failingAuthorizer cannot answer, as a SubjectAccessReview authorizer
+// whose apiserver is unreachable.
+type failingAuthorizer struct{}
+
+func (failingAuthorizer) Authorize(context.Context, authorizer.Attributes) (bool, string, error) {
+	return false, "", errors.New("connection refused")
+}
+
+// TestReportsSayWhenAuthorizationFailed: a policy whose use could not be
+// asked about is not reported as simply not granted.
+func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewPolicySet(res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := manifest.Read([]string{"-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n"), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := Run(context.Background(), set, failingAuthorizer{}, ws, Options{User: authorizer.UserInfo{Name: "me"}})
+	if err != nil || len(results) != 1 || results[0].Admitted {
+		t.Fatalf("results %+v, err %v", results, err)
+	}
+	var text, explained strings.Builder
+	if err := WriteText(&text, results); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteExplain(&explained, results); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), `policy "restricted": could not tell whether it may be used: me: connection refused`) {
+		t.Errorf("text report:\n%s", text.String())
+	}
+	if !strings.Contains(explained.String(), "usable: unknown, counted as no; asking failed: system:serviceaccount:default:default: connection refused;") ||
+		!strings.Contains(explained.String(), "; me: connection refused\n") {
+		t.Errorf("explain report:\n%s", explained.String())
 	}
 }

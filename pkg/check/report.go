@@ -37,6 +37,9 @@ func WriteText(w io.Writer, results []Result) error {
 // writeReasons says, per policy, why it did not admit the pod.
 func writeReasons(b *strings.Builder, e explain.Explanation) {
 	for _, p := range e.Policies {
+		for _, err := range p.AuthorizationErrors {
+			fmt.Fprintf(b, "    policy %q: could not tell whether it may be used: %s\n", p.Name, err)
+		}
 		switch {
 		case p.Outcome == engine.OutcomeInvalid && p.Usable:
 			fmt.Fprintf(b, "    policy %q (usable):\n", p.Name)
@@ -135,9 +138,12 @@ func WriteExplain(w io.Writer, results []Result) error {
 		fmt.Fprintf(&b, "  requester: %s; ServiceAccount: %s/%s\n", r.Requester.Name, r.Workload.Namespace, serviceAccount(r))
 		for _, p := range e.Policies {
 			fmt.Fprintf(&b, "\n  policy %q\n", p.Name)
-			if p.Usable {
+			switch {
+			case p.Usable:
 				fmt.Fprintf(&b, "    usable: yes (%s)\n", p.Via)
-			} else {
+			case len(p.AuthorizationErrors) > 0:
+				fmt.Fprintf(&b, "    usable: unknown, counted as no; asking failed: %s\n", strings.Join(p.AuthorizationErrors, "; "))
+			default:
 				b.WriteString("    usable: no; neither the requester nor the ServiceAccount is granted `use`\n")
 			}
 			switch p.Outcome {
