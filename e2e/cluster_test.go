@@ -45,7 +45,7 @@ type cluster struct {
 	psp        string
 	server     string
 	kubeconfig string
-	// pspKubeconfig is psp serve's (and psp audit's) identity.
+	// pspKubeconfig is psp serve's identity (psp audit runs as the admin).
 	pspKubeconfig string
 	// processes are stopped in reverse order at the end.
 	processes []*process
@@ -55,7 +55,6 @@ type cluster struct {
 	webhookCA   []byte
 	// chartDir holds the Helm chart rendered by hack/chart.sh.
 	chartDir string
-	started  time.Time
 }
 
 // process is a started command whose output goes to a log file.
@@ -150,7 +149,7 @@ func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &cluster{dir: dir, bin: bin, psp: psp, chartDir: chartDir, started: time.Now()}
+	c = &cluster{dir: dir, bin: bin, psp: psp, chartDir: chartDir}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.logs())
