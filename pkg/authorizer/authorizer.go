@@ -4,7 +4,13 @@
 // in cluster mode, SubjectAccessReview.
 package authorizer
 
-import "context"
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // UserInfo is an authenticated identity: a user name and its groups.
 type UserInfo struct {
@@ -58,4 +64,64 @@ func ServiceAccountUser(namespace, name string) UserInfo {
 // ServiceAccountUsername is "system:serviceaccount:NAMESPACE:NAME".
 func ServiceAccountUsername(namespace, name string) string {
 	return serviceAccountUsernamePrefix + namespace + ":" + name
+}
+
+// Names of the anonymous user and of the group of unauthenticated requests.
+const (
+	UserAnonymous        = "system:anonymous"
+	GroupUnauthenticated = "system:unauthenticated"
+)
+
+// Impersonate is the identity a v1.37 apiserver gives a request that
+// impersonates name with groups (kubectl --as NAME --as-group GROUP...), as
+// k8s.io/apiserver pkg/endpoints/filters/impersonation/impersonation.go
+// builds it:
+//
+//   - a name of the form system:serviceaccount:NAMESPACE:NAME (a valid
+//     namespace and ServiceAccount name) without groups gets
+//     system:serviceaccounts and system:serviceaccounts:NAMESPACE;
+//   - given groups replace those: they are the authority;
+//   - system:authenticated is added unless the groups hold it or
+//     system:unauthenticated; for system:anonymous, system:unauthenticated is
+//     added instead, unless present.
+//
+// The result never shares groups' backing array.
+func Impersonate(name string, groups []string) UserInfo {
+	u := UserInfo{Name: name, Groups: slices.Clone(groups)}
+	if len(groups) == 0 {
+		if ns, _, ok := SplitServiceAccountUsername(name); ok {
+			u.Groups = []string{GroupServiceAccounts, serviceAccountGroupPrefix + ns}
+		}
+	}
+	if name == UserAnonymous {
+		if !slices.Contains(u.Groups, GroupUnauthenticated) {
+			u.Groups = append(u.Groups, GroupUnauthenticated)
+		}
+		return u
+	}
+	if !slices.Contains(u.Groups, GroupAuthenticated) && !slices.Contains(u.Groups, GroupUnauthenticated) {
+		u.Groups = append(u.Groups, GroupAuthenticated)
+	}
+	return u
+}
+
+// SplitServiceAccountUsername returns the namespace and name of a
+// ServiceAccount user name, system:serviceaccount:NAMESPACE:NAME, and false
+// when username is not one: the namespace must be a DNS label and the name a
+// DNS subdomain, as k8s.io/apiserver pkg/authentication/serviceaccount's
+// SplitUsername requires.
+func SplitServiceAccountUsername(username string) (namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(username, serviceAccountUsernamePrefix)
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != 2 {
+		return "", "", false
+	}
+	namespace, name = parts[0], parts[1]
+	if len(validation.IsDNS1123Label(namespace)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return "", "", false
+	}
+	return namespace, name, true
 }

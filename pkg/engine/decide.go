@@ -225,11 +225,23 @@ type useChecker struct {
 
 func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request) *useChecker {
 	c := &useChecker{ctx: ctx, authz: authz, namespace: req.Namespace, user: req.User}
-	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+	if sa := PodServiceAccount(req.Pod); sa != "" {
 		info := authorizer.ServiceAccountUser(req.Namespace, sa)
 		c.sa = &info
 	}
 	return c
+}
+
+// PodServiceAccount is the name of the pod's ServiceAccount, whose `use`
+// grants count: spec.serviceAccountName, else the deprecated alias
+// spec.serviceAccount, which v1 conversion and defaulting copy into it
+// (v1.37 pkg/apis/core/v1 SetDefaults_PodSpec), so a request carrying only
+// the alias is authorized as the apiserver stores it; "" when neither is set.
+func PodServiceAccount(pod *corev1.Pod) string {
+	if sa := pod.Spec.ServiceAccountName; sa != "" {
+		return sa
+	}
+	return pod.Spec.DeprecatedServiceAccount
 }
 
 func (c *useChecker) check(policy string) *Authorization {

@@ -113,7 +113,7 @@ func whyChosen(a engine.Attempt) string {
 // cannotUse says who may not use a policy: the user, and the pod's
 // ServiceAccount when it has one.
 func cannotUse(req engine.Request) string {
-	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+	if sa := engine.PodServiceAccount(req.Pod); sa != "" {
 		return fmt.Sprintf("neither user %q nor ServiceAccount %s/%s may use it", req.User.Name, req.Namespace, sa)
 	}
 	return fmt.Sprintf("user %q may not use it", req.User.Name)
@@ -124,7 +124,7 @@ func cannotUse(req engine.Request) string {
 // the pod names none).
 func grant(req engine.Request, policy string) *Grant {
 	who, subject := "User "+req.User.Name, "--user="+req.User.Name
-	if sa := req.Pod.Spec.ServiceAccountName; sa != "" {
+	if sa := engine.PodServiceAccount(req.Pod); sa != "" {
 		who, subject = "ServiceAccount "+req.Namespace+"/"+sa, "--serviceaccount="+req.Namespace+":"+sa
 	}
 	role := "psp-use-" + policy
