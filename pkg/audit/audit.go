@@ -21,6 +21,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
@@ -102,7 +103,7 @@ func Workload(pod *corev1.Pod) manifest.Workload {
 		Pod:       p,
 	}
 	if owner := metav1.GetControllerOf(pod); owner != nil {
-		if u, ok := manifest.ControllerUser(owner.Kind); ok {
+		if u, ok := podcreate.ControllerUser(owner.Kind); ok {
 			w.Creator = &u
 		}
 	}

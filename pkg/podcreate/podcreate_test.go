@@ -320,7 +320,7 @@ func TestFromWorkload(t *testing.T) {
 		{&corev1.ReplicationController{ObjectMeta: meta, Spec: corev1.ReplicationControllerSpec{Template: &tmpl}}, "ReplicationController", ""},
 		{&batchv1.Job{ObjectMeta: meta, Spec: batchv1.JobSpec{Template: tmpl}}, "Job", ""},
 		{&batchv1.CronJob{ObjectMeta: meta, Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: tmpl}}}}, "Job", ""},
-		{&corev1.PodTemplate{ObjectMeta: meta, Template: tmpl}, "", "web"},
+		{&corev1.PodTemplate{ObjectMeta: meta, Template: tmpl}, "", ""},
 	}
 	for _, c := range cases {
 		pod, err := FromWorkload(c.obj)
