@@ -1,6 +1,9 @@
 package podcreate
 
 import (
+	"flag"
+	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -388,5 +391,43 @@ func TestControllerUser(t *testing.T) {
 	}
 	if _, ok := ControllerUser("Pod"); ok {
 		t.Error("a controller for Pod")
+	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated part of docs/engine.md")
+
+// TestEngineDocInventory keeps the table of defaulted fields in
+// docs/engine.md generated from Inventory.
+func TestEngineDocInventory(t *testing.T) {
+	const path, begin, end = "../../docs/engine.md", "<!-- podcreate-inventory:begin -->\n", "<!-- podcreate-inventory:end -->"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lacks the podcreate inventory markers", path)
+	}
+	var b strings.Builder
+	b.WriteString("| field | set by | value | upstream (v1.37) |\n| --- | --- | --- | --- |\n")
+	var untouched []string
+	for _, d := range Inventory() {
+		if d.Step == "" {
+			untouched = append(untouched, "`"+d.Field+"`")
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", d.Field, d.Step, d.Default, d.Source)
+	}
+	fmt.Fprintf(&b, "\nAs written (no step sets them): %s.\n", strings.Join(untouched, ", "))
+	want := before + begin + b.String() + end + after
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(doc) != want {
+		t.Errorf("%s is out of date with inventory.go: run go test ./pkg/podcreate -run TestEngineDocInventory -update", path)
 	}
 }
