@@ -81,19 +81,8 @@ func (failingAuthorizer) Authorize(context.Context, authorizer.Attributes) (bool
 // TestReportsSayWhenAuthorizationFailed: a policy whose use could not be
 // asked about is not reported as simply not granted.
 func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.NewPolicySet(res.Policies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := manifest.Read([]string{"-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n"), manifest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := Run(context.Background(), set, failingAuthorizer{}, ws, Options{User: authorizer.UserInfo{Name: "me"}})
+	snap := presetSnapshot(t, "restricted")
+	results, err := checkYAML(t, snap.Policies, failingAuthorizer{}, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n", authorizer.UserInfo{Name: "me"})
 	if err != nil || len(results) != 1 || results[0].Admitted {
 		t.Fatalf("results %+v, err %v", results, err)
 	}
@@ -183,19 +172,9 @@ func TestClusterAnswers(t *testing.T) {
 // between the phases, so the admitted pod carries the field the policy's
 // default annotation means, and the validate phase accepts it.
 func TestAdmittedPodIsWhatValidationSaw(t *testing.T) {
-	res, err := presets.Load("baseline")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.NewPolicySet(res.Policies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := manifest.Read([]string{"-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {container.apparmor.security.beta.kubernetes.io/c: localhost/prof}}\nspec:\n  containers: [{name: c, image: nginx}]\n"), manifest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := Run(context.Background(), set, rbac.NewSnapshot(res.RBAC), ws, Options{User: authorizer.Impersonate("me", nil)})
+	snap := presetSnapshot(t, "baseline")
+	rs, err := checkYAML(t, snap.Policies, snap.Authorizer, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {container.apparmor.security.beta.kubernetes.io/c: localhost/prof}}\nspec:\n  containers: [{name: c, image: nginx}]\n",
+		authorizer.Impersonate("me", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,4 +189,28 @@ func TestAdmittedPodIsWhatValidationSaw(t *testing.T) {
 	if sc == nil || sc.AppArmorProfile == nil || sc.AppArmorProfile.Type != corev1.AppArmorProfileTypeLocalhost {
 		t.Errorf("admitted pod's securityContext %+v, want the Localhost AppArmor profile of the annotation", sc)
 	}
+}
+
+// presetSnapshot is a built-in preset's policies and RBAC.
+func presetSnapshot(t *testing.T, name string) *source.Snapshot {
+	t.Helper()
+	res, err := presets.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// checkYAML checks the workloads of a manifest given as text.
+func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Result, error) {
+	t.Helper()
+	ws, err := manifest.Read([]string{"-"}, strings.NewReader(manifestYAML), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(context.Background(), set, authz, ws, Options{User: user})
 }

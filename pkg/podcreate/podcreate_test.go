@@ -3,7 +3,6 @@ package podcreate
 import (
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kube-psp/kube-psp/internal/testutil"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -48,8 +48,6 @@ func TestInventoryCoversEveryControlField(t *testing.T) {
 		}
 	}
 }
-
-func trueP() *bool { return &[]bool{true}[0] }
 
 func basePod() *corev1.Pod {
 	return &corev1.Pod{
@@ -399,16 +397,6 @@ var updateDocs = flag.Bool("update", false, "rewrite the generated part of docs/
 // TestEngineDocInventory keeps the table of defaulted fields in
 // docs/engine.md generated from Inventory.
 func TestEngineDocInventory(t *testing.T) {
-	const path, begin, end = "../../docs/engine.md", "<!-- podcreate-inventory:begin -->\n", "<!-- podcreate-inventory:end -->"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, rest, ok1 := strings.Cut(string(doc), begin)
-	_, after, ok2 := strings.Cut(rest, end)
-	if !ok1 || !ok2 {
-		t.Fatalf("%s lacks the podcreate inventory markers", path)
-	}
 	var b strings.Builder
 	b.WriteString("| field | set by | value | upstream (v1.37) |\n| --- | --- | --- | --- |\n")
 	var untouched []string
@@ -420,14 +408,6 @@ func TestEngineDocInventory(t *testing.T) {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", d.Field, d.Step, d.Default, d.Source)
 	}
 	fmt.Fprintf(&b, "\nAs written (no step sets them): %s.\n", strings.Join(untouched, ", "))
-	want := before + begin + b.String() + end + after
-	if *updateDocs {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(doc) != want {
-		t.Errorf("%s is out of date with inventory.go: run go test ./pkg/podcreate -run TestEngineDocInventory -update", path)
-	}
+	testutil.GeneratedSection(t, "../../docs/engine.md", "podcreate-inventory", b.String(), *updateDocs,
+		"run go test ./pkg/podcreate -run TestEngineDocInventory -update")
 }

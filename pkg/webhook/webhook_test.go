@@ -125,19 +125,7 @@ func TestMutateAdmitsWithPatch(t *testing.T) {
 	if !resp.Allowed || resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch || resp.AuditAnnotations[AuditAdmitPolicy] != "restricted" {
 		t.Fatalf("response %+v", resp)
 	}
-	patch, err := jsonpatch.DecodePatch(resp.Patch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	original, _ := json.Marshal(in)
-	patched, err := patch.Apply(original)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got corev1.Pod
-	if err := json.Unmarshal(patched, &got); err != nil {
-		t.Fatal(err)
-	}
+	got, patched := applyPatch(t, in, resp.Patch)
 	c := got.Spec.Containers[0].SecurityContext
 	if got.Annotations["kubernetes.io/psp"] != "restricted" || c == nil || c.RunAsNonRoot == nil || !*c.RunAsNonRoot || *got.Spec.SecurityContext.FSGroup != 1 {
 		t.Errorf("patched pod: %s", patched)
@@ -426,7 +414,23 @@ func TestServiceAccountAlias(t *testing.T) {
 	if !resp.Allowed || resp.AuditAnnotations[AuditAdmitPolicy] != "nonroot" {
 		t.Fatalf("admit: %+v", resp)
 	}
-	patch, err := jsonpatch.DecodePatch(resp.Patch)
+	got, _ := applyPatch(t, in, resp.Patch)
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
+	if vr := v.post(t, inNamespace(review(t, admissionv1.Create, "", &got, nil), "ci")); !vr.Allowed || vr.AuditAnnotations[AuditValidatePolicy] != "nonroot" {
+		t.Errorf("validate: %+v", vr)
+	}
+	// Without the alias, the default ServiceAccount may not use it.
+	in.Spec.DeprecatedServiceAccount = "default"
+	if resp := f.post(t, inNamespace(review(t, admissionv1.Create, "", in, nil), "ci")); resp.Allowed {
+		t.Errorf("ServiceAccount default was admitted: %+v", resp)
+	}
+}
+
+// applyPatch applies a response's JSON patch to the pod sent, as the
+// apiserver does, and returns the result, also as JSON.
+func applyPatch(t *testing.T, in *corev1.Pod, patchJSON []byte) (corev1.Pod, []byte) {
+	t.Helper()
+	patch, err := jsonpatch.DecodePatch(patchJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,13 +443,5 @@ func TestServiceAccountAlias(t *testing.T) {
 	if err := json.Unmarshal(patched, &got); err != nil {
 		t.Fatal(err)
 	}
-	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
-	if vr := v.post(t, inNamespace(review(t, admissionv1.Create, "", &got, nil), "ci")); !vr.Allowed || vr.AuditAnnotations[AuditValidatePolicy] != "nonroot" {
-		t.Errorf("validate: %+v", vr)
-	}
-	// Without the alias, the default ServiceAccount may not use it.
-	in.Spec.DeprecatedServiceAccount = "default"
-	if resp := f.post(t, inNamespace(review(t, admissionv1.Create, "", in, nil), "ci")); resp.Allowed {
-		t.Errorf("ServiceAccount default was admitted: %+v", resp)
-	}
+	return got, patched
 }
