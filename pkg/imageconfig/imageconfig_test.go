@@ -139,8 +139,8 @@ func TestLayout(t *testing.T) {
 		}
 	}
 	add(imageWithUser(t, "", linuxAMD64), map[string]string{annotationImageName: "docker.io/library/nginx:1.27"}) // as docker save writes
-	add(imageWithUser(t, "101", linuxAMD64), map[string]string{annotationRefName: "registry.example/app:2"})          // skopeo oci:DIR:REF, crane --annotate-ref
-	add(imageWithUser(t, "app", linuxAMD64), map[string]string{annotationRefName: "3"})                               // a bare tag
+	add(imageWithUser(t, "101", linuxAMD64), map[string]string{annotationRefName: "registry.example/app:2"})      // skopeo oci:DIR:REF, crane --annotate-ref
+	add(imageWithUser(t, "app", linuxAMD64), map[string]string{annotationRefName: "3"})                           // a bare tag
 	arm := v1.Platform{OS: "linux", Architecture: "arm64"}
 	idx := mutate.AppendManifests(empty.Index,
 		mutate.IndexAddendum{Add: imageWithUser(t, "0", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}},
