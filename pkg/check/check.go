@@ -17,6 +17,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/kubelet"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 )
 
@@ -38,6 +39,12 @@ type Result struct {
 	// Explanation explains the admit phase: every policy, the winner, and
 	// for a denial the smallest grant or pod change that would admit it.
 	Explanation explain.Explanation
+	// AdmittedPod is the pod as the admitting policy leaves it, which the
+	// kubelet receives; nil when denied.
+	AdmittedPod *corev1.Pod
+	// Kubelet is, after VerifyImages, the kubelet's verdict on each
+	// container of AdmittedPod with an effective runAsNonRoot.
+	Kubelet []kubelet.Container
 }
 
 // Options tune a check.
@@ -106,7 +113,7 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 		r.Message, r.DeniedIn = validate.Message, engine.PhaseValidate
 		return r, nil
 	}
-	r.Admitted, r.Policy = true, admit.Policy
+	r.Admitted, r.Policy, r.AdmittedPod = true, admit.Policy, admit.Pod
 	r.Changes = slices.DeleteFunc(slices.Clone(admit.Changes), func(c engine.Change) bool {
 		return c.Field == "metadata.annotations[kubernetes.io/psp]"
 	})

@@ -72,6 +72,28 @@ func ParseSource(spec string, platform v1.Platform) (Source, error) {
 	return nil, fmt.Errorf("image source %q: must be registry, oci:DIR or docker-archive:FILE", spec)
 }
 
+// NewReader returns a Reader of the sources specs (ParseSource), in order,
+// or of the registry alone when specs is empty. platform is the nodes'
+// platform, "os/arch[/variant]" such as "linux/amd64" or "linux/arm64/v8".
+func NewReader(specs []string, platform string) (Reader, error) {
+	p, err := v1.ParsePlatform(platform)
+	if err != nil {
+		return Reader{}, fmt.Errorf("platform %q: %w", platform, err)
+	}
+	if len(specs) == 0 {
+		specs = []string{"registry"}
+	}
+	var r Reader
+	for _, spec := range specs {
+		src, err := ParseSource(spec, *p)
+		if err != nil {
+			return Reader{}, err
+		}
+		r.Sources = append(r.Sources, src)
+	}
+	return r, nil
+}
+
 // Reader reads images' users from its sources, trying them in order until
 // one holds the image. It satisfies kubelet.ImageUsers.
 type Reader struct {
