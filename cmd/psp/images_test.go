@@ -85,12 +85,12 @@ func TestCheckImagesOnARegistry(t *testing.T) {
 		deployment("lost", nil, []string{down + "/lost:1", img("numeric")})
 	hide := strings.NewReplacer(host, "REGISTRY", down, "UNREACHABLE")
 
-	for _, format := range []string{"text", "json", "sarif"} {
+	for format, ext := range map[string]string{"text": "txt", "json": "json", "sarif": "sarif"} {
 		out, errOut, code := run(t, manifests, "check", "-f", "-", "--images", "-o", format)
 		if code != 1 {
 			t.Errorf("%s: exit %d, want 1; stderr: %s", format, code, errOut)
 		}
-		golden(t, "check-images-registry."+format, hide.Replace(out))
+		golden(t, "check-images-registry."+ext, hide.Replace(out))
 		if format != "text" && !strings.Contains(errOut, `error: <stdin>: document 4 (line 40): Deployment shop/lost: container "lost" not verified: image "`+down+`/lost:1" from registry: `) {
 			t.Errorf("%s: stderr %q does not name the unread image and its workload", format, errOut)
 		}
