@@ -1,38 +1,15 @@
 package main
 
 import (
-	"io"
-	"log"
-	"net"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/kube-psp/kube-psp/internal/imagetest"
 )
-
-// configOnlyImage is an image without layers whose config runs as user.
-func configOnlyImage(t *testing.T, user string) v1.Image {
-	t.Helper()
-	cf, err := empty.Image.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.User, cf.OS, cf.Architecture = user, "linux", "amd64"
-	img, err := mutate.ConfigFile(empty.Image, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
 
 // deployment is a Deployment in namespace shop with one container per
 // image, named after the image's repository, and optional init containers.
@@ -60,24 +37,8 @@ func deployment(name string, initImages, images []string) string {
 // registry that refuses connections; the restricted preset makes every
 // container runAsNonRoot.
 func TestCheckImagesOnARegistry(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	for repo, user := range map[string]string{"root": "0", "unset": "", "numeric": "1000", "named": "app", "uidgid": "1000:1000"} {
-		ref, err := name.ParseReference(host + "/" + repo + ":1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, configOnlyImage(t, user)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := l.Addr().String()
-	l.Close()
+	host := imagetest.RegistryWithUsers(t, map[string]string{"root": "0", "unset": "", "numeric": "1000", "named": "app", "uidgid": "1000:1000"})
+	down := imagetest.Unreachable(t)
 	img := func(repo string) string { return host + "/" + repo + ":1" }
 	manifests := deployment("root", []string{img("unset")}, []string{img("root")}) +
 		deployment("named", nil, []string{img("named")}) +
@@ -133,7 +94,7 @@ func TestCheckImagesOffline(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "images.tar")
 	app, _ := name.NewTag("registry.example/app:2")
-	if err := tarball.MultiRefWriteToFile(file, map[name.Reference]v1.Image{app: configOnlyImage(t, "65532")}); err != nil {
+	if err := tarball.MultiRefWriteToFile(file, map[name.Reference]v1.Image{app: imagetest.Image(t, "65532", imagetest.LinuxAMD64())}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

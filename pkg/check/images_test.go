@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/presets"
-	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 // The kubelet judges the pod as the admitting policy leaves it (restricted
@@ -21,7 +20,7 @@ func TestVerifyImagesJudgesTheAdmittedPod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := engine.NewPolicySet(res.Policies)
+	snap, err := source.Build(res, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +33,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := Run(context.Background(), set, rbac.NewSnapshot(res.RBAC), ws, Options{})
+	results, err := Run(context.Background(), snap.Policies, snap.Authorizer, ws, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

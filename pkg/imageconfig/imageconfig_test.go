@@ -3,10 +3,6 @@ package imageconfig
 import (
 	"context"
 	"errors"
-	"io"
-	"log"
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,60 +11,24 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/kube-psp/kube-psp/internal/imagetest"
 )
 
-var linuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
-
-// imageWithUser is an image without layers whose config has User user.
-func imageWithUser(t *testing.T, user string, platform v1.Platform) v1.Image {
-	t.Helper()
-	cf, err := empty.Image.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.User = user
-	cf.OS, cf.Architecture = platform.OS, platform.Architecture
-	img, err := mutate.ConfigFile(empty.Image, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// startRegistry serves an in-memory registry on 127.0.0.1 and returns its host:port.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-func push(t *testing.T, ref string, img v1.Image) {
-	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("pushing %s: %v", ref, err)
-	}
-}
+var linuxAMD64 = imagetest.LinuxAMD64()
 
 func TestRegistryReadsUserAndPlatform(t *testing.T) {
-	host := startRegistry(t)
-	push(t, host+"/app:1", imageWithUser(t, "1000:1000", linuxAMD64))
+	host := imagetest.Registry(t)
+	imagetest.Push(t, host+"/app:1", imagetest.Image(t, "1000:1000", linuxAMD64))
 	arm := v1.Platform{OS: "linux", Architecture: "arm64"}
 	idx := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: imageWithUser(t, "root", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}},
-		mutate.IndexAddendum{Add: imageWithUser(t, "65532", arm), Descriptor: v1.Descriptor{Platform: &arm}})
+		mutate.IndexAddendum{Add: imagetest.Image(t, "root", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}},
+		mutate.IndexAddendum{Add: imagetest.Image(t, "65532", arm), Descriptor: v1.Descriptor{Platform: &arm}})
 	r, _ := name.ParseReference(host + "/multi:1")
 	if err := remote.WriteIndex(r, idx); err != nil {
 		t.Fatal(err)
@@ -89,7 +49,7 @@ func TestRegistryReadsUserAndPlatform(t *testing.T) {
 		}
 	}
 	// A digest reference reads the same image.
-	img := imageWithUser(t, "1000:1000", linuxAMD64)
+	img := imagetest.Image(t, "1000:1000", linuxAMD64)
 	digest, _ := img.Digest()
 	if got, err := (Reader{Sources: []Source{Registry{Platform: linuxAMD64}}}).ImageUser(ctx, host+"/app@"+digest.String()); err != nil || got != "1000:1000" {
 		t.Errorf("by digest: got %q, %v", got, err)
@@ -97,8 +57,8 @@ func TestRegistryReadsUserAndPlatform(t *testing.T) {
 }
 
 func TestRegistryMissingImageIsNotFound(t *testing.T) {
-	host := startRegistry(t)
-	push(t, host+"/app:1", imageWithUser(t, "1000", linuxAMD64))
+	host := imagetest.Registry(t)
+	imagetest.Push(t, host+"/app:1", imagetest.Image(t, "1000", linuxAMD64))
 	for _, image := range []string{host + "/app:2", host + "/nothing:1"} {
 		ref, _ := name.ParseReference(image)
 		_, err := Registry{Platform: linuxAMD64}.Config(context.Background(), ref)
@@ -109,16 +69,11 @@ func TestRegistryMissingImageIsNotFound(t *testing.T) {
 }
 
 func TestRegistryUnreachableFailsWithinTimeout(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // nothing listens there now: connections are refused
+	addr := imagetest.Unreachable(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = Reader{Sources: []Source{Registry{Platform: linuxAMD64}}}.ImageUser(ctx, addr+"/app:1")
+	_, err := Reader{Sources: []Source{Registry{Platform: linuxAMD64}}}.ImageUser(ctx, addr+"/app:1")
 	if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `image "`+addr+`/app:1" from registry`) {
 		t.Fatalf("got %v, want an error naming the image and the source, not 'not found'", err)
 	}
@@ -138,17 +93,17 @@ func TestLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add(imageWithUser(t, "", linuxAMD64), map[string]string{annotationImageName: "docker.io/library/nginx:1.27"}) // as docker save writes
-	add(imageWithUser(t, "101", linuxAMD64), map[string]string{annotationRefName: "registry.example/app:2"})      // skopeo oci:DIR:REF, crane --annotate-ref
-	add(imageWithUser(t, "app", linuxAMD64), map[string]string{annotationRefName: "3"})                           // a bare tag
+	add(imagetest.Image(t, "", linuxAMD64), map[string]string{annotationImageName: "docker.io/library/nginx:1.27"}) // as docker save writes
+	add(imagetest.Image(t, "101", linuxAMD64), map[string]string{annotationRefName: "registry.example/app:2"})      // skopeo oci:DIR:REF, crane --annotate-ref
+	add(imagetest.Image(t, "app", linuxAMD64), map[string]string{annotationRefName: "3"})                           // a bare tag
 	arm := v1.Platform{OS: "linux", Architecture: "arm64"}
 	idx := mutate.AppendManifests(empty.Index,
-		mutate.IndexAddendum{Add: imageWithUser(t, "0", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}},
-		mutate.IndexAddendum{Add: imageWithUser(t, "2000", arm), Descriptor: v1.Descriptor{Platform: &arm}})
+		mutate.IndexAddendum{Add: imagetest.Image(t, "0", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}},
+		mutate.IndexAddendum{Add: imagetest.Image(t, "2000", arm), Descriptor: v1.Descriptor{Platform: &arm}})
 	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{annotationRefName: "registry.example/multi:1"})); err != nil {
 		t.Fatal(err)
 	}
-	byDigest := imageWithUser(t, "101", linuxAMD64)
+	byDigest := imagetest.Image(t, "101", linuxAMD64)
 	digest, _ := byDigest.Digest()
 
 	src, err := ParseSource("oci:"+dir, linuxAMD64)
@@ -191,8 +146,8 @@ func TestArchive(t *testing.T) {
 	nginx, _ := name.NewTag("nginx:1.27")
 	app, _ := name.NewTag("registry.example/app:2")
 	if err := tarball.MultiRefWriteToFile(file, map[name.Reference]v1.Image{
-		nginx: imageWithUser(t, "", linuxAMD64),
-		app:   imageWithUser(t, "app:app", linuxAMD64),
+		nginx: imagetest.Image(t, "", linuxAMD64),
+		app:   imagetest.Image(t, "app:app", linuxAMD64),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -217,12 +172,12 @@ func TestArchive(t *testing.T) {
 // A Reader tries its sources in order: the first that holds the image wins,
 // and an image in none names every source tried.
 func TestReaderTriesSourcesInOrder(t *testing.T) {
-	host := startRegistry(t)
-	push(t, host+"/app:1", imageWithUser(t, "1000", linuxAMD64))
+	host := imagetest.Registry(t)
+	imagetest.Push(t, host+"/app:1", imagetest.Image(t, "1000", linuxAMD64))
 	file := filepath.Join(t.TempDir(), "images.tar")
 	tag, _ := name.NewTag(host + "/app:1")
 	other, _ := name.NewTag(host + "/other:1")
-	if err := tarball.MultiRefWriteToFile(file, map[name.Reference]v1.Image{tag: imageWithUser(t, "2000", linuxAMD64), other: imageWithUser(t, "3000", linuxAMD64)}); err != nil {
+	if err := tarball.MultiRefWriteToFile(file, map[name.Reference]v1.Image{tag: imagetest.Image(t, "2000", linuxAMD64), other: imagetest.Image(t, "3000", linuxAMD64)}); err != nil {
 		t.Fatal(err)
 	}
 	archive := Archive{File: file}

@@ -2,9 +2,6 @@ package kubelet_test
 
 import (
 	"context"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,48 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/internal/imagetest"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
 )
-
-var linuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
-
-// registryWithUsers serves, on 127.0.0.1, one image per entry of users
-// (repository name: image user) and returns the registry's host:port.
-func registryWithUsers(t *testing.T, users map[string]string) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	for repo, user := range users {
-		cf, err := empty.Image.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.Config.User, cf.OS, cf.Architecture = user, "linux", "amd64"
-		img, err := mutate.ConfigFile(empty.Image, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, err := name.ParseReference(host + "/" + repo + ":1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return host
-}
 
 // counting wraps the real reader to count reads per image and the most at once.
 type counting struct {
@@ -76,20 +37,9 @@ func (c *counting) ImageUser(ctx context.Context, image string) (string, error) 
 	return c.ImageUsers.ImageUser(ctx, image)
 }
 
-func unreachable(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestVerifyOnARegistry(t *testing.T) {
-	host := registryWithUsers(t, map[string]string{"root": "0", "unset": "", "numeric": "1000", "named": "app", "uidgid": "1000:1000", "rootname": "root"})
-	down := unreachable(t)
+	host := imagetest.RegistryWithUsers(t, map[string]string{"root": "0", "unset": "", "numeric": "1000", "named": "app", "uidgid": "1000:1000", "rootname": "root"})
+	down := imagetest.Unreachable(t)
 	img := func(repo string) string { return host + "/" + repo + ":1" }
 	yes, no := true, false
 	always := corev1.ContainerRestartPolicyAlways
@@ -118,7 +68,7 @@ func TestVerifyOnARegistry(t *testing.T) {
 	}}}
 	windows := api.DeepCopy()
 	windows.Spec.OS = &corev1.PodOS{Name: corev1.Windows}
-	reader := &counting{ImageUsers: imageconfig.Reader{Sources: []imageconfig.Source{imageconfig.Registry{Platform: linuxAMD64}}}, reads: map[string]int{}}
+	reader := &counting{ImageUsers: imageconfig.Reader{Sources: []imageconfig.Source{imageconfig.Registry{Platform: imagetest.LinuxAMD64()}}}, reads: map[string]int{}}
 
 	got := kubelet.Verify(context.Background(), []*corev1.Pod{web, nil, api, windows}, reader, kubelet.Options{Timeout: 5 * time.Second, Parallel: 2})
 
@@ -177,7 +127,7 @@ func TestVerifyOnARegistry(t *testing.T) {
 
 // A registry that never answers costs one timeout; the other images are read.
 func TestVerifyTimeout(t *testing.T) {
-	host := registryWithUsers(t, map[string]string{"numeric": "1000"})
+	host := imagetest.RegistryWithUsers(t, map[string]string{"numeric": "1000"})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()
 	slow := strings.TrimPrefix(hang.URL, "http://") + "/app:1"
@@ -185,7 +135,7 @@ func TestVerifyTimeout(t *testing.T) {
 	pod := &corev1.Pod{Spec: corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: &yes}, Containers: []corev1.Container{
 		{Name: "slow", Image: slow}, {Name: "fine", Image: host + "/numeric:1"},
 	}}}
-	reader := imageconfig.Reader{Sources: []imageconfig.Source{imageconfig.Registry{Platform: linuxAMD64}}}
+	reader := imageconfig.Reader{Sources: []imageconfig.Source{imageconfig.Registry{Platform: imagetest.LinuxAMD64()}}}
 	start := time.Now()
 	got := kubelet.Verify(context.Background(), []*corev1.Pod{pod}, reader, kubelet.Options{Timeout: 300 * time.Millisecond, Parallel: 4})[0]
 	if d := time.Since(start); d > 2*time.Second {
