@@ -131,8 +131,10 @@ func (r Reader) ImageUser(ctx context.Context, image string) (string, error) {
 // addresses as go-containerregistry decides (pkg/name, Registry.Scheme).
 type Registry struct {
 	// Keychain finds credentials; authn.DefaultKeychain reads the docker
-	// config (DOCKER_CONFIG, ~/.docker/config.json, its credential helpers)
-	// and podman's auth.json (REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR).
+	// config (~/.docker/config.json or $DOCKER_CONFIG/config.json, with its
+	// credential helpers), else podman's auth.json ($REGISTRY_AUTH_FILE,
+	// $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json),
+	// else pulls anonymously.
 	Keychain authn.Keychain
 	// Platform chooses the image of a multi-platform index.
 	Platform v1.Platform
