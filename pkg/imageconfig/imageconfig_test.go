@@ -103,6 +103,11 @@ func TestLayout(t *testing.T) {
 	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{annotationRefName: "registry.example/multi:1"})); err != nil {
 		t.Fatal(err)
 	}
+	nested := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: imagetest.Image(t, "3000", linuxAMD64), Descriptor: v1.Descriptor{Platform: &linuxAMD64}})})
+	if err := p.AppendIndex(nested, layout.WithAnnotations(map[string]string{annotationImageName: "registry.example/nested:1"})); err != nil {
+		t.Fatal(err)
+	}
 	byDigest := imagetest.Image(t, "101", linuxAMD64)
 	digest, _ := byDigest.Digest()
 
@@ -124,6 +129,7 @@ func TestLayout(t *testing.T) {
 		{src, "registry.example/app@" + digest.String(), "101"},
 		{src, "registry.example/multi:1", "0"},
 		{armSrc, "registry.example/multi:1", "2000"},
+		{src, "registry.example/nested:1", "3000"},
 	} {
 		got, err := Reader{Sources: []Source{tc.src}}.ImageUser(ctx, tc.image)
 		if err != nil || got != tc.want {
@@ -131,7 +137,8 @@ func TestLayout(t *testing.T) {
 		}
 	}
 	for image, wantErr := range map[string]string{
-		"nginx:1.28":             "not found",
+		"nginx:1.28": "not found",
+		"registry.example/nested:1@sha256:" + strings.Repeat("0", 64): "not found",
 		"registry.example/app:3": `an image is named only by its tag "3"`,
 	} {
 		_, err := Reader{Sources: []Source{src}}.ImageUser(ctx, image)

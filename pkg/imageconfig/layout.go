@@ -89,8 +89,8 @@ func tagOf(ref name.Reference) string {
 	return ""
 }
 
-// configOf reads the config of entry d: an image, or an index whose image
-// for platform is chosen as a registry client would.
+// configOf reads the config of entry d: an image, or an index (nested
+// indexes too) whose image for platform is chosen as a registry client would.
 func configOf(index v1.ImageIndex, d v1.Descriptor, platform v1.Platform) (*v1.ConfigFile, error) {
 	if d.MediaType.IsIndex() {
 		child, err := index.ImageIndex(d.Digest)
@@ -102,11 +102,17 @@ func configOf(index v1.ImageIndex, d v1.Descriptor, platform v1.Platform) (*v1.C
 			return nil, fmt.Errorf("reading index %s: %w", d.Digest, err)
 		}
 		for _, c := range children.Manifests {
-			if c.Platform != nil && c.Platform.Satisfies(platform) && c.MediaType.IsImage() {
+			switch {
+			case c.MediaType.IsImage() && c.Platform != nil && c.Platform.Satisfies(platform):
 				return configOf(child, c, platform)
+			case c.MediaType.IsIndex():
+				// Nested indexes, as docker save of Docker 29 writes them.
+				if cfg, err := configOf(child, c, platform); err == nil {
+					return cfg, nil
+				}
 			}
 		}
-		return nil, fmt.Errorf("index %s has no image for platform %s", d.Digest, platform)
+		return nil, fmt.Errorf("index %s has no image for platform %s", d.Digest, platform.String())
 	}
 	img, err := index.Image(d.Digest)
 	if err != nil {
