@@ -20,8 +20,11 @@ package kubelet
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,26 +144,33 @@ func readAll(ctx context.Context, images map[string]imageUser, users ImageUsers,
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, max(opts.Parallel, 1))
-	for image := range images {
+	// The keys first: the goroutines write to the map while this loop runs.
+	for _, image := range slices.Sorted(maps.Keys(images)) {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			readCtx, cancel := ctx, context.CancelFunc(func() {})
-			if opts.Timeout > 0 {
-				readCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
-			}
-			defer cancel()
-			user, err := users.ImageUser(readCtx, image)
-			if err != nil && readCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-				err = fmt.Errorf("%w (gave up after %s)", err, opts.Timeout)
-			}
+			user, err := readOne(ctx, users, image, opts.Timeout)
 			mu.Lock()
 			images[image] = imageUser{user: user, err: err}
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+}
+
+// readOne reads one image's user within timeout (0: ctx's deadline only).
+func readOne(ctx context.Context, users ImageUsers, image string, timeout time.Duration) (string, error) {
+	if timeout <= 0 {
+		return users.ImageUser(ctx, image)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	user, err := users.ImageUser(readCtx, image)
+	if err != nil && errors.Is(readCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("%w (gave up after %s)", err, timeout)
+	}
+	return user, err
 }
 
 // effective is the container's runAsNonRoot and runAsUser after the pod's
