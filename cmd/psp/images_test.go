@@ -124,6 +124,8 @@ func TestCheckImagesUsageErrors(t *testing.T) {
 		{[]string{"--images", "--image-source", "oci:/nonexistent"}, `image source "oci:/nonexistent": stat /nonexistent: no such file or directory`},
 		{[]string{"--images", "--image-errors", "ignore"}, "--image-errors must be fail or warn"},
 		{[]string{"--images", "--image-parallel", "0"}, "must be positive"},
+		{[]string{"--images", "--image-platform", "linux"}, `platform "linux": want os/arch[/variant], such as linux/amd64`},
+		{[]string{"--images", "--image-platform", "a/b/c/d"}, `platform "a/b/c/d": too many slashes`},
 	} {
 		_, errOut, code := run(t, pod, append([]string{"check", "-f", "-"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

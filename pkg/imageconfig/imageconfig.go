@@ -77,6 +77,9 @@ func ParseSource(spec string, platform v1.Platform) (Source, error) {
 // platform, "os/arch[/variant]" such as "linux/amd64" or "linux/arm64/v8".
 func NewReader(specs []string, platform string) (Reader, error) {
 	p, err := v1.ParsePlatform(platform)
+	if err == nil && (p.OS == "" || p.Architecture == "") {
+		err = errors.New("want os/arch[/variant], such as linux/amd64")
+	}
 	if err != nil {
 		return Reader{}, fmt.Errorf("platform %q: %w", platform, err)
 	}
