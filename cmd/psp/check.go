@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/imageconfig"
+	"github.com/kube-psp/kube-psp/pkg/kubelet"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/presets"
@@ -23,6 +26,7 @@ type checkOptions struct {
 	as        string
 	asGroups  []string
 	output    string
+	images    imageOptions
 }
 
 // sourceOptions choose where policies and RBAC come from.
@@ -105,10 +109,23 @@ cannot be known offline.
 
 Without --policies and --rbac, the built-in policies are used (see --preset).
 
-Exit status: 0 when every pod is admitted, 1 when some is denied, 2 on a
+With --images, the pod each policy admits is also checked as the kubelet
+would before starting its containers: with runAsNonRoot and no runAsUser,
+the image's user (read from its config: --image-source) must be a non-zero
+number. See docs/commands/check.md.
+
+Exit status: 0 when every pod is admitted (and, with --images, would start),
+1 when some is denied, or with --images when the kubelet would refuse a
+container or an image could not be read (unless --image-errors warn), 2 on a
 usage or input error.`,
 		Example: `  # Check the examples against the built-in restricted preset
   ` + name + ` check -f examples/
+
+  # Also predict the kubelet's runAsNonRoot refusals, reading images from registries
+  ` + name + ` check -f examples/ --images
+
+  # ... or, without network, from an OCI layout and a docker save tarball
+  ` + name + ` check -f k8s/ --images --image-source oci:images/ --image-source docker-archive:app.tar
 
   # Check a chart's output against your cluster's exported policies and RBAC
   helm template ./chart | ` + name + ` check -f - --policies psp/ --rbac rbac/ -o json`,
@@ -124,6 +141,7 @@ usage or input error.`,
 	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
+	o.images.addFlags(cmd)
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -132,15 +150,25 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if err := checkResultsFormat(o.output); err != nil {
 		return err
 	}
+	users, err := o.images.reader(cmd)
+	if err != nil {
+		return err
+	}
 	results, err := o.run(cmd)
 	if err != nil {
 		return err
+	}
+	if users != nil {
+		check.VerifyImages(cmd.Context(), results, users, kubelet.Options{Timeout: o.images.timeout, Parallel: o.images.parallel})
+		if o.output != "text" {
+			o.images.warnUnread(cmd, results)
+		}
 	}
 	if err := writeResults(cmd, o.output, results); err != nil {
 		return err
 	}
 	for _, r := range results {
-		if !r.Admitted {
+		if !r.Admitted || r.KubeletRefuses() || (r.ImageUnread() && o.images.errors == "fail") {
 			return &exitError{code: 1}
 		}
 	}
@@ -184,4 +212,58 @@ func writeResults(cmd *cobra.Command, format string, results []check.Result) err
 		return check.WriteSARIF(cmd.OutOrStdout(), results)
 	}
 	return check.WriteText(cmd.OutOrStdout(), results)
+}
+
+// imageOptions choose whether and how check reads images (--images).
+type imageOptions struct {
+	enabled  bool
+	sources  []string
+	platform string
+	timeout  time.Duration
+	parallel int
+	errors   string
+}
+
+func (o *imageOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.enabled, "images", false, "also predict the kubelet's runAsNonRoot refusals, reading each needed image's config (see --image-source)")
+	cmd.Flags().StringSliceVar(&o.sources, "image-source", nil, "where --images reads image configs, tried in the order given (repeatable): registry (default; docker and podman credentials), oci:DIR (an OCI image layout), docker-archive:FILE or tarball:FILE (a docker save tarball)")
+	cmd.Flags().StringVar(&o.platform, "image-platform", "linux/amd64", "platform of the nodes, to choose among the images of a multi-platform image (os/arch[/variant])")
+	cmd.Flags().DurationVar(&o.timeout, "image-timeout", 10*time.Second, "most time to read one image's config")
+	cmd.Flags().IntVar(&o.parallel, "image-parallel", 8, "how many images to read at once")
+	cmd.Flags().StringVar(&o.errors, "image-errors", "fail", "when an image cannot be read: fail (exit 1) or warn (report it, exit as if the container would start)")
+}
+
+// reader returns what reads images for --images, nil without --images.
+func (o *imageOptions) reader(cmd *cobra.Command) (kubelet.ImageUsers, error) {
+	if !o.enabled {
+		for _, f := range []string{"image-source", "image-platform", "image-timeout", "image-parallel", "image-errors"} {
+			if cmd.Flags().Changed(f) {
+				return nil, fmt.Errorf("--%s needs --images", f)
+			}
+		}
+		return nil, nil
+	}
+	if o.errors != "fail" && o.errors != "warn" {
+		return nil, fmt.Errorf("--image-errors must be fail or warn, not %q", o.errors)
+	}
+	if o.timeout <= 0 || o.parallel < 1 {
+		return nil, fmt.Errorf("--image-timeout and --image-parallel must be positive")
+	}
+	return imageconfig.NewReader(o.sources, o.platform)
+}
+
+// warnUnread says on stderr, for reports other than text (which say it in
+// place), which containers of which workloads could not be verified.
+func (o *imageOptions) warnUnread(cmd *cobra.Command, results []check.Result) {
+	level := "error"
+	if o.errors == "warn" {
+		level = "warning"
+	}
+	for _, r := range results {
+		for _, c := range r.Kubelet {
+			if c.Error != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s: %s: container %q not verified: %s\n", level, r.Workload.Source, r.Workload, c.Name, c.Error)
+			}
+		}
+	}
 }

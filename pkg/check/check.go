@@ -19,6 +19,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/kubelet"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
@@ -49,6 +50,9 @@ type Result struct {
 	// Explanation explains the admit phase: every policy, the winner, and
 	// for a denial the smallest grant or pod change that would admit it.
 	Explanation explain.Explanation
+	// Kubelet is, after VerifyImages, the kubelet's verdict on each
+	// container of AdmittedPod with an effective runAsNonRoot.
+	Kubelet []kubelet.Container
 }
 
 // Options tune a check.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/kubelet"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 	"sigs.k8s.io/yaml"
 )
@@ -22,6 +23,7 @@ func WriteText(w io.Writer, results []Result) error {
 		if r.Admitted {
 			fmt.Fprintf(&b, "  ADMITTED by policy %q", r.Policy)
 			writeChanges(&b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
+			writeKubelet(&b, r)
 		} else {
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
@@ -29,7 +31,7 @@ func WriteText(w io.Writer, results []Result) error {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%d workloads: %d admitted, %d denied\n", len(results), len(results)-denied, denied)
+	fmt.Fprintf(&b, "%d workloads: %d admitted, %d denied%s\n", len(results), len(results)-denied, denied, kubeletSummary(results))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -93,6 +95,8 @@ type jsonResult struct {
 	Policies  []explain.Policy `json:"policies"`
 	Grant     *explain.Grant   `json:"grant,omitempty"`
 	PodFix    *explain.PodFix  `json:"podFix,omitempty"`
+	// Kubelet is set by psp check --images.
+	Kubelet []kubelet.Container `json:"kubelet,omitempty"`
 }
 
 // WriteYAML writes the results as YAML, with the same fields as WriteJSON.
@@ -116,7 +120,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 		e := r.Explanation
 		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix})
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -200,5 +204,6 @@ func WriteSARIF(w io.Writer, results []Result) error {
 		}
 		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
 	}
-	return sarif.Write(w, []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}, out)
+	rules, kubeletResults := kubeletSARIF(results)
+	return sarif.Write(w, append([]sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}, rules...), append(out, kubeletResults...))
 }
