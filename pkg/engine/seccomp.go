@@ -13,9 +13,25 @@ import (
 // seccomp.security.alpha.kubernetes.io/allowedProfileNames and
 // /defaultProfileName. Profiles are compared in their annotation form
 // ("runtime/default", "localhost/NAME", ...); a seccompProfile field is
-// translated to that form. The default is written as the pod annotation.
-// Without an allowed list, any profile set is refused ("seccomp may not be
-// set"); docker/default and runtime/default allow each other.
+// translated to that form. Without an allowed list, any profile set is
+// refused ("seccomp may not be set"); docker/default and runtime/default
+// allow each other.
+//
+// Two deliberate differences from v1.24 (k8s.io/kubernetes v1.24
+// pkg/security/podsecuritypolicy/seccomp/strategy.go), because since v1.27
+// the kubelet reads only the seccompProfile fields and no apiserver copies
+// annotations into them any more:
+//
+//   - The default is written as the pod annotation (v1.24) and as the pod's
+//     seccompProfile field, which every container without its own field
+//     inherits; see also seccompVersionSkew.
+//   - Each container is also judged by the profile the v1.37 kubelet runs it
+//     with (its field, else the pod's field; annotations ignored;
+//     pkg/kubelet/kuberuntime/helpers.go getSeccompProfile): a container
+//     with no field at either level runs Unconfined (the kubelet's default
+//     unless its seccompDefault setting is on), which a policy that allows
+//     neither an unset profile nor unconfined refuses, even when an
+//     annotation names an allowed profile.
 type seccomp struct {
 	defaultProfile string
 	// allowed is nil when the policy has no allowedProfileNames annotation.
@@ -50,15 +66,28 @@ func newSeccomp(annotations map[string]string) seccomp {
 // v1.24 reported seccomp errors under "pod.metadata.annotations"; kept.
 var seccompErrorAnnotationsPath = field.NewPath("pod", "metadata", "annotations")
 
+// SeccompUnsetMessage starts the error of a container that has no seccomp
+// profile field at any level under a policy that requires a profile.
+const SeccompUnsetMessage = "no seccomp profile is set in this field or in spec.securityContext.seccompProfile, so the container runs Unconfined (seccomp annotations have no effect since Kubernetes v1.27)"
+
 func (s seccomp) defaultPod(m *mutation) {
 	// The default applies only when the pod has neither a profile annotation
-	// nor a profile field (even one without an annotation form).
-	profile := s.defaultProfile
+	// nor a profile field (even one without an annotation form); a pod field
+	// alone is copied to the annotation, as v1.24 did.
 	if m.pod.Annotations[corev1.SeccompPodAnnotationKey] != "" || podSC(m.pod).SeccompProfile != nil {
-		profile = podSeccompProfile(m.pod)
+		if profile := podSeccompProfile(m.pod); profile != "" {
+			m.setAnnotation(corev1.SeccompPodAnnotationKey, profile)
+		}
+		return
 	}
-	if profile != "" {
-		m.setAnnotation(corev1.SeccompPodAnnotationKey, profile)
+	if s.defaultProfile == "" {
+		return
+	}
+	m.setAnnotation(corev1.SeccompPodAnnotationKey, s.defaultProfile)
+	// The kubelet runs the field; the annotation alone has no effect since v1.27.
+	if sp := seccompFieldForAnnotation(s.defaultProfile); sp != nil {
+		m.ensurePodSC().SeccompProfile = sp
+		m.record(podSCPath.Child("seccompProfile"), *sp)
 	}
 }
 
@@ -76,7 +105,22 @@ func (s seccomp) checkPod(pod *corev1.Pod, errs field.ErrorList) field.ErrorList
 }
 
 func (s seccomp) checkContainer(pod *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
-	return s.validate(seccompErrorAnnotationsPath.Key(corev1.SeccompContainerAnnotationKeyPrefix+ref.c.Name), containerSeccompProfile(pod, ref.c), errs)
+	profile := containerSeccompProfile(pod, ref.c)
+	errs = s.validate(seccompErrorAnnotationsPath.Key(corev1.SeccompContainerAnnotationKeyPrefix+ref.c.Name), profile, errs)
+	// An annotation naming an allowed profile must not mask that the
+	// container runs Unconfined. A profile v1.24 already found unset has
+	// its error above.
+	if profile != "" && EffectiveSeccompProfile(pod, ref.c) == nil && !s.unconfinedAllowed() {
+		errs = append(errs, field.Forbidden(ref.sc.Child("seccompProfile"), SeccompUnsetMessage+". Valid values are "+s.allowedText))
+	}
+	return errs
+}
+
+// unconfinedAllowed reports whether a container without a profile, which
+// the kubelet runs Unconfined, is acceptable: v1.24 allowed an unset
+// profile only without an allowed list or with "*".
+func (s seccomp) unconfinedAllowed() bool {
+	return s.profileAllowed("") || s.profileAllowed(corev1.SeccompProfileNameUnconfined)
 }
 
 func (s seccomp) validate(fldPath *field.Path, profile string, errs field.ErrorList) field.ErrorList {
@@ -95,6 +139,91 @@ func (s seccomp) profileAllowed(profile string) bool {
 		return true
 	}
 	return s.allowAny || s.allowed[profile]
+}
+
+// seccompVersionSkew gives every seccomp annotation without its field the
+// equivalent field, as the apiservers of v1.19 to v1.26 did for every pod
+// they created (k8s.io/kubernetes v1.24 pkg/registry/core/pod/strategy.go
+// applySeccompVersionSkew; the field-to-annotation direction is left to
+// the policy's default, as the v1.24 plugin copied the pod field). Since
+// v1.27 the apiserver does not, and the kubelet ignores the annotations.
+// It returns pod itself when there is nothing to copy, else a copy that
+// shares what the copy does not change, and the changes made.
+func seccompVersionSkew(pod *corev1.Pod) (*corev1.Pod, []Change) {
+	if !needsSeccompVersionSkew(pod) {
+		return pod, nil
+	}
+	m := &mutation{pod: copyForDefaults(pod, nil)}
+	if p, ok := m.pod.Annotations[corev1.SeccompPodAnnotationKey]; ok && podSC(m.pod).SeccompProfile == nil {
+		if sp := seccompFieldForAnnotation(p); sp != nil {
+			m.ensurePodSC().SeccompProfile = sp
+			m.record(podSCPath.Child("seccompProfile"), *sp)
+		}
+	}
+	visitContainers(&m.pod.Spec, func(ref containerRef) {
+		p, ok := m.pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+ref.c.Name]
+		if !ok || containerSC(ref.c).SeccompProfile != nil {
+			return
+		}
+		if sp := seccompFieldForAnnotation(p); sp != nil {
+			ensureContainerSC(ref.c).SeccompProfile = sp
+			m.record(ref.sc.Child("seccompProfile"), *sp)
+		}
+	})
+	return m.pod, m.changes
+}
+
+// seccompAnnotationView is pod as the validate phase judges it: a pod
+// seccompProfile field without the pod annotation is read as if the
+// annotation said the same. The v1.19-v1.26 apiservers copied the field into
+// the annotation before validation (applySeccompVersionSkew), so v1.24's
+// plugin never saw one without the other; a v1.37 apiserver does not copy,
+// and without this view every policy would "change" such a pod by writing
+// the annotation, which the validate phase does not allow. The annotation
+// has no effect, so reading it this way changes no outcome that matters.
+// It returns pod itself when nothing is to be added, else a copy.
+func seccompAnnotationView(pod *corev1.Pod) *corev1.Pod {
+	sp := podSC(pod).SeccompProfile
+	if sp == nil || pod.Annotations[corev1.SeccompPodAnnotationKey] != "" {
+		return pod
+	}
+	profile := seccompAnnotationForField(sp)
+	if profile == "" {
+		return pod
+	}
+	view := copyForDefaults(pod, nil)
+	if view.Annotations == nil {
+		view.Annotations = map[string]string{}
+	}
+	view.Annotations[corev1.SeccompPodAnnotationKey] = profile
+	return view
+}
+
+// needsSeccompVersionSkew reports whether seccompVersionSkew changes pod,
+// without copying it.
+func needsSeccompVersionSkew(pod *corev1.Pod) bool {
+	if p, ok := pod.Annotations[corev1.SeccompPodAnnotationKey]; ok && podSC(pod).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
+		return true
+	}
+	found := false
+	visitContainers(&pod.Spec, func(ref containerRef) {
+		if p, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+ref.c.Name]; ok && containerSC(ref.c).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
+			found = true
+		}
+	})
+	return found
+}
+
+// EffectiveSeccompProfile is the profile the v1.37 kubelet runs container c
+// of pod with: the container's seccompProfile field, else the pod's, else
+// nil (Unconfined, unless the kubelet's seccompDefault is on). Annotations
+// are ignored (k8s.io/kubernetes v1.37 pkg/kubelet/kuberuntime/helpers.go
+// getSeccompProfile).
+func EffectiveSeccompProfile(pod *corev1.Pod, c *corev1.Container) *corev1.SeccompProfile {
+	if sp := containerSC(c).SeccompProfile; sp != nil {
+		return sp
+	}
+	return podSC(pod).SeccompProfile
 }
 
 // podSeccompProfile is the pod's profile: the pod annotation, else the pod
@@ -138,6 +267,24 @@ func seccompAnnotationForField(sp *corev1.SeccompProfile) string {
 		}
 	}
 	return ""
+}
+
+// seccompFieldForAnnotation is the seccompProfile field for an annotation
+// value, nil for a value without one (k8s.io/kubernetes v1.24
+// pkg/api/pod/util.go SeccompFieldForAnnotation): unconfined, runtime/default
+// and docker/default, localhost/NAME with a name.
+func seccompFieldForAnnotation(profile string) *corev1.SeccompProfile {
+	switch {
+	case profile == corev1.SeccompProfileNameUnconfined:
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+	case profile == corev1.SeccompProfileRuntimeDefault || profile == corev1.DeprecatedSeccompProfileDockerDefault:
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	case strings.HasPrefix(profile, corev1.SeccompLocalhostProfileNamePrefix):
+		if name := strings.TrimPrefix(profile, corev1.SeccompLocalhostProfileNamePrefix); name != "" {
+			return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &name}
+		}
+	}
+	return nil
 }
 
 // sameSeccompProfile compares profiles in annotation form; docker/default is
