@@ -79,20 +79,22 @@ func formatValue(v any) string {
 
 // jsonResult is the JSON form of a Result.
 type jsonResult struct {
-	File      string           `json:"file"`
-	Document  int              `json:"document"`
-	Line      int              `json:"line"`
-	Kind      string           `json:"kind"`
-	Namespace string           `json:"namespace"`
-	Name      string           `json:"name"`
-	Requester string           `json:"requester"`
-	Admitted  bool             `json:"admitted"`
-	Policy    string           `json:"policy,omitempty"`
-	Changes   []engine.Change  `json:"changes,omitempty"`
-	Message   string           `json:"message,omitempty"`
-	Policies  []explain.Policy `json:"policies"`
-	Grant     *explain.Grant   `json:"grant,omitempty"`
-	PodFix    *explain.PodFix  `json:"podFix,omitempty"`
+	File      string          `json:"file"`
+	Document  int             `json:"document"`
+	Line      int             `json:"line"`
+	Kind      string          `json:"kind"`
+	Namespace string          `json:"namespace"`
+	Name      string          `json:"name"`
+	Requester string          `json:"requester"`
+	Admitted  bool            `json:"admitted"`
+	Policy    string          `json:"policy,omitempty"`
+	Changes   []engine.Change `json:"changes,omitempty"`
+	Message   string          `json:"message,omitempty"`
+	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
+	Notes    []string         `json:"notes,omitempty"`
+	Policies []explain.Policy `json:"policies"`
+	Grant    *explain.Grant   `json:"grant,omitempty"`
+	PodFix   *explain.PodFix  `json:"podFix,omitempty"`
 }
 
 // WriteYAML writes the results as YAML, with the same fields as WriteJSON.
@@ -116,7 +118,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 		e := r.Explanation
 		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix})
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -198,6 +200,9 @@ func WriteSARIF(w io.Writer, results []Result) error {
 			continue
 		}
 		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
+		if len(r.Explanation.Notes) > 0 {
+			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
+		}
 		if g := r.Explanation.Grant; g != nil {
 			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
 		}

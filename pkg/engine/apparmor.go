@@ -131,3 +131,13 @@ func appArmorAnnotationForField(p *corev1.AppArmorProfile) string {
 	// A Localhost type without a name or an unknown type: not allowed by any list.
 	return "invalid:" + string(p.Type)
 }
+
+// appArmorNote is AnnotationFieldNote for a container's annotation, which
+// errors name only when no field sets the profile.
+func appArmorNote(pod *corev1.Pod, ref containerRef) string {
+	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
+	if pod.Annotations[key] != "" || containerSC(ref.c).AppArmorProfile != nil || podSC(pod).AppArmorProfile != nil {
+		return ""
+	}
+	return "the pod sets no AppArmor profile for container " + ref.c.Name + ": set " + ref.sc.Child("appArmorProfile").String() + " or " + podSCPath.Child("appArmorProfile").String()
+}

@@ -298,3 +298,33 @@ func sameSeccompProfile(a, b string) bool {
 	}
 	return norm(a) == norm(b)
 }
+
+// seccompPodNote is AnnotationFieldNote for the pod annotation.
+func seccompPodNote(pod *corev1.Pod) string {
+	if pod.Annotations[corev1.SeccompPodAnnotationKey] != "" {
+		return ""
+	}
+	if podSC(pod).SeccompProfile != nil {
+		return "the pod has no annotation " + corev1.SeccompPodAnnotationKey + ": the profile is its " + podSCPath.Child("seccompProfile").String()
+	}
+	return "the pod sets no seccomp profile: set " + podSCPath.Child("seccompProfile").String()
+}
+
+// seccompContainerNote is AnnotationFieldNote for a container's annotation:
+// the source v1.24 read after it (containerSeccompProfile).
+func seccompContainerNote(pod *corev1.Pod, ref containerRef) string {
+	key := corev1.SeccompContainerAnnotationKeyPrefix + ref.c.Name
+	if _, ok := pod.Annotations[key]; ok {
+		return ""
+	}
+	field := ref.sc.Child("seccompProfile").String()
+	switch {
+	case containerSC(ref.c).SeccompProfile != nil:
+		return "the pod has no annotation " + key + ": the profile is its " + field
+	case podSC(pod).SeccompProfile != nil:
+		return "the pod has no annotation " + key + ": the profile is its " + podSCPath.Child("seccompProfile").String()
+	case pod.Annotations[corev1.SeccompPodAnnotationKey] != "":
+		return "the pod has no annotation " + key + ": the profile is its annotation " + corev1.SeccompPodAnnotationKey + ", which has no effect since Kubernetes v1.27: set " + podSCPath.Child("seccompProfile").String()
+	}
+	return "the pod sets no seccomp profile for container " + ref.c.Name + ": set " + podSCPath.Child("seccompProfile").String() + " or " + field
+}
