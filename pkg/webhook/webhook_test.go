@@ -391,3 +391,75 @@ func checkPatch(t *testing.T, snap *source.Snapshot, req *admissionv1.AdmissionR
 		t.Fatalf("patched pod differs from the engine's:\n patch %s\n got  %+v\n want %+v", patch, got, *d.Pod)
 	}
 }
+
+// applyPatch is the pod the apiserver stores after the response's patch.
+func applyPatch(t *testing.T, in *corev1.Pod, resp *admissionv1.AdmissionResponse) *corev1.Pod {
+	t.Helper()
+	original, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Patch == nil {
+		return in.DeepCopy()
+	}
+	patch, err := jsonpatch.DecodePatch(resp.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, err := patch.Apply(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Pod
+	if err := json.Unmarshal(patched, &got); err != nil {
+		t.Fatal(err)
+	}
+	return &got
+}
+
+// Issue 13's examples under the restricted preset (which allows and
+// defaults runtime/default, as the Kubernetes documentation's example): a
+// pod without seccomp settings and a pod with only the seccomp annotation
+// both leave the mutating webhook with the seccompProfile field the kubelet
+// runs, and the AppArmor default as the field too; the validating webhook
+// refuses the annotation-only pod as written, naming the field to set.
+func TestSeccompAndAppArmorFields(t *testing.T) {
+	runAsUser := func(p *corev1.Pod) {
+		p.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: ptr(int64(1000))}
+	}
+	annotated := func(p *corev1.Pod) {
+		runAsUser(p)
+		p.Annotations = map[string]string{corev1.SeccompPodAnnotationKey: "runtime/default"}
+	}
+	for name, mutate := range map[string]func(*corev1.Pod){"no seccomp settings": runAsUser, "annotation only": annotated} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			in := pod(mutate)
+			resp := f.post(t, review(t, admissionv1.Create, "", in, nil))
+			if !resp.Allowed {
+				t.Fatalf("response %+v", resp)
+			}
+			got := applyPatch(t, in, resp)
+			if sp := got.Spec.SecurityContext.SeccompProfile; sp == nil || sp.Type != corev1.SeccompProfileTypeRuntimeDefault {
+				t.Errorf("stored pod's seccompProfile = %+v, want RuntimeDefault", sp)
+			}
+			if got.Annotations[corev1.SeccompPodAnnotationKey] != "runtime/default" {
+				t.Errorf("annotations %v", got.Annotations)
+			}
+			if c := got.Spec.Containers[0].SecurityContext; c == nil || c.AppArmorProfile == nil || c.AppArmorProfile.Type != corev1.AppArmorProfileTypeRuntimeDefault {
+				t.Errorf("container's appArmorProfile: %+v", c)
+			}
+			v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			if vr := v.post(t, review(t, admissionv1.Create, "", got, nil)); !vr.Allowed {
+				t.Errorf("the patched pod fails validation: %+v", vr.Result)
+			}
+		})
+	}
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	in := pod(annotated)
+	in.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+"web"] = "runtime/default"
+	vr := v.post(t, review(t, admissionv1.Create, "", in, nil))
+	if vr.Allowed || vr.Result == nil || !strings.Contains(vr.Result.Message, "spec.containers[0].securityContext.seccompProfile: Forbidden: "+engine.SeccompUnsetMessage) {
+		t.Errorf("validate the annotation-only pod: %+v", vr.Result)
+	}
+}
