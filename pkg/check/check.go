@@ -38,6 +38,10 @@ type Result struct {
 	// Explanation explains the admit phase: every policy, the winner, and
 	// for a denial the smallest grant or pod change that would admit it.
 	Explanation explain.Explanation
+	// Running is set by `psp audit` only: how the pod, as it runs now,
+	// breaks the policy that admitted it, e.g. `policy "restricted":
+	// spec.containers[0].securityContext.seccompProfile: Forbidden: ...`.
+	Running []string
 }
 
 // Options tune a check.

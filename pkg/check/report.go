@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -26,6 +27,9 @@ func WriteText(w io.Writer, results []Result) error {
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
 			writeReasons(&b, r.Explanation)
+		}
+		for _, problem := range r.Running {
+			fmt.Fprintf(&b, "  RUNNING NOW against %s\n", problem)
 		}
 		b.WriteByte('\n')
 	}
@@ -93,8 +97,10 @@ type jsonResult struct {
 	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
 	Notes    []string         `json:"notes,omitempty"`
 	Policies []explain.Policy `json:"policies"`
-	Grant    *explain.Grant   `json:"grant,omitempty"`
-	PodFix   *explain.PodFix  `json:"podFix,omitempty"`
+	// Running is Result.Running (psp audit).
+	Running []string        `json:"running,omitempty"`
+	Grant   *explain.Grant  `json:"grant,omitempty"`
+	PodFix  *explain.PodFix `json:"podFix,omitempty"`
 }
 
 // WriteYAML writes the results as YAML, with the same fields as WriteJSON.
@@ -118,7 +124,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 		e := r.Explanation
 		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix})
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -192,10 +198,14 @@ func serviceAccount(r Result) string {
 	return "default"
 }
 
-// WriteSARIF writes one SARIF result per denied workload, at its document.
+// WriteSARIF writes one SARIF result per denied workload, at its document,
+// and one per problem of a running pod (psp audit).
 func WriteSARIF(w io.Writer, results []Result) error {
 	var out []sarif.Result
 	for _, r := range results {
+		for _, problem := range r.Running {
+			out = append(out, sarif.Result{RuleID: "pod-running", Level: "error", Message: fmt.Sprintf("%s runs against %s", r.Workload, problem), File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+		}
 		if r.Admitted {
 			continue
 		}
@@ -208,5 +218,9 @@ func WriteSARIF(w io.Writer, results []Result) error {
 		}
 		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
 	}
-	return sarif.Write(w, []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}, out)
+	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
+	if slices.ContainsFunc(results, func(r Result) bool { return len(r.Running) > 0 }) {
+		rules = append(rules, sarif.Rule{ID: "pod-running", Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
+	}
+	return sarif.Write(w, rules, out)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -327,4 +328,42 @@ func seccompContainerNote(pod *corev1.Pod, ref containerRef) string {
 		return "the pod has no annotation " + key + ": the profile is its annotation " + corev1.SeccompPodAnnotationKey + ", which has no effect since Kubernetes v1.27: set " + podSCPath.Child("seccompProfile").String()
 	}
 	return "the pod sets no seccomp profile for container " + ref.c.Name + ": set " + podSCPath.Child("seccompProfile").String() + " or " + field
+}
+
+// RunningSeccompErrors judges the profile each container of a stored pod
+// runs with (EffectiveSeccompProfile: fields only) against the seccomp
+// settings of the named policy, the one that admitted the pod: a container
+// without a profile needs a policy that allows an unset profile or
+// unconfined, a container with one a policy that allows it. Errors are at
+// the container's seccompProfile field. found is false when the set has no
+// usable policy of that name.
+func (s *PolicySet) RunningSeccompErrors(policy string, pod *corev1.Pod) (errs field.ErrorList, found bool) {
+	i, ok := s.index[policy]
+	if !ok {
+		return nil, false
+	}
+	var ctl seccomp
+	for _, c := range s.providers[i].podCheckers {
+		if sc, ok := c.(seccomp); ok {
+			ctl = sc
+		}
+	}
+	visitContainers(&pod.Spec, func(ref containerRef) {
+		fldPath := ref.sc.Child("seccompProfile")
+		sp := EffectiveSeccompProfile(pod, ref.c)
+		if sp == nil {
+			if !ctl.unconfinedAllowed() {
+				errs = append(errs, field.Forbidden(fldPath, SeccompUnsetMessage+". Valid values are "+ctl.allowedText))
+			}
+			return
+		}
+		if containerSC(ref.c).SeccompProfile == nil {
+			fldPath = podSCPath.Child("seccompProfile")
+		}
+		// Containers that inherit the pod's field share one error.
+		if e := ctl.validate(fldPath, seccompAnnotationForField(sp), nil); len(e) > 0 && !slices.ContainsFunc(errs, func(x *field.Error) bool { return x.Error() == e[0].Error() }) {
+			errs = append(errs, e...)
+		}
+	})
+	return errs, true
 }

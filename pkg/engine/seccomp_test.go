@@ -239,3 +239,49 @@ func TestSeccompIssueExamples(t *testing.T) {
 		t.Errorf("validate the annotation-only pod:\n got  %v %s\n want %s", d.Allowed, d.Message, want)
 	}
 }
+
+func TestRunningSeccompErrors(t *testing.T) {
+	set := mustSet(t, modernRestricted(), permissivePolicy("any"))
+	unset := "spec.containers[0].securityContext.seccompProfile: Forbidden: " + SeccompUnsetMessage + ". Valid values are docker/default,runtime/default"
+	cases := []struct {
+		name   string
+		policy string
+		pod    func(*corev1.Pod)
+		want   []string
+	}{
+		{"annotation only runs Unconfined", "restricted", func(p *corev1.Pod) {
+			p.Annotations = map[string]string{corev1.SeccompPodAnnotationKey: "runtime/default"}
+		}, []string{unset}},
+		{"pod field", "restricted", func(p *corev1.Pod) {
+			psc(p).SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+		}, nil},
+		{"pod field not allowed, shared by two containers", "restricted", func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "side"})
+			psc(p).SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+		}, []string{"spec.securityContext.seccompProfile: Forbidden: unconfined is not an allowed seccomp profile. Valid values are docker/default,runtime/default"}},
+		{"container field beats the pod's", "restricted", func(p *corev1.Pod) {
+			psc(p).SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+			sc(&p.Spec.Containers[0]).SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+		}, []string{"spec.containers[0].securityContext.seccompProfile: Forbidden: unconfined is not an allowed seccomp profile. Valid values are docker/default,runtime/default"}},
+		{"a policy allowing any profile", "any", nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := newPod()
+			if tc.pod != nil {
+				tc.pod(pod)
+			}
+			errs, found := set.RunningSeccompErrors(tc.policy, pod)
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Error())
+			}
+			if !found || !slices.Equal(got, tc.want) {
+				t.Errorf("found %v, errors:\n got  %q\n want %q", found, got, tc.want)
+			}
+		})
+	}
+	if _, found := set.RunningSeccompErrors("gone", newPod()); found {
+		t.Error("found a policy that is not in the set")
+	}
+}
