@@ -367,3 +367,24 @@ func (s *PolicySet) RunningSeccompErrors(policy string, pod *corev1.Pod) (errs f
 	})
 	return errs, true
 }
+
+// SeccompSettingsWithoutEffect lists the seccomp settings of a policy (its
+// annotations) that had no effect on a Kubernetes v1.27+ cluster under
+// v1.24's behaviour, which wrote and checked only annotations the kubelet
+// no longer reads: a default profile written only as the annotation left
+// pods without a seccompProfile field Unconfined, and an allow-list that
+// requires a profile admitted pods naming an allowed one in an annotation
+// alone, which also ran Unconfined. kube-psp writes and checks the fields,
+// so the list tells operators who ran such a policy elsewhere that their
+// pods may have run Unconfined. Nil when there is nothing to say.
+func SeccompSettingsWithoutEffect(annotations map[string]string) []string {
+	s := newSeccomp(annotations)
+	var out []string
+	if sp := seccompFieldForAnnotation(s.defaultProfile); sp != nil && sp.Type != corev1.SeccompProfileTypeUnconfined {
+		out = append(out, "the default profile "+s.defaultProfile+" was written only as the pod annotation, so pods without a seccompProfile field ran Unconfined")
+	}
+	if len(s.allowed) > 0 && !s.unconfinedAllowed() {
+		out = append(out, "the allowed profiles "+s.allowedText+" were checked on annotations, so a pod naming one in an annotation alone was admitted and ran Unconfined")
+	}
+	return out
+}

@@ -285,3 +285,23 @@ func TestRunningSeccompErrors(t *testing.T) {
 		t.Error("found a policy that is not in the set")
 	}
 }
+
+func TestSeccompSettingsWithoutEffect(t *testing.T) {
+	allowed, def := policyv1.SeccompAllowedProfilesAnnotationKey, policyv1.SeccompDefaultProfileAnnotationKey
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		want        int
+	}{
+		{"documentation's restricted example", map[string]string{allowed: "docker/default,runtime/default", def: "runtime/default"}, 2},
+		{"default only", map[string]string{def: "localhost/a.json"}, 1},
+		{"any profile", map[string]string{allowed: "*"}, 0},
+		{"unconfined allowed, no default", map[string]string{allowed: "runtime/default,unconfined"}, 0},
+		{"unconfined default", map[string]string{allowed: "runtime/default,unconfined", def: "unconfined"}, 0},
+		{"no seccomp annotations", nil, 0},
+	} {
+		if got := SeccompSettingsWithoutEffect(tc.annotations); len(got) != tc.want {
+			t.Errorf("%s: %q, want %d notes", tc.name, got, tc.want)
+		}
+	}
+}
