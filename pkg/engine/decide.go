@@ -57,10 +57,13 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	}
 
 	mutationAllowed := req.Phase == PhaseAdmit
-	// What the apiservers of v1.19-v1.26 did to seccomp annotations before
-	// validation, done before any policy so that it does not count as a
+	// What the apiservers of v1.19-v1.26 did to seccomp annotations around
+	// admission, done before any policy so that it does not count as a
 	// policy's change (a deliberate difference from v1.24; see seccomp.go).
-	pod, prepared := req.Pod, []Change(nil)
+	var (
+		pod      *corev1.Pod
+		prepared []Change
+	)
 	if req.Phase == PhaseAdmit {
 		pod, prepared = seccompVersionSkew(req.Pod)
 	} else {
