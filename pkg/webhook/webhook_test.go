@@ -124,26 +124,14 @@ func TestMutateAdmitsWithPatch(t *testing.T) {
 	if !resp.Allowed || resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch || resp.AuditAnnotations[AuditAdmitPolicy] != "restricted" {
 		t.Fatalf("response %+v", resp)
 	}
-	patch, err := jsonpatch.DecodePatch(resp.Patch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	original, _ := json.Marshal(in)
-	patched, err := patch.Apply(original)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got corev1.Pod
-	if err := json.Unmarshal(patched, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := applyPatch(t, in, resp)
 	c := got.Spec.Containers[0].SecurityContext
 	if got.Annotations["kubernetes.io/psp"] != "restricted" || c == nil || c.RunAsNonRoot == nil || !*c.RunAsNonRoot || *got.Spec.SecurityContext.FSGroup != 1 {
-		t.Errorf("patched pod: %s", patched)
+		t.Errorf("patched pod: %+v", got)
 	}
 	// The patched pod passes the validating webhook unchanged.
 	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
-	vr := v.post(t, review(t, admissionv1.Create, "", &got, nil))
+	vr := v.post(t, review(t, admissionv1.Create, "", got, nil))
 	if !vr.Allowed || vr.Patch != nil || vr.AuditAnnotations[AuditValidatePolicy] != "restricted" {
 		t.Errorf("validate: %+v", vr)
 	}
