@@ -67,7 +67,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	if req.Phase == PhaseAdmit {
 		pod, prepared = seccompVersionSkew(req.Pod)
 	} else {
-		pod = seccompAnnotationView(req.Pod)
+		pod = seccompAnnotationView(req.Pod, req.OldPod)
 	}
 	auth := newUseChecker(ctx, authz, req)
 	order := providerOrder(set, req)

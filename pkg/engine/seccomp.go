@@ -174,29 +174,56 @@ func seccompVersionSkew(pod *corev1.Pod) (*corev1.Pod, []Change) {
 	return m.pod, m.changes
 }
 
-// seccompAnnotationView is pod as the validate phase judges it: a pod
-// seccompProfile field without the pod annotation is read as if the
+// seccompAnnotationView is pod as the validate phase judges it.
+//
+// A pod seccompProfile field without the pod annotation is read as if the
 // annotation said the same. The v1.19-v1.26 apiservers copied the field into
 // the annotation before validation (applySeccompVersionSkew), so v1.24's
 // plugin never saw one without the other; a v1.37 apiserver does not copy,
 // and without this view every policy would "change" such a pod by writing
 // the annotation, which the validate phase does not allow. The annotation
 // has no effect, so reading it this way changes no outcome that matters.
-// It returns pod itself when nothing is to be added, else a copy.
-func seccompAnnotationView(pod *corev1.Pod) *corev1.Pod {
-	sp := podSC(pod).SeccompProfile
-	if sp == nil || pod.Annotations[corev1.SeccompPodAnnotationKey] != "" {
-		return pod
+//
+// On UPDATE (old not nil), a container that old has too and that runs
+// without a profile field is read as running the profile its annotations
+// name, as v1.24 judged it: a running container's profile cannot change
+// (the fields are immutable), so refusing the update would protect nothing
+// and would only block metadata changes of pods admitted before kube-psp
+// wrote fields. New (ephemeral) containers are judged by their fields.
+//
+// It returns pod itself when nothing is to be read differently, else a copy.
+func seccompAnnotationView(pod, old *corev1.Pod) *corev1.Pod {
+	var podProfile string
+	if sp := podSC(pod).SeccompProfile; sp != nil && pod.Annotations[corev1.SeccompPodAnnotationKey] == "" {
+		podProfile = seccompAnnotationForField(sp)
 	}
-	profile := seccompAnnotationForField(sp)
-	if profile == "" {
+	running := map[string]*corev1.SeccompProfile{}
+	if old != nil {
+		inOld := map[string]bool{}
+		visitContainers(&old.Spec, func(ref containerRef) { inOld[ref.c.Name] = true })
+		visitContainers(&pod.Spec, func(ref containerRef) {
+			if inOld[ref.c.Name] && EffectiveSeccompProfile(pod, ref.c) == nil {
+				if sp := seccompFieldForAnnotation(containerSeccompProfile(pod, ref.c)); sp != nil {
+					running[ref.c.Name] = sp
+				}
+			}
+		})
+	}
+	if podProfile == "" && len(running) == 0 {
 		return pod
 	}
 	view := copyForDefaults(pod, nil)
-	if view.Annotations == nil {
-		view.Annotations = map[string]string{}
+	if podProfile != "" {
+		if view.Annotations == nil {
+			view.Annotations = map[string]string{}
+		}
+		view.Annotations[corev1.SeccompPodAnnotationKey] = podProfile
 	}
-	view.Annotations[corev1.SeccompPodAnnotationKey] = profile
+	visitContainers(&view.Spec, func(ref containerRef) {
+		if sp := running[ref.c.Name]; sp != nil {
+			ensureContainerSC(ref.c).SeccompProfile = sp
+		}
+	})
 	return view
 }
 

@@ -305,3 +305,27 @@ func TestSeccompSettingsWithoutEffect(t *testing.T) {
 		}
 	}
 }
+
+// Updating a pod admitted on the seccomp annotation alone is not refused for
+// its running containers, whose profile an update cannot change; a debug
+// container added without a profile field is.
+func TestSeccompOnUpdate(t *testing.T) {
+	set := mustSet(t, modernRestricted())
+	old := compliantPod()
+	old.Spec.SecurityContext.SeccompProfile = nil
+	old.Annotations["kubernetes.io/psp"] = "restricted"
+	relabelled := old.DeepCopy()
+	relabelled.Labels = map[string]string{"changed": "true"}
+	if d := decide(t, set, allowAll(), Request{Phase: PhaseValidate, Operation: OperationUpdate, Pod: relabelled, OldPod: old}); !d.Allowed {
+		t.Errorf("relabelling refused: %s", d.Message)
+	}
+	debugged := old.DeepCopy()
+	debugged.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox",
+		SecurityContext: old.Spec.Containers[0].SecurityContext.DeepCopy()}}}
+	debugged.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+"debug"] = "runtime/default"
+	d := decide(t, set, allowAll(), Request{Phase: PhaseValidate, Operation: OperationUpdate, Pod: debugged, OldPod: old})
+	want := "PodSecurityPolicy: unable to validate pod: [spec.ephemeralContainers[0].securityContext.seccompProfile: Forbidden: " + SeccompUnsetMessage + ". Valid values are docker/default,runtime/default]"
+	if d.Allowed || d.Message != want {
+		t.Errorf("debug container without a profile:\n got  %v %s\n want %s", d.Allowed, d.Message, want)
+	}
+}
