@@ -197,8 +197,9 @@ func seccompAnnotationView(pod, old *corev1.Pod) *corev1.Pod {
 	if sp := podSC(pod).SeccompProfile; sp != nil && pod.Annotations[corev1.SeccompPodAnnotationKey] == "" {
 		podProfile = seccompAnnotationForField(sp)
 	}
-	running := map[string]*corev1.SeccompProfile{}
+	var running map[string]*corev1.SeccompProfile // allocated on UPDATE only
 	if old != nil {
+		running = map[string]*corev1.SeccompProfile{}
 		inOld := map[string]bool{}
 		visitContainers(&old.Spec, func(ref containerRef) { inOld[ref.c.Name] = true })
 		visitContainers(&pod.Spec, func(ref containerRef) {
@@ -228,18 +229,35 @@ func seccompAnnotationView(pod, old *corev1.Pod) *corev1.Pod {
 }
 
 // needsSeccompVersionSkew reports whether seccompVersionSkew changes pod,
-// without copying it.
+// without copying it. It runs on every admission, so it loops without a
+// closure, which would allocate.
 func needsSeccompVersionSkew(pod *corev1.Pod) bool {
+	if len(pod.Annotations) == 0 {
+		return false
+	}
 	if p, ok := pod.Annotations[corev1.SeccompPodAnnotationKey]; ok && podSC(pod).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
 		return true
 	}
-	found := false
-	visitContainers(&pod.Spec, func(ref containerRef) {
-		if p, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+ref.c.Name]; ok && containerSC(ref.c).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
-			found = true
+	needs := func(c *corev1.Container) bool {
+		p, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+c.Name]
+		return ok && containerSC(c).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil
+	}
+	for i := range pod.Spec.InitContainers {
+		if needs(&pod.Spec.InitContainers[i]) {
+			return true
 		}
-	})
-	return found
+	}
+	for i := range pod.Spec.Containers {
+		if needs(&pod.Spec.Containers[i]) {
+			return true
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		if needs((*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)) {
+			return true
+		}
+	}
+	return false
 }
 
 // EffectiveSeccompProfile is the profile the v1.37 kubelet runs container c
