@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -225,7 +224,13 @@ func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod, prep
 	}
 	// The copy shares unchanged parts with the request's pod: hand out a deep copy.
 	pod = pod.DeepCopy()
-	m := &mutation{pod: pod, changes: append(slices.Clone(prepared), attempts[chosen].Changes...)}
+	var changes []Change
+	if n := len(prepared) + len(attempts[chosen].Changes); n > 0 {
+		// Room for the kubernetes.io/psp annotation too: one allocation.
+		changes = make([]Change, 0, n+1)
+		changes = append(append(changes, prepared...), attempts[chosen].Changes...)
+	}
+	m := &mutation{pod: pod, changes: changes}
 	m.setAnnotation(policyv1.ValidatedPolicyAnnotationKey, name)
 	d.Pod, d.Changes = pod, m.changes
 	return d

@@ -238,6 +238,17 @@ func needsSeccompVersionSkew(pod *corev1.Pod) bool {
 	if p, ok := pod.Annotations[corev1.SeccompPodAnnotationKey]; ok && podSC(pod).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
 		return true
 	}
+	// Building each container's key allocates: look only when some key may match.
+	containerKeys := false
+	for k := range pod.Annotations {
+		if strings.HasPrefix(k, corev1.SeccompContainerAnnotationKeyPrefix) {
+			containerKeys = true
+			break
+		}
+	}
+	if !containerKeys {
+		return false
+	}
 	needs := func(c *corev1.Container) bool {
 		p, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+c.Name]
 		return ok && containerSC(c).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil
