@@ -244,10 +244,23 @@ func TestDefaultsOnStoredPod(t *testing.T) {
 		`{.spec.containers[0].securityContext.runAsNonRoot}`:             "true",
 		`{.spec.securityContext.fsGroup}`:                                "1",
 		`{.spec.securityContext.supplementalGroups[0]}`:                  "1",
+		// The seccomp and AppArmor defaults reach the fields the kubelet reads.
+		`{.metadata.annotations.seccomp\.security\.alpha\.kubernetes\.io/pod}`: "runtime/default",
+		`{.spec.securityContext.seccompProfile.type}`:                          "RuntimeDefault",
+		`{.spec.containers[0].securityContext.appArmorProfile.type}`:           "RuntimeDefault",
 	} {
 		if got := get(path); got != want {
 			t.Errorf("stored pod %s = %q, want %q", path, got, want)
 		}
+	}
+
+	// A pod with only the seccomp annotation, which a v1.37 kubelet ignores,
+	// is stored with the field.
+	annotated := strings.Replace(podYAML("annotated", "", false), `metadata: {name: annotated, labels: {e2e: "true"}}`,
+		`metadata: {name: annotated, labels: {e2e: "true"}, annotations: {seccomp.security.alpha.kubernetes.io/pod: runtime/default}}`, 1)
+	c.mustIn(t, annotated, "create", "-n", ns, "--as", "dev", "-f", "-")
+	if got := c.must(t, "get", "pod", "annotated", "-n", ns, "-o", "jsonpath={.spec.securityContext.seccompProfile.type}"); got != "RuntimeDefault" {
+		t.Errorf("the annotation-only pod's stored seccompProfile = %q, want RuntimeDefault", got)
 	}
 }
 

@@ -90,8 +90,10 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	refused := false
 	kept := results[:0]
 	for _, r := range results {
-		refused = refused || !r.Admitted
-		if !o.refusedOnly || !r.Admitted {
+		// A pod that runs against its policy counts as refused too.
+		bad := !r.Admitted || len(r.Running) > 0
+		refused = refused || bad
+		if !o.refusedOnly || bad {
 			kept = append(kept, r)
 		}
 	}

@@ -172,8 +172,10 @@ func TestCheckErrors(t *testing.T) {
 }
 
 func TestCheckStdinAdmitted(t *testing.T) {
-	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: ok, namespace: team}\nspec:\n  securityContext: {runAsUser: 1000, fsGroup: 1, supplementalGroups: [1]}\n" +
-		"  containers:\n  - name: a\n    image: x\n    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}\n"
+	// The restricted preset writes its seccomp default as the annotation too (as v1.24 did).
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: ok, namespace: team, annotations: {seccomp.security.alpha.kubernetes.io/pod: runtime/default}}\n" +
+		"spec:\n  securityContext: {runAsUser: 1000, fsGroup: 1, supplementalGroups: [1], seccompProfile: {type: RuntimeDefault}}\n" +
+		"  containers:\n  - name: a\n    image: x\n    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}, appArmorProfile: {type: RuntimeDefault}}\n"
 	out, errOut, code := run(t, pod, "check", "-f", "-")
 	if code != 0 || !strings.Contains(out, `ADMITTED by policy "restricted", unchanged`) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)

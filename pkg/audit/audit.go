@@ -17,8 +17,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
@@ -58,7 +60,34 @@ func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface
 		workloads = append(workloads, Workload(&pods[i]))
 	}
 	results, err = check.Run(ctx, snap.Policies, snap.Authorizer, workloads, check.Options{User: opts.User, ExplainAll: opts.ExplainAll})
-	return results, snap.Warnings, err
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range results {
+		results[i].Running = runningProblems(snap.Policies, &pods[i], results[i])
+	}
+	return results, snap.Warnings, nil
+}
+
+// runningProblems judges the seccomp profile each container of a running
+// pod runs with against the policy that admitted it: the one its
+// kubernetes.io/psp annotation names, else the one that would admit it now.
+// A pod admitted on a seccomp annotation alone (v1.24's behaviour on a
+// v1.27+ cluster) runs Unconfined although its policy requires a profile.
+func runningProblems(set *engine.PolicySet, pod *corev1.Pod, r check.Result) []string {
+	policy := pod.Annotations[policyv1.ValidatedPolicyAnnotationKey]
+	if policy == "" {
+		policy = r.Policy
+	}
+	errs, found := set.RunningSeccompErrors(policy, pod)
+	if !found {
+		return nil
+	}
+	var out []string
+	for _, e := range errs {
+		out = append(out, fmt.Sprintf("policy %q: %s", policy, e.Error()))
+	}
+	return out
 }
 
 // listPods lists in pages, so a large cluster is not one huge response.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
@@ -110,5 +112,46 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 	}
 	if w.Creator == nil || w.Creator.Name != "system:serviceaccount:kube-system:daemon-set-controller" {
 		t.Errorf("creator %+v", w.Creator)
+	}
+}
+
+// A pod admitted on the seccomp annotation alone (as v1.24's plugin did)
+// runs Unconfined on a v1.27+ kubelet: re-created it would be admitted with
+// the field, but as it runs it breaks its policy, and the audit says so.
+func TestAuditReportsRunningSeccompProfiles(t *testing.T) {
+	policy := restricted()
+	policy.SetAnnotations(map[string]string{"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "runtime/default",
+		"seccomp.security.alpha.kubernetes.io/defaultProfileName": "runtime/default"})
+	useRole := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "use-restricted"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{"restricted"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "all"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "use-restricted"},
+		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: authorizer.GroupAuthenticated}}}
+	annotationOnly := pod("annotation-only", "app", false, "ReplicaSet")
+	annotationOnly.Annotations = map[string]string{"seccomp.security.alpha.kubernetes.io/pod": "runtime/default", "kubernetes.io/psp": "restricted"}
+	withField := pod("with-field", "app", false, "ReplicaSet")
+	withField.Annotations = annotationOnly.Annotations
+	withField.Spec.SecurityContext = &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+	client := fake.NewClientset(useRole, binding, annotationOnly, withField)
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{source.PolicyResource: "PodSecurityPolicyList"}, policy)
+	results, _, err := Run(context.Background(), client, dyn, Options{Namespace: "team", User: authorizer.UserInfo{Name: "kube-psp:audit", Groups: []string{authorizer.GroupAuthenticated}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"annotation-only": {`policy "restricted": spec.containers[0].securityContext.seccompProfile: Forbidden: ` + engine.SeccompUnsetMessage + ". Valid values are runtime/default"},
+		"with-field":      nil,
+	}
+	for _, r := range results {
+		if !r.Admitted {
+			t.Errorf("%s: re-created it would be admitted: %s", r.Workload.Name, r.Message)
+		}
+		if !slices.Equal(r.Running, want[r.Workload.Name]) {
+			t.Errorf("%s: running problems %q, want %q", r.Workload.Name, r.Running, want[r.Workload.Name])
+		}
+	}
+	if len(results) != 2 {
+		t.Errorf("results: %d", len(results))
 	}
 }

@@ -53,6 +53,10 @@ type Result struct {
 	// Kubelet is, after VerifyImages, the kubelet's verdict on each
 	// container of AdmittedPod with an effective runAsNonRoot.
 	Kubelet []kubelet.Container
+	// Running is set by `psp audit` only: how the pod, as it runs now,
+	// breaks the policy that admitted it, e.g. `policy "restricted":
+	// spec.containers[0].securityContext.seccompProfile: Forbidden: ...`.
+	Running []string
 }
 
 // Options tune a check.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -28,6 +29,9 @@ func WriteText(w io.Writer, results []Result) error {
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
 			writeReasons(&b, r.Explanation)
+		}
+		for _, problem := range r.Running {
+			fmt.Fprintf(&b, "  RUNNING NOW against %s\n", problem)
 		}
 		b.WriteByte('\n')
 	}
@@ -81,20 +85,24 @@ func formatValue(v any) string {
 
 // jsonResult is the JSON form of a Result.
 type jsonResult struct {
-	File      string           `json:"file"`
-	Document  int              `json:"document"`
-	Line      int              `json:"line"`
-	Kind      string           `json:"kind"`
-	Namespace string           `json:"namespace"`
-	Name      string           `json:"name"`
-	Requester string           `json:"requester"`
-	Admitted  bool             `json:"admitted"`
-	Policy    string           `json:"policy,omitempty"`
-	Changes   []engine.Change  `json:"changes,omitempty"`
-	Message   string           `json:"message,omitempty"`
-	Policies  []explain.Policy `json:"policies"`
-	Grant     *explain.Grant   `json:"grant,omitempty"`
-	PodFix    *explain.PodFix  `json:"podFix,omitempty"`
+	File      string          `json:"file"`
+	Document  int             `json:"document"`
+	Line      int             `json:"line"`
+	Kind      string          `json:"kind"`
+	Namespace string          `json:"namespace"`
+	Name      string          `json:"name"`
+	Requester string          `json:"requester"`
+	Admitted  bool            `json:"admitted"`
+	Policy    string          `json:"policy,omitempty"`
+	Changes   []engine.Change `json:"changes,omitempty"`
+	Message   string          `json:"message,omitempty"`
+	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
+	Notes    []string         `json:"notes,omitempty"`
+	Policies []explain.Policy `json:"policies"`
+	// Running is Result.Running (psp audit).
+	Running []string        `json:"running,omitempty"`
+	Grant   *explain.Grant  `json:"grant,omitempty"`
+	PodFix  *explain.PodFix `json:"podFix,omitempty"`
 	// Kubelet is set by psp check --images.
 	Kubelet []kubelet.Container `json:"kubelet,omitempty"`
 }
@@ -120,7 +128,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 		e := r.Explanation
 		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Policies: e.Policies, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -191,19 +199,30 @@ func serviceAccount(r Result) string {
 	return engine.PodServiceAccount(r.Pod)
 }
 
-// WriteSARIF writes one SARIF result per denied workload, at its document.
+// WriteSARIF writes one SARIF result per denied workload, at its document,
+// and one per problem of a running pod (psp audit).
 func WriteSARIF(w io.Writer, results []Result) error {
 	var out []sarif.Result
 	for _, r := range results {
+		for _, problem := range r.Running {
+			out = append(out, sarif.Result{RuleID: "pod-running", Level: "error", Message: fmt.Sprintf("%s runs against %s", r.Workload, problem), File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+		}
 		if r.Admitted {
 			continue
 		}
 		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
+		if len(r.Explanation.Notes) > 0 {
+			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
+		}
 		if g := r.Explanation.Grant; g != nil {
 			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
 		}
 		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
 	}
-	rules, kubeletResults := kubeletSARIF(results)
-	return sarif.Write(w, append([]sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}, rules...), append(out, kubeletResults...))
+	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
+	if slices.ContainsFunc(results, func(r Result) bool { return len(r.Running) > 0 }) {
+		rules = append(rules, sarif.Rule{ID: "pod-running", Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
+	}
+	kubeletRules, kubeletResults := kubeletSARIF(results)
+	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
 }

@@ -13,9 +13,14 @@ import (
 // appArmor is the AppArmor control, configured by the policy annotations
 // apparmor.security.beta.kubernetes.io/allowedProfileNames and
 // /defaultProfileName, applied to each container's annotation
-// container.apparmor.security.beta.kubernetes.io/NAME. The default is set
-// where a container has no (or an empty) annotation; with an allowed list,
-// every container's profile must be in it.
+// container.apparmor.security.beta.kubernetes.io/NAME (k8s.io/kubernetes
+// v1.24 pkg/security/podsecuritypolicy/apparmor/strategy.go). The default is
+// set where a container has no (or an empty) annotation and no
+// appArmorProfile field, as the annotation and, unlike v1.24, as the
+// container's field. With an allowed list, the profile each container runs
+// with must be in it, found in the v1.37 kubelet's order (k8s.io/kubernetes
+// v1.37 pkg/security/apparmor/helpers.go GetProfile): the container's
+// field, else its annotation, else the pod's field.
 type appArmor struct {
 	defaultProfile string
 	// allowed is nil when the policy has no allowedProfileNames annotation.
@@ -47,6 +52,14 @@ func (a appArmor) defaultContainer(m *mutation, ref containerRef) {
 		return
 	}
 	m.setAnnotation(key, a.defaultProfile)
+	// Unlike v1.24, the default is also written as the field the kubelet
+	// reads first: the annotation is deprecated since v1.30, draws a warning
+	// on every pod, and only an apiserver's annotation-to-field copy
+	// (applyAppArmorVersionSkew) gives it effect.
+	if p := appArmorFieldForAnnotation(a.defaultProfile); p != nil {
+		ensureContainerSC(ref.c).AppArmorProfile = p
+		m.record(ref.sc.Child("appArmorProfile"), *p)
+	}
 }
 
 func (a appArmor) checkContainer(pod *corev1.Pod, ref containerRef, errs field.ErrorList) field.ErrorList {
@@ -85,6 +98,23 @@ func (a appArmor) containerProfile(pod *corev1.Pod, ref containerRef) (string, *
 	return "", appArmorErrorAnnotationsPath.Key(key)
 }
 
+// appArmorFieldForAnnotation is the appArmorProfile field for an annotation
+// value, nil for a value without one (k8s.io/kubernetes v1.37
+// pkg/api/pod/util.go ApparmorFieldForAnnotation).
+func appArmorFieldForAnnotation(profile string) *corev1.AppArmorProfile {
+	switch {
+	case profile == corev1.DeprecatedAppArmorBetaProfileRuntimeDefault:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	case profile == corev1.DeprecatedAppArmorBetaProfileNameUnconfined:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	case strings.HasPrefix(profile, corev1.DeprecatedAppArmorBetaProfileNamePrefix):
+		if name := strings.TrimPrefix(profile, corev1.DeprecatedAppArmorBetaProfileNamePrefix); name != "" {
+			return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeLocalhost, LocalhostProfile: &name}
+		}
+	}
+	return nil
+}
+
 // appArmorAnnotationForField is the annotation form of an appArmorProfile
 // field, so one allow-list governs both.
 func appArmorAnnotationForField(p *corev1.AppArmorProfile) string {
@@ -100,4 +130,14 @@ func appArmorAnnotationForField(p *corev1.AppArmorProfile) string {
 	}
 	// A Localhost type without a name or an unknown type: not allowed by any list.
 	return "invalid:" + string(p.Type)
+}
+
+// appArmorNote is AnnotationFieldNote for a container's annotation, which
+// errors name only when no field sets the profile.
+func appArmorNote(pod *corev1.Pod, ref containerRef) string {
+	key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + ref.c.Name
+	if pod.Annotations[key] != "" || containerSC(ref.c).AppArmorProfile != nil || podSC(pod).AppArmorProfile != nil {
+		return ""
+	}
+	return "the pod sets no AppArmor profile for container " + ref.c.Name + ": set " + ref.sc.Child("appArmorProfile").String() + " or " + podSCPath.Child("appArmorProfile").String()
 }

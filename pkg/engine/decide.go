@@ -37,6 +37,11 @@ const (
 //  4. If none, deny with the errors of the policies the ServiceAccount or
 //     the user may use (in policy order; v1.24's order was random).
 //
+// Deliberately unlike the v1.24 plugin, the admit phase first gives seccomp
+// annotations without their field the field, as the apiservers of that era
+// did around admission (seccompVersionSkew); those changes lead
+// Decision.Changes.
+//
 // Decide returns an error only for a malformed request. It never modifies
 // req.Pod or req.OldPod.
 func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, req Request, opts Options) (Decision, error) {
@@ -51,6 +56,18 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	}
 
 	mutationAllowed := req.Phase == PhaseAdmit
+	// What the apiservers of v1.19-v1.26 did to seccomp annotations around
+	// admission, done before any policy so that it does not count as a
+	// policy's change (a deliberate difference from v1.24; see seccomp.go).
+	var (
+		pod      *corev1.Pod
+		prepared []Change
+	)
+	if req.Phase == PhaseAdmit {
+		pod, prepared = seccompVersionSkew(req.Pod)
+	} else {
+		pod = seccompAnnotationView(req.Pod, req.OldPod)
+	}
 	auth := newUseChecker(ctx, authz, req)
 	order := providerOrder(set, req)
 	attempts := make([]Attempt, len(order))
@@ -68,7 +85,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			a.Outcome = OutcomeNotReached
 			continue
 		}
-		podCopy := copyForDefaults(req.Pod, spare)
+		podCopy := copyForDefaults(pod, spare)
 		spare = podCopy
 		a.Changes, a.Errors = prov.apply(podCopy)
 		copies[i] = podCopy
@@ -109,7 +126,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 
 	if chosen >= 0 {
 		attempts[chosen].Chosen = true
-		return admitted(req, attempts, chosen, copies[chosen]), nil
+		return admitted(req, attempts, chosen, copies[chosen], prepared), nil
 	}
 
 	// Denied: report the errors of the policies the requester may use.
@@ -196,8 +213,9 @@ func providerOrder(set *PolicySet, req Request) []*provider {
 	return append(order, set.providers[hint+1:]...)
 }
 
-// admitted builds the decision for an admitted pod.
-func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod) Decision {
+// admitted builds the decision for an admitted pod; prepared are the
+// changes made before any policy (seccompVersionSkew).
+func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod, prepared []Change) Decision {
 	name := attempts[chosen].Policy
 	d := Decision{Allowed: true, Policy: name, Attempts: attempts}
 	if req.Phase == PhaseValidate {
@@ -206,7 +224,13 @@ func admitted(req Request, attempts []Attempt, chosen int, pod *corev1.Pod) Deci
 	}
 	// The copy shares unchanged parts with the request's pod: hand out a deep copy.
 	pod = pod.DeepCopy()
-	m := &mutation{pod: pod, changes: append([]Change(nil), attempts[chosen].Changes...)}
+	var changes []Change
+	if n := len(prepared) + len(attempts[chosen].Changes); n > 0 {
+		// Room for the kubernetes.io/psp annotation too: one allocation.
+		changes = make([]Change, 0, n+1)
+		changes = append(append(changes, prepared...), attempts[chosen].Changes...)
+	}
+	m := &mutation{pod: pod, changes: changes}
 	m.setAnnotation(policyv1.ValidatedPolicyAnnotationKey, name)
 	d.Pod, d.Changes = pod, m.changes
 	return d

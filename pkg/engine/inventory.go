@@ -113,8 +113,8 @@ var inventory = []FieldDecision{
 	{"SecurityContext.readOnlyRootFilesystem", "readOnlyRootFilesystem", "", false},
 	{"SecurityContext.allowPrivilegeEscalation", "allowPrivilegeEscalation", "", false},
 	{"SecurityContext.procMount", "procMount", "must be in allowedProcMountTypes (default [Default]); the apiserver further requires hostUsers: false for Unmasked", false},
-	{"SecurityContext.seccompProfile", "seccomp", "the container's field wins over annotations, as at runtime", false},
-	{"SecurityContext.appArmorProfile", "appArmor", "one setting with the container's AppArmor annotation: same allow-list and default; the field wins, as at runtime", true},
+	{"SecurityContext.seccompProfile", "seccomp", "the profile the container runs with: its field, else the pod's (annotations ignored, as the v1.27+ kubelet); the admit phase copies a container annotation without it into it", false},
+	{"SecurityContext.appArmorProfile", "appArmor", "one setting with the container's AppArmor annotation: same allow-list; the default is written to both; the field wins, as at runtime", true},
 
 	// PodSecurityContext
 	{"PodSecurityContext.seLinuxOptions", "seLinux", "", false},
@@ -127,7 +127,7 @@ var inventory = []FieldDecision{
 	{"PodSecurityContext.fsGroup", "fsGroup", "", false},
 	{"PodSecurityContext.sysctls", "sysctls", "", false},
 	{"PodSecurityContext.fsGroupChangePolicy", "", "when volume ownership is changed to fsGroup, not to what", false},
-	{"PodSecurityContext.seccompProfile", "seccomp", "checked even where the pod annotation differs, as the kubelet runs the field", false},
+	{"PodSecurityContext.seccompProfile", "seccomp", "the profile of containers without their own; the policy's default and the pod annotation are written to it in the admit phase; checked even where the pod annotation differs", false},
 	{"PodSecurityContext.appArmorProfile", "appArmor", "the default for containers without their own profile; same allow-list as the annotations", true},
 	{"PodSecurityContext.seLinuxChangePolicy", "", "how volumes are relabelled (mount option or recursively), not to which label", true},
 

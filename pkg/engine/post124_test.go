@@ -33,7 +33,8 @@ func compliantPod() *corev1.Pod {
 		"seccomp.security.alpha.kubernetes.io/pod":           "runtime/default",
 		"container.apparmor.security.beta.kubernetes.io/app": "runtime/default",
 	}
-	pod.Spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(int64(1)), SupplementalGroups: []int64{1}}
+	pod.Spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(int64(1)), SupplementalGroups: []int64{1},
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
 	return pod
 }
 

@@ -8,6 +8,8 @@ package explain
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -28,6 +30,11 @@ type Explanation struct {
 	// PodFix is the smallest change to the pod for a policy the requester
 	// may use, when no grant alone would admit it.
 	PodFix *PodFix `json:"podFix,omitempty"`
+	// Notes explain errors of usable policies that name a seccomp or
+	// AppArmor annotation the pod does not have: which field the profile
+	// came from, or which to set (engine.AnnotationFieldNote). Message keeps
+	// v1.24's text; the policies' errors carry the same notes.
+	Notes []string `json:"notes,omitempty"`
 	// Requester says who may not use a policy, for messages.
 	cannotUse string
 }
@@ -46,6 +53,8 @@ type Policy struct {
 	// use the policy (a SubjectAccessReview that failed): the policy
 	// counted as not usable.
 	AuthorizationErrors []string `json:"authorizationErrors,omitempty"`
+	// notes[i] is the AnnotationFieldNote appended to Errors[i], if any.
+	notes []string
 }
 
 // Grant is `use` of one policy, in the pod's namespace, for one subject.
@@ -79,7 +88,17 @@ func Explain(req engine.Request, d engine.Decision) Explanation {
 			p.AuthorizationErrors = a.Authorization.Errors
 		}
 		for _, err := range a.Errors {
-			p.Errors = append(p.Errors, err.Error())
+			text := err.Error()
+			// v1.24's messages name seccomp and AppArmor annotations the
+			// author may never have written; say which field counts.
+			note := engine.AnnotationFieldNote(req.Pod, err.Field)
+			if note != "" {
+				text += " (" + note + ")"
+				if !slices.Contains(e.Notes, note) && p.Usable {
+					e.Notes = append(e.Notes, note)
+				}
+			}
+			p.Errors, p.notes = append(p.Errors, text), append(p.notes, note)
 		}
 		e.Policies = append(e.Policies, p)
 		if a.Chosen {
@@ -163,8 +182,16 @@ func (e Explanation) Warnings() []string {
 				add("policy %q: %s (it would also refuse %d field(s))", p.Name, e.cannotUse, len(p.Errors))
 				continue
 			}
-			for _, err := range p.Errors {
-				add("policy %q: %s", p.Name, err)
+			// A note goes in a warning of its own: the two together may be
+			// longer than the apiserver passes on.
+			for i, err := range p.Errors {
+				note := p.notes[i]
+				if note == "" {
+					add("policy %q: %s", p.Name, err)
+					continue
+				}
+				add("policy %q: %s", p.Name, strings.TrimSuffix(err, " ("+note+")"))
+				add("policy %q: %s", p.Name, note)
 			}
 		case engine.OutcomeUnauthorized:
 			add("policy %q would admit this pod, but %s", p.Name, e.cannotUse)

@@ -72,6 +72,7 @@ var Rules = []struct{ ID, Summary string }{
 	{"dangerous-policy", "a policy allows privileged containers, any host path, or the container runtime's socket"},
 	{"shadowing-policy", "a permissive policy sorts before a stricter one that the same subjects may use"},
 	{"unusable-policy", "a valid policy the v1.24 plugin could not use (e.g. MustRunAs without ranges)"},
+	{"seccomp-annotations-only", "a policy's seccomp settings had no effect on Kubernetes v1.27+ under v1.24's behaviour (annotations only): its pods may have run Unconfined"},
 }
 
 // broadGroups mean everyone.
@@ -215,6 +216,11 @@ func (l *linter) policies() {
 		if len(grants) == 0 {
 			l.add("unused-policy", Info, obj, src, "no user, group or ServiceAccount may use it (only members of system:masters)",
 				"bind it to the ServiceAccounts of the workloads that need it, or delete it")
+		}
+		if notes := engine.SeccompSettingsWithoutEffect(p.Annotations); len(notes) > 0 {
+			l.add("seccomp-annotations-only", Info, obj, src,
+				"under v1.24's behaviour on Kubernetes v1.27+, where the kubelet reads only the seccompProfile fields, "+strings.Join(notes, "; and ")+" (kube-psp sets and checks the fields)",
+				"if the policy ran elsewhere with v1.24's behaviour, check the running pods with psp audit and set seccompProfile in their manifests")
 		}
 		if len(in.permissive) > 0 {
 			l.add("dangerous-policy", Warning, obj, src, "allows "+strings.Join(in.permissive, ", "),

@@ -7,6 +7,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
 func TestGrantsUse(t *testing.T) {
@@ -49,5 +52,30 @@ func TestPermissions(t *testing.T) {
 	}
 	if _, err := ParseSeverity("loud"); err == nil {
 		t.Error("bad severity accepted")
+	}
+}
+
+// The built-in restricted policy carries the Kubernetes documentation's
+// seccomp annotations, which v1.24's behaviour left without effect on v1.27+.
+func TestSeccompAnnotationsOnly(t *testing.T) {
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewPolicySet(res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, f := range Lint(res, set, rbac.NewSnapshot(res.RBAC)) {
+		if f.Rule == "seccomp-annotations-only" {
+			found = append(found, f.Object+": "+f.Message)
+		}
+	}
+	want := `PodSecurityPolicy "restricted": under v1.24's behaviour on Kubernetes v1.27+, where the kubelet reads only the seccompProfile fields, ` +
+		"the default profile runtime/default was written only as the pod annotation, so pods without a seccompProfile field ran Unconfined; " +
+		"and the allowed profiles docker/default,runtime/default were checked on annotations, so a pod naming one in an annotation alone was admitted and ran Unconfined (kube-psp sets and checks the fields)"
+	if !slices.Equal(found, []string{want}) {
+		t.Errorf("findings:\n got  %q\n want %q", found, want)
 	}
 }

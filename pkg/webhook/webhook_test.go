@@ -125,14 +125,14 @@ func TestMutateAdmitsWithPatch(t *testing.T) {
 	if !resp.Allowed || resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch || resp.AuditAnnotations[AuditAdmitPolicy] != "restricted" {
 		t.Fatalf("response %+v", resp)
 	}
-	got, patched := applyPatch(t, in, resp.Patch)
+	got := applyPatch(t, in, resp)
 	c := got.Spec.Containers[0].SecurityContext
 	if got.Annotations["kubernetes.io/psp"] != "restricted" || c == nil || c.RunAsNonRoot == nil || !*c.RunAsNonRoot || *got.Spec.SecurityContext.FSGroup != 1 {
-		t.Errorf("patched pod: %s", patched)
+		t.Errorf("patched pod: %+v", got)
 	}
 	// The patched pod passes the validating webhook unchanged.
 	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
-	vr := v.post(t, review(t, admissionv1.Create, "", &got, nil))
+	vr := v.post(t, review(t, admissionv1.Create, "", got, nil))
 	if !vr.Allowed || vr.Patch != nil || vr.AuditAnnotations[AuditValidatePolicy] != "restricted" {
 		t.Errorf("validate: %+v", vr)
 	}
@@ -414,9 +414,9 @@ func TestServiceAccountAlias(t *testing.T) {
 	if !resp.Allowed || resp.AuditAnnotations[AuditAdmitPolicy] != "nonroot" {
 		t.Fatalf("admit: %+v", resp)
 	}
-	got, _ := applyPatch(t, in, resp.Patch)
+	got := applyPatch(t, in, resp)
 	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
-	if vr := v.post(t, inNamespace(review(t, admissionv1.Create, "", &got, nil), "ci")); !vr.Allowed || vr.AuditAnnotations[AuditValidatePolicy] != "nonroot" {
+	if vr := v.post(t, inNamespace(review(t, admissionv1.Create, "", got, nil), "ci")); !vr.Allowed || vr.AuditAnnotations[AuditValidatePolicy] != "nonroot" {
 		t.Errorf("validate: %+v", vr)
 	}
 	// Without the alias, the default ServiceAccount may not use it.
@@ -426,15 +426,20 @@ func TestServiceAccountAlias(t *testing.T) {
 	}
 }
 
-// applyPatch applies a response's JSON patch to the pod sent, as the
-// apiserver does, and returns the result, also as JSON.
-func applyPatch(t *testing.T, in *corev1.Pod, patchJSON []byte) (corev1.Pod, []byte) {
+// applyPatch is the pod the apiserver stores after the response's patch.
+func applyPatch(t *testing.T, in *corev1.Pod, resp *admissionv1.AdmissionResponse) *corev1.Pod {
 	t.Helper()
-	patch, err := jsonpatch.DecodePatch(patchJSON)
+	original, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	original, _ := json.Marshal(in)
+	if resp.Patch == nil {
+		return in.DeepCopy()
+	}
+	patch, err := jsonpatch.DecodePatch(resp.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
 	patched, err := patch.Apply(original)
 	if err != nil {
 		t.Fatal(err)
@@ -443,5 +448,52 @@ func applyPatch(t *testing.T, in *corev1.Pod, patchJSON []byte) (corev1.Pod, []b
 	if err := json.Unmarshal(patched, &got); err != nil {
 		t.Fatal(err)
 	}
-	return got, patched
+	return &got
+}
+
+// Issue 13's examples under the restricted preset (which allows and
+// defaults runtime/default, as the Kubernetes documentation's example): a
+// pod without seccomp settings and a pod with only the seccomp annotation
+// both leave the mutating webhook with the seccompProfile field the kubelet
+// runs, and the AppArmor default as the field too; the validating webhook
+// refuses the annotation-only pod as written, naming the field to set.
+func TestSeccompAndAppArmorFields(t *testing.T) {
+	runAsUser := func(p *corev1.Pod) {
+		p.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: ptr(int64(1000))}
+	}
+	annotated := func(p *corev1.Pod) {
+		runAsUser(p)
+		p.Annotations = map[string]string{corev1.SeccompPodAnnotationKey: "runtime/default"}
+	}
+	for name, mutate := range map[string]func(*corev1.Pod){"no seccomp settings": runAsUser, "annotation only": annotated} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			in := pod(mutate)
+			resp := f.post(t, review(t, admissionv1.Create, "", in, nil))
+			if !resp.Allowed {
+				t.Fatalf("response %+v", resp)
+			}
+			got := applyPatch(t, in, resp)
+			if sp := got.Spec.SecurityContext.SeccompProfile; sp == nil || sp.Type != corev1.SeccompProfileTypeRuntimeDefault {
+				t.Errorf("stored pod's seccompProfile = %+v, want RuntimeDefault", sp)
+			}
+			if got.Annotations[corev1.SeccompPodAnnotationKey] != "runtime/default" {
+				t.Errorf("annotations %v", got.Annotations)
+			}
+			if c := got.Spec.Containers[0].SecurityContext; c == nil || c.AppArmorProfile == nil || c.AppArmorProfile.Type != corev1.AppArmorProfileTypeRuntimeDefault {
+				t.Errorf("container's appArmorProfile: %+v", c)
+			}
+			v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			if vr := v.post(t, review(t, admissionv1.Create, "", got, nil)); !vr.Allowed {
+				t.Errorf("the patched pod fails validation: %+v", vr.Result)
+			}
+		})
+	}
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	in := pod(annotated)
+	in.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+"web"] = "runtime/default"
+	vr := v.post(t, review(t, admissionv1.Create, "", in, nil))
+	if vr.Allowed || vr.Result == nil || !strings.Contains(vr.Result.Message, "spec.containers[0].securityContext.seccompProfile: Forbidden: "+engine.SeccompUnsetMessage) {
+		t.Errorf("validate the annotation-only pod: %+v", vr.Result)
+	}
 }
