@@ -15,14 +15,29 @@ import (
 )
 
 type checkOptions struct {
-	files      []string
-	recursive  bool
+	inputOptions
 	explainAll bool
 	sourceOptions
+}
+
+// inputOptions are the manifest, identity and output flags that check and
+// explain share.
+type inputOptions struct {
+	files     []string
+	recursive bool
 	namespace string
 	as        string
 	asGroups  []string
 	output    string
+}
+
+func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
+	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
+	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 }
 
 // sourceOptions choose where policies and RBAC come from.
@@ -112,18 +127,19 @@ usage or input error.`,
 
   # Check a chart's output against your cluster's exported policies and RBAC
   helm template ./chart | ` + name + ` check -f - --policies psp/ --rbac rbac/ -o json`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			// "psp check pod.yaml" is the likeliest first try: say how.
+			if len(args) > 0 {
+				return fmt.Errorf("%s check takes files with -f: %s check -f %s", name, name, strings.Join(args, " -f "))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCheck(cmd, o)
 		},
 	}
-	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
-	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
+	o.addInputFlags(cmd)
 	o.addFlags(cmd)
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

@@ -90,6 +90,8 @@ func TestCommandsGolden(t *testing.T) {
 		{"explain-nginx-root.txt", []string{"explain", "examples/nginx-root.yaml"}, 0},
 		{"explain-web.txt", []string{"explain", "examples/web-deployment.yaml"}, 0},
 		{"explain-nginx-root.json", []string{"explain", "examples/nginx-root.yaml", "-o", "json"}, 0},
+		// explain takes check's input and output flags.
+		{"explain-apiserver-recursive.yaml", []string{"explain", "-f", "examples/apiserver", "-R", "-o", "yaml"}, 0},
 		{"can-i-seed-sa.txt", append([]string{"can-i", "use", "podsecuritypolicy/example", "--serviceaccount", "app-test:app"}, seed...), 0},
 		{"can-i-seed-other-ns.txt", append([]string{"can-i", "use", "example", "--serviceaccount", "app-test:app", "-n", "prod"}, seed...), 0},
 		{"can-i-seed-user.txt", append([]string{"can-i", "use", "example", "--as", "alice"}, seed...), 1},
@@ -152,6 +154,9 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
 		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
+		{"file without -f", "", []string{"check", "pod.yaml", "dir/"}, "psp check takes files with -f: psp check -f pod.yaml -f dir/"},
+		{"explain without files", "", []string{"explain", "--as", "alice"}, "give the files to explain, with -f or as arguments"},
+		{"explain bad output", "", []string{"explain", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad preset", "", []string{"check", "-f", "-", "--preset", "open"}, `unknown preset "open"`},
 		{"preset with files", "", []string{"check", "-f", "-", "--preset", "baseline", "--policies", "x"}, "--preset cannot be combined"},
@@ -168,6 +173,30 @@ func TestCheckErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestExplainTakesCheckInput: explain reads -f (JSON too, and stdin), as
+// check does, and files given as arguments.
+func TestExplainTakesCheckInput(t *testing.T) {
+	pod := `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j", "namespace": "team"},
+  "spec": {"containers": [{"name": "a", "image": "x", "securityContext": {"privileged": true}}]}}`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pod.json")
+	if err := os.WriteFile(file, []byte(pod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFlag, errOut, code := run(t, "", "explain", "-f", file)
+	if code != 0 || !strings.Contains(fromFlag, "Pod team/j") || !strings.Contains(fromFlag, "Privileged containers are not allowed") {
+		t.Fatalf("explain -f pod.json: exit %d\n%s%s", code, fromFlag, errOut)
+	}
+	fromArg, _, _ := run(t, "", "explain", file)
+	if fromArg != fromFlag {
+		t.Errorf("explain FILE and explain -f FILE differ:\n%s\n---\n%s", fromArg, fromFlag)
+	}
+	fromStdin, _, _ := run(t, pod, "explain", "-f", "-")
+	if want := strings.ReplaceAll(fromFlag, file, "<stdin>"); fromStdin != want {
+		t.Errorf("explain -f - differs from the file's explanation:\n%s\n---\n%s", fromStdin, want)
 	}
 }
 
