@@ -121,7 +121,9 @@ cannot be known offline.
 Without --policies and --rbac, the built-in policies are used (see --preset).
 
 Exit status: 0 when every pod is admitted, 1 when some is denied, 2 on a
-usage or input error.`,
+usage or input error. A document that cannot be read is reported at its
+file line after the results of the others, which are all checked; the
+exit status is then 2.`,
 		Example: `  # Check the examples against the built-in restricted preset
   ` + name + ` check -f examples/
 
@@ -148,11 +150,14 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if err := checkResultsFormat(o.output); err != nil {
 		return err
 	}
-	results, err := o.run(cmd)
+	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
 	if err := writeResults(cmd, o.output, results); err != nil {
+		return err
+	}
+	if err := badDocuments(cmd, bad); err != nil {
 		return err
 	}
 	for _, r := range results {
@@ -163,20 +168,34 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	return nil
 }
 
-// run loads policies, RBAC and manifests and checks every workload.
-func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
+// badDocuments prints the documents that could not be read, after the
+// results of the others, and then ends the command with exit status 2.
+func badDocuments(cmd *cobra.Command, bad []error) error {
+	for _, e := range bad {
+		fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", e)
+	}
+	if len(bad) > 0 {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// run loads policies, RBAC and manifests and checks every workload that
+// could be read; bad are the documents that could not.
+func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []error, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
+	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
-	return check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	return results, in.Errors, err
 }
 
 // checkResultsFormat refuses an --output that writeResults cannot write.

@@ -165,13 +165,41 @@ func TestCheckErrors(t *testing.T) {
 			[]string{"convert", "-f", "-", "--to", "policy/v1beta1"}, "spec.requireUserNamespace: Forbidden"},
 		{"init unknown preset", "", []string{"init", "--preset", "open"}, `unknown preset "open"`},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",
-			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod: cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
+			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod \"x\": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, code := run(t, tc.stdin, tc.args...)
 			if code != 2 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
 			}
+		})
+	}
+}
+
+// TestBadDocuments: the documents around bad ones are checked and printed,
+// then each bad document is reported at its file line, and the exit status
+// is 2, for check and explain, in every format.
+func TestBadDocuments(t *testing.T) {
+	const file = "testdata/input/bad-documents.yaml"
+	wantErrors := "error: " + file + ": document 2 (line 10): not a valid YAML or JSON object: line 18: did not find expected key\n" +
+		"error: " + file + `: document 3 (line 20): Pod "wrong-type": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool` + "\n"
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"check-bad-documents.txt", []string{"check", "-f", file}},
+		{"check-bad-documents.json", []string{"check", "-f", file, "-o", "json"}},
+		{"explain-bad-documents.txt", []string{"explain", file}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 2 || errOut != wantErrors {
+				t.Errorf("exit %d, stderr:\n%s\nwant 2 and:\n%s", code, errOut, wantErrors)
+			}
+			if !strings.Contains(out, "privileged") {
+				t.Errorf("the privileged pod after the bad documents is not reported:\n%s", out)
+			}
+			golden(t, tc.golden, out)
 		})
 	}
 }

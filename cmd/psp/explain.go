@@ -45,12 +45,17 @@ func runExplain(cmd *cobra.Command, o *checkOptions) error {
 	if err := checkResultsFormat(o.output); err != nil {
 		return err
 	}
-	results, err := o.run(cmd)
+	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
 	if o.output == "text" {
-		return check.WriteExplain(cmd.OutOrStdout(), results)
+		err = check.WriteExplain(cmd.OutOrStdout(), results)
+	} else {
+		err = writeResults(cmd, o.output, results)
 	}
-	return writeResults(cmd, o.output, results)
+	if err != nil {
+		return err
+	}
+	return badDocuments(cmd, bad)
 }

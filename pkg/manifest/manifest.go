@@ -50,10 +50,43 @@ type Options struct {
 	DefaultNamespace string
 }
 
-// Read returns the workloads of every path: files, directories (.yaml,
-// .yml, .json files; recursively with Options.Recursive) or "-" for stdin.
-// Files are parsed in parallel; workloads come back in path and file order.
+// Input is what ReadAll found in its paths.
+type Input struct {
+	Workloads []Workload
+	// Errors are the documents that could not be read (malformed YAML, a
+	// wrong type, with Options.Strict an unknown or duplicate field), in
+	// input order, each naming its file, document and file line. The
+	// other documents' workloads are in Workloads.
+	Errors []error
+	// Warnings are unknown and duplicate fields of the documents read,
+	// naming file, document, line and field path.
+	Warnings []string
+	// Files are the files read, in order; "<stdin>" for standard input.
+	Files []string
+	// Unread are the directories given whose subdirectories were not read
+	// (Options.Recursive unset).
+	Unread []string
+}
+
+// Read returns the workloads of every path, or an error joining every bad
+// document's; ReadAll keeps the good ones and the warnings.
 func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
+	in, err := ReadAll(paths, stdin, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(in.Errors...); err != nil {
+		return nil, err
+	}
+	return in.Workloads, nil
+}
+
+// ReadAll reads every path: files, directories (.yaml, .yml, .json files;
+// recursively with Options.Recursive) or "-" for stdin. Files are parsed in
+// parallel; workloads, errors and warnings come back in path and file
+// order. A bad document does not stop the others (Input.Errors); err is a
+// path that cannot be read.
+func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = "default"
 	}
@@ -62,6 +95,7 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 		data []byte // nil: read the file
 	}
 	var inputs []input
+	res := &Input{}
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
@@ -75,37 +109,48 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !opts.Recursive && hasSubdirectories(p) {
+			res.Unread = append(res.Unread, p)
+		}
 		for _, f := range files {
 			inputs = append(inputs, input{name: f})
 		}
 	}
-	type output struct {
-		workloads []Workload
-		err       error
-	}
-	outputs := make([]output, len(inputs))
+	outputs := make([]parsed, len(inputs))
 	parallel.Each(len(inputs), func(i int) {
 		in := inputs[i]
 		data := in.data
 		if data == nil {
 			var err error
 			if data, err = os.ReadFile(in.name); err != nil {
-				outputs[i].err = fmt.Errorf("reading %s: %w", in.name, err)
+				outputs[i].errs = []error{fmt.Errorf("reading %s: %w", in.name, err)}
 				return
 			}
 		}
-		outputs[i].workloads, outputs[i].err = parse(in.name, data, opts)
+		outputs[i] = parse(in.name, data, opts)
 	})
-	var out []Workload
-	var errs []error
-	for _, o := range outputs {
-		out = append(out, o.workloads...)
-		errs = append(errs, o.err)
+	for i, o := range outputs {
+		res.Files = append(res.Files, inputs[i].name)
+		res.Workloads = append(res.Workloads, o.workloads...)
+		res.Errors = append(res.Errors, o.errs...)
+		res.Warnings = append(res.Warnings, o.warnings...)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	return res, nil
+}
+
+// hasSubdirectories reports whether a directory has a subdirectory that a
+// recursive read would walk (hidden ones are skipped).
+func hasSubdirectories(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false // not a directory
 	}
-	return out, nil
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // workloadKinds decode each workload kind whose controller creates pods.
@@ -136,83 +181,99 @@ type header struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
 	Items      []json.RawMessage `json:"items"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
 }
 
-func parse(file string, data []byte, opts Options) ([]Workload, error) {
-	var out []Workload
-	var errs []error
+// parsed is what one file holds.
+type parsed struct {
+	workloads []Workload
+	errs      []error
+	warnings  []string
+}
+
+func parse(file string, data []byte, opts Options) parsed {
+	var p parsed
 	for i, doc := range loader.SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
 		}
-		src := loader.Source{File: file, Document: i + 1, Line: doc.Line}
-		ws, err := object(src, doc.Data, opts)
-		out = append(out, ws...)
-		errs = append(errs, err)
+		d := &document{src: loader.Source{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
+		d.read()
 	}
-	return out, errors.Join(errs...)
+	return p
 }
 
-func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
+// document reads one YAML document into its file's parsed.
+type document struct {
+	src  loader.Source
+	yaml []byte
+	opts Options
+	out  *parsed
+}
+
+func (d *document) read() {
 	// Convert once: YAML parsing is most of the cost of a check.
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yaml.YAMLToJSON(d.yaml)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, loader.YAMLError(err, d.src.Line)))
+		return
 	}
-	return objectJSON(src, js, opts)
+	d.object(d.src, "", js)
 }
 
-func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) {
+// object reads an object of the document: the document itself, or the
+// item of a List at path prefix ("items[2].").
+func (d *document) object(src loader.Source, prefix string, js []byte) {
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err))
+		return
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
-		var out []Workload
-		var errs []error
 		for i, item := range h.Items {
 			itemSrc := src
 			itemSrc.Item = i + 1
-			ws, err := objectJSON(itemSrc, item, opts)
-			out = append(out, ws...)
-			errs = append(errs, err)
+			d.object(itemSrc, fmt.Sprintf("%sitems[%d].", prefix, i), item)
 		}
-		return out, errors.Join(errs...)
+		return
 	}
+	decodeKind, ok := workloadKinds[h.Kind]
+	if h.Kind == "Pod" {
+		decodeKind, ok = decodeAs[corev1.Pod], true
+	}
+	if !ok {
+		return // not a workload: policies, RBAC, Services, ...
+	}
+	what := fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name)
 	// Unknown fields are not an error here: manifests may use fields newer
 	// than this build knows.
 	decode := func(into any) error {
 		if _, err := loader.DecodeJSON(js, into); err != nil {
-			return fmt.Errorf("%s: %s: %v", src, h.Kind, err)
+			return fmt.Errorf("%s: %s: %v", src, what, err)
 		}
 		return nil
 	}
-	if h.Kind == "Pod" {
-		var o corev1.Pod
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		o.Namespace = namespace(o.Namespace, opts)
-		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, Pod: &o}}, nil
-	}
-	decodeKind, ok := workloadKinds[h.Kind]
-	if !ok {
-		return nil, nil // not a workload: policies, RBAC, Services, ...
-	}
 	obj, err := decodeKind(decode)
 	if err != nil {
-		return nil, err
+		d.out.errs = append(d.out.errs, err)
+		return
 	}
-	obj.SetNamespace(namespace(obj.GetNamespace(), opts))
-	pod, err := podcreate.FromWorkload(obj)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
+	obj.SetNamespace(namespace(obj.GetNamespace(), d.opts))
+	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if pod, isPod := obj.(*corev1.Pod); isPod {
+		w.Pod = pod
+	} else {
+		if w.Pod, err = podcreate.FromWorkload(obj); err != nil {
+			d.out.errs = append(d.out.errs, fmt.Errorf("%s: %w", src, err))
+			return
+		}
+		if u, ok := podcreate.ControllerUser(h.Kind); ok {
+			w.Creator = &u
+		}
 	}
-	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Pod: pod}
-	if u, ok := podcreate.ControllerUser(h.Kind); ok {
-		w.Creator = &u
-	}
-	return []Workload{w}, nil
+	d.out.workloads = append(d.out.workloads, w)
 }
 
 func namespace(ns string, opts Options) string {

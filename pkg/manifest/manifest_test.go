@@ -107,3 +107,43 @@ func TestRecursive(t *testing.T) {
 		t.Errorf("flat %d, recursive %d workloads", len(flat), len(deep))
 	}
 }
+
+// TestReadAllKeepsGoodDocuments: a bad document does not hide the others;
+// each bad one is reported at its file line, in input order.
+func TestReadAllKeepsGoodDocuments(t *testing.T) {
+	pod := func(name, extra string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  containers: [{name: a, image: a}]\n" + extra
+	}
+	data := pod("first", "") + "---\n" +
+		pod("bad-yaml", " hostPID: true\n") + "---\n" + // line 7: the document starts here
+		pod("bad-type", "  hostPID: yes-please\n") + "---\n" + // line 14
+		"apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(pod("item", "  hostIPC: 3\n"), "\n", "\n  ") + "\n---\n" + // line 21
+		pod("last", "")
+	in, err := ReadAll([]string{"-"}, strings.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range in.Workloads {
+		names = append(names, w.Name)
+	}
+	if strings.Join(names, ",") != "first,last" {
+		t.Errorf("workloads %v, want first and last", names)
+	}
+	want := []string{
+		`<stdin>: document 2 (line 7): not a valid YAML or JSON object: line 12: did not find expected key`,
+		`<stdin>: document 3 (line 14): Pod "bad-type": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool`,
+		`<stdin>: document 4 (line 21), item 1: Pod "item": cannot unmarshal number into Go struct field PodSpec.spec.hostIPC of type bool`,
+	}
+	if len(in.Errors) != len(want) {
+		t.Fatalf("errors %v, want %d", in.Errors, len(want))
+	}
+	for i, w := range want {
+		if in.Errors[i].Error() != w {
+			t.Errorf("error %d:\n got %s\nwant %s", i, in.Errors[i], w)
+		}
+	}
+	if len(in.Files) != 1 || in.Files[0] != "<stdin>" {
+		t.Errorf("files %v", in.Files)
+	}
+}
