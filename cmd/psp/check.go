@@ -53,7 +53,7 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable)")
 	cmd.Flags().StringVar(&o.preset, "preset", "restricted", "built-in policies to use without --policies: "+strings.Join(presets.Names, ", ")+
 		" (all three are loaded; the named one is granted to system:authenticated)")
-	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies and RBAC (and in check's and explain's manifests) instead of warning")
 }
 
 // load returns what was read and the policies and RBAC to decide with,
@@ -187,9 +187,12 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 	if err != nil {
 		return nil, nil, err
 	}
-	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
+	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, w := range in.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())

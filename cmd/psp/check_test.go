@@ -204,6 +204,36 @@ func TestBadDocuments(t *testing.T) {
 	}
 }
 
+// TestUnknownAndDuplicateFields: check warns about the fields of a pod it
+// cannot check, naming file, document, line and field path, and refuses
+// them with --strict.
+func TestUnknownAndDuplicateFields(t *testing.T) {
+	const file = "testdata/input/typos.yaml"
+	problems := []string{
+		file + `: document 1 (line 1): Pod "typos": unknown field "spec.fooBar" (line 8)`,
+		file + `: document 1 (line 1): Pod "typos": duplicate field "spec.hostNetwork" (line 10)`,
+		file + `: document 1 (line 1): Pod "typos": unknown field "spec.containers[0].securityContext.privilegd" (line 14)`,
+	}
+	out, errOut, code := run(t, "", "check", "-f", file)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: the pod as decoded is neither privileged nor on the host network\n%s", code, errOut)
+	}
+	golden(t, "check-typos.txt", out)
+	wantWarnings := "warning: " + problems[0] + ": not checked (a typo, or a field newer than kube-psp knows)\n" +
+		"warning: " + problems[1] + ": the last value is checked\n" +
+		"warning: " + problems[2] + ": not checked (a typo, or a field newer than kube-psp knows)\n"
+	if errOut != wantWarnings {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantWarnings)
+	}
+	out, errOut, code = run(t, "", "check", "-f", file, "--strict")
+	if want := "error: " + strings.Join(problems, "\nerror: ") + "\n"; code != 2 || errOut != want {
+		t.Errorf("--strict: exit %d, stderr:\n%s\nwant 2 and:\n%s", code, errOut, want)
+	}
+	if !strings.Contains(out, "0 workloads") {
+		t.Errorf("--strict: the pod was checked:\n%s", out)
+	}
+}
+
 // TestExplainTakesCheckInput: explain reads -f (JSON too, and stdin), as
 // check does, and files given as arguments.
 func TestExplainTakesCheckInput(t *testing.T) {

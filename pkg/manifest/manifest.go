@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,6 +50,9 @@ type Options struct {
 	Recursive bool
 	// DefaultNamespace is used for objects without one.
 	DefaultNamespace string
+	// Strict makes unknown and duplicate fields of the objects read (Pods
+	// and workloads) an error of their document instead of a warning.
+	Strict bool
 }
 
 // Input is what ReadAll found in its paths.
@@ -211,16 +216,76 @@ type document struct {
 	yaml []byte
 	opts Options
 	out  *parsed
+	// fields locates fields for messages, built on first use.
+	fields *fieldIndex
+	// duplicates are the document's repeated keys.
+	duplicates []fieldLine
 }
 
 func (d *document) read() {
-	// Convert once: YAML parsing is most of the cost of a check.
-	js, err := yaml.YAMLToJSON(d.yaml)
+	// Convert once: YAML parsing is most of the cost of a check. The
+	// strict conversion refuses repeated keys; only then is the document
+	// converted and parsed again, to keep the last value as kubectl does
+	// and to name the repeats.
+	js, err := yaml.YAMLToJSONStrict(d.yaml)
 	if err != nil {
-		d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, loader.YAMLError(err, d.src.Line)))
-		return
+		var err2 error
+		if js, err2 = yaml.YAMLToJSON(d.yaml); err2 != nil {
+			d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, loader.YAMLError(err2, d.src.Line)))
+			return
+		}
+		d.duplicates = d.index().duplicates()
 	}
 	d.object(d.src, "", js)
+}
+
+func (d *document) index() *fieldIndex {
+	if d.fields == nil {
+		d.fields = newFieldIndex(d.yaml, d.src.Line)
+	}
+	return d.fields
+}
+
+var unknownFieldRE = regexp.MustCompile(`^unknown field "(.*)"$`)
+
+// fieldProblems describes the unknown fields DecodeJSON found and the
+// repeated keys of the object at prefix ("" or "items[2]."), with their
+// paths in the object and file lines, in line order (DecodeJSON's is
+// that of the keys sorted).
+func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
+	var found []fieldLine // path is the message here
+	for _, e := range strictErrs {
+		m := unknownFieldRE.FindStringSubmatch(e.Error())
+		if m == nil {
+			// A repeated key of a JSON document, which YAMLToJSON has
+			// already dropped: not expected, but not to be lost.
+			found = append(found, fieldLine{path: e.Error()})
+			continue
+		}
+		f := fieldLine{path: fmt.Sprintf("unknown field %q", m[1]), line: d.index().line(prefix + m[1])}
+		if f.line > 0 {
+			f.path += fmt.Sprintf(" (line %d)", f.line)
+		}
+		if !d.opts.Strict {
+			f.path += ": not checked (a typo, or a field newer than kube-psp knows)"
+		}
+		found = append(found, f)
+	}
+	for _, f := range d.duplicates {
+		if path, ok := strings.CutPrefix(f.path, prefix); ok {
+			msg := fmt.Sprintf("duplicate field %q (line %d)", path, f.line)
+			if !d.opts.Strict {
+				msg += ": the last value is checked"
+			}
+			found = append(found, fieldLine{path: msg, line: f.line})
+		}
+	}
+	slices.SortStableFunc(found, func(a, b fieldLine) int { return a.line - b.line })
+	out := make([]string, len(found))
+	for i, f := range found {
+		out[i] = f.path
+	}
+	return out
 }
 
 // object reads an object of the document: the document itself, or the
@@ -247,17 +312,32 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		return // not a workload: policies, RBAC, Services, ...
 	}
 	what := fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name)
-	// Unknown fields are not an error here: manifests may use fields newer
-	// than this build knows.
+	// The webhook's rule (pkg/webhook decodePodStrict): unknown fields are
+	// decoded by sigs.k8s.io/json's strict mode, named by path, and warned
+	// about, or refused (Options.Strict).
+	var problems []string
 	decode := func(into any) error {
-		if _, err := loader.DecodeJSON(js, into); err != nil {
+		strictErrs, err := loader.DecodeJSON(js, into)
+		if err != nil {
 			return fmt.Errorf("%s: %s: %v", src, what, err)
 		}
+		problems = d.fieldProblems(prefix, strictErrs)
 		return nil
 	}
 	obj, err := decodeKind(decode)
 	if err != nil {
 		d.out.errs = append(d.out.errs, err)
+		return
+	}
+	for _, p := range problems {
+		msg := fmt.Sprintf("%s: %s: %s", src, what, p)
+		if d.opts.Strict {
+			d.out.errs = append(d.out.errs, errors.New(msg))
+		} else {
+			d.out.warnings = append(d.out.warnings, msg)
+		}
+	}
+	if d.opts.Strict && len(problems) > 0 {
 		return
 	}
 	obj.SetNamespace(namespace(obj.GetNamespace(), d.opts))

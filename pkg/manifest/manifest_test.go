@@ -147,3 +147,74 @@ func TestReadAllKeepsGoodDocuments(t *testing.T) {
 		t.Errorf("files %v", in.Files)
 	}
 }
+
+// typos has unknown and repeated fields in workloads, and in a Service,
+// which is not read.
+const typos = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  fooBar: 1
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: {privilegd: true}
+      containers:
+      - name: a
+        image: a
+        securityContext:
+          privileged: false
+          privileged: true
+---
+apiVersion: v1
+kind: List
+items:
+- {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+   "spec": {"containers": [{"name": "a", "image": "a", "ports": [{"containerPort": 80, "hostPrt": 80}]}]}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s}
+  spec: {weird: 1, weird: 2}
+`
+
+// TestReadUnknownAndDuplicateFields: unknown and repeated fields of the
+// objects check reads are named by path and file line: warnings, whose
+// objects are still read (the last of repeated values), or with Strict
+// errors of their documents.
+func TestReadUnknownAndDuplicateFields(t *testing.T) {
+	want := []string{
+		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.fooBar" (line 6)`,
+		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.template.spec.securityContext.privilegd" (line 10)`,
+		`<stdin>: document 1 (line 1): Deployment "web": duplicate field "spec.template.spec.containers[0].securityContext.privileged" (line 16)`,
+		`<stdin>: document 2 (line 18), item 1: Pod "p": unknown field "spec.containers[0].ports[0].hostPrt" (line 22)`,
+	}
+	in, err := ReadAll([]string{"-"}, strings.NewReader(typos), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Errors) != 0 || len(in.Workloads) != 2 || len(in.Warnings) != len(want) {
+		t.Fatalf("errors %v, %d workloads, warnings:\n%s", in.Errors, len(in.Workloads), strings.Join(in.Warnings, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(in.Warnings[i], w+": ") {
+			t.Errorf("warning %d:\n got %s\nwant %s: ...", i, in.Warnings[i], w)
+		}
+	}
+	if c := in.Workloads[0].Pod.Spec.Containers[0].SecurityContext; c == nil || c.Privileged == nil || !*c.Privileged {
+		t.Errorf("the last of repeated values is not the one read: %+v", c)
+	}
+
+	in, err = ReadAll([]string{"-"}, strings.NewReader(typos), Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Workloads) != 0 || len(in.Warnings) != 0 || len(in.Errors) != len(want) {
+		t.Fatalf("strict: %d workloads, warnings %v, errors %v", len(in.Workloads), in.Warnings, in.Errors)
+	}
+	for i, w := range want {
+		if in.Errors[i].Error() != w {
+			t.Errorf("strict error %d:\n got %s\nwant %s", i, in.Errors[i], w)
+		}
+	}
+}
