@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,9 @@ type inputOptions struct {
 	as        string
 	asGroups  []string
 	output    string
+	// allowEmpty accepts input without workloads, which otherwise is an
+	// error: a check of nothing would pass.
+	allowEmpty bool
 }
 
 func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
@@ -38,6 +42,7 @@ func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
+	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when the input holds no Pod or workload (an error otherwise)")
 }
 
 // sourceOptions choose where policies and RBAC come from.
@@ -49,8 +54,8 @@ type sourceOptions struct {
 }
 
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable); replaces the built-in presets")
-	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable)")
+	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable; RBAC there is an error unless the path is also given to --rbac); replaces the built-in presets")
+	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable; policies there are an error unless the path is also given to --policies)")
 	cmd.Flags().StringVar(&o.preset, "preset", "restricted", "built-in policies to use without --policies: "+strings.Join(presets.Names, ", ")+
 		" (all three are loaded; the named one is granted to system:authenticated)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies and RBAC (and in check's and explain's manifests) instead of warning")
@@ -79,7 +84,7 @@ func (o *sourceOptions) read(cmd *cobra.Command) (*loader.Result, *source.Snapsh
 		if cmd.Flags().Changed("preset") {
 			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 		}
-		res, err = loader.Load(append(append([]string{}, o.policies...), o.rbac...), loader.Options{Strict: o.strict})
+		res, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict})
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -194,11 +199,30 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 	for _, w := range in.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
+	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
+		return nil, nil, noWorkloads(in, o.files)
+	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
 	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
 	return results, in.Errors, err
+}
+
+// noWorkloads is the error for input without workloads: which paths were
+// read and what they hold, and the flags that may be missing.
+func noWorkloads(in *manifest.Input, paths []string) error {
+	msg := fmt.Sprintf("no workloads to check: %s (checked are %s)", in.NothingRead(paths), manifest.Kinds)
+	if len(in.Unread) > 0 {
+		msg += fmt.Sprintf("; %s has subdirectories, read with -R", strings.Join(in.Unread, ", "))
+	}
+	for _, k := range []string{"PodSecurityPolicy", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
+		if slices.Contains(in.Others, k) {
+			msg += "; policies and RBAC are given with --policies and --rbac"
+			break
+		}
+	}
+	return fmt.Errorf("%s; --allow-empty accepts input without workloads", msg)
 }
 
 // checkResultsFormat refuses an --output that writeResults cannot write.

@@ -155,6 +155,20 @@ func TestCheckErrors(t *testing.T) {
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
 		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
 		{"file without -f", "", []string{"check", "pod.yaml", "dir/"}, "psp check takes files with -f: psp check -f pod.yaml -f dir/"},
+		// Checks of nothing fail (issue 16 item 5).
+		{"policy file", "", []string{"check", "-f", "../../examples/eks"},
+			"no workloads to check: ../../examples/eks/eks-privileged.yaml holds only PodSecurityPolicy, ClusterRole, ClusterRoleBinding (checked are Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates); policies and RBAC are given with --policies and --rbac; --allow-empty accepts input without workloads"},
+		{"empty stdin", "# nothing\n", []string{"check", "-f", "-"}, "no workloads to check: <stdin> holds no object"},
+		{"directory of subdirectories", "", []string{"check", "-f", "../../examples/apiserver"},
+			"no workloads to check: ../../examples/apiserver holds no .yaml, .yml or .json file (checked are Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates); ../../examples/apiserver has subdirectories, read with -R; --allow-empty"},
+		{"explain of nothing", "", []string{"explain", "-f", "-"}, "no workloads to check: <stdin> holds no object"},
+		// Each flag takes its own kinds.
+		{"policies and RBAC swapped", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/rbac.yaml", "--rbac", "../../examples/pitfalls/policies.yaml"},
+			"../../examples/pitfalls/rbac.yaml: document 1 (line 1): ClusterRole \"legacy-extensions-admin\" is RBAC; pass it with --rbac\n"},
+		{"RBAC in --policies", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/eks"},
+			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
+		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},
+			"../../examples/seed/example.yaml: document 1 (line 1): PodSecurityPolicy \"example\" is a policy; pass it with --policies"},
 		{"explain without files", "", []string{"explain", "--as", "alice"}, "give the files to explain, with -f or as arguments"},
 		{"explain bad output", "", []string{"explain", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
@@ -255,6 +269,16 @@ func TestExplainTakesCheckInput(t *testing.T) {
 	fromStdin, _, _ := run(t, pod, "explain", "-f", "-")
 	if want := strings.ReplaceAll(fromFlag, file, "<stdin>"); fromStdin != want {
 		t.Errorf("explain -f - differs from the file's explanation:\n%s\n---\n%s", fromStdin, want)
+	}
+}
+
+// TestAllowEmpty: --allow-empty accepts input without workloads.
+func TestAllowEmpty(t *testing.T) {
+	for _, cmd := range []string{"check", "explain"} {
+		out, errOut, code := run(t, "", cmd, "-f", "../../examples/eks", "--allow-empty")
+		if code != 0 || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q; out:\n%s", cmd, code, errOut, out)
+		}
 	}
 }
 

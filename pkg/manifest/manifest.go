@@ -71,6 +71,36 @@ type Input struct {
 	// Unread are the directories given whose subdirectories were not read
 	// (Options.Recursive unset).
 	Unread []string
+	// Others are the kinds read that are neither Pods nor workloads, in
+	// the order first met.
+	Others []string
+}
+
+// Kinds names the kinds whose pods are checked, for messages.
+const Kinds = "Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates"
+
+// NothingRead describes an input without workloads or bad documents, for
+// the error that refuses it: "examples/eks/eks-privileged.yaml holds only
+// PodSecurityPolicy, ClusterRole", "dir/ holds no .yaml, .yml or .json
+// file". paths are those given to ReadAll.
+func (in *Input) NothingRead(paths []string) string {
+	if len(in.Files) == 0 {
+		return fmt.Sprintf("%s holds no .yaml, .yml or .json file", strings.Join(paths, ", "))
+	}
+	files := in.Files
+	more := ""
+	if len(files) > 3 {
+		files, more = files[:3], fmt.Sprintf(" and %d more files", len(files)-3)
+	}
+	holds := "no object"
+	if len(in.Others) > 0 {
+		holds = "only " + strings.Join(in.Others, ", ")
+	}
+	verb := "hold"
+	if len(in.Files) == 1 {
+		verb = "holds"
+	}
+	return fmt.Sprintf("%s%s %s %s", strings.Join(files, ", "), more, verb, holds)
 }
 
 // Read returns the workloads of every path, or an error joining every bad
@@ -139,6 +169,11 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 		res.Workloads = append(res.Workloads, o.workloads...)
 		res.Errors = append(res.Errors, o.errs...)
 		res.Warnings = append(res.Warnings, o.warnings...)
+		for _, k := range o.others {
+			if !slices.Contains(res.Others, k) {
+				res.Others = append(res.Others, k)
+			}
+		}
 	}
 	return res, nil
 }
@@ -196,6 +231,7 @@ type parsed struct {
 	workloads []Workload
 	errs      []error
 	warnings  []string
+	others    []string
 }
 
 func parse(file string, data []byte, opts Options) parsed {
@@ -309,7 +345,11 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		decodeKind, ok = decodeAs[corev1.Pod], true
 	}
 	if !ok {
-		return // not a workload: policies, RBAC, Services, ...
+		// Not a workload: policies, RBAC, Services, ...
+		if h.Kind != "" && !slices.Contains(d.out.others, h.Kind) {
+			d.out.others = append(d.out.others, h.Kind)
+		}
+		return
 	}
 	what := fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name)
 	// The webhook's rule (pkg/webhook decodePodStrict): unknown fields are

@@ -218,3 +218,37 @@ func TestReadUnknownAndDuplicateFields(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingRead: input without workloads says what was read, what it
+// holds, and which directories have unread subdirectories.
+func TestNothingRead(t *testing.T) {
+	for _, tc := range []struct {
+		paths      []string
+		recursive  bool
+		want       string
+		wantUnread bool
+	}{
+		{[]string{"../../examples/eks"}, false, "../../examples/eks/eks-privileged.yaml holds only PodSecurityPolicy, ClusterRole, ClusterRoleBinding", false},
+		{[]string{"../../examples/apiserver"}, false, "../../examples/apiserver holds no .yaml, .yml or .json file", true},
+		{[]string{"../../examples/pitfalls", "../../examples/seed"}, false,
+			"../../examples/pitfalls/policies.yaml, ../../examples/pitfalls/rbac.yaml, ../../examples/seed/example.yaml hold only PodSecurityPolicy, ClusterRole, ClusterRoleBinding, RoleBinding", false},
+	} {
+		in, err := ReadAll(tc.paths, nil, Options{Recursive: tc.recursive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Workloads) != 0 {
+			t.Errorf("%v: %d workloads", tc.paths, len(in.Workloads))
+		}
+		if got := in.NothingRead(tc.paths); got != tc.want {
+			t.Errorf("%v:\n got %s\nwant %s", tc.paths, got, tc.want)
+		}
+		if (len(in.Unread) > 0) != tc.wantUnread {
+			t.Errorf("%v: unread %v", tc.paths, in.Unread)
+		}
+	}
+	in, err := ReadAll([]string{"-"}, strings.NewReader("# nothing\n---\n"), Options{})
+	if err != nil || in.NothingRead([]string{"-"}) != "<stdin> holds no object" {
+		t.Errorf("stdin: %v %q", err, in.NothingRead([]string{"-"}))
+	}
+}
