@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -247,7 +249,17 @@ func TestNothingRead(t *testing.T) {
 			t.Errorf("%v: unread %v", tc.paths, in.Unread)
 		}
 	}
-	in, err := ReadAll([]string{"-"}, strings.NewReader("# nothing\n---\n"), Options{})
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := ReadAll([]string{dir}, nil, Options{})
+	if want := filepath.Join(dir, "a.yaml") + ", " + filepath.Join(dir, "b.yaml") + ", " + filepath.Join(dir, "c.yaml") + " and 2 more files hold only ConfigMap"; err != nil || in.NothingRead([]string{dir}) != want {
+		t.Errorf("got %v %q, want %q", err, in.NothingRead([]string{dir}), want)
+	}
+	in, err = ReadAll([]string{"-"}, strings.NewReader("# nothing\n---\n"), Options{})
 	if err != nil || in.NothingRead([]string{"-"}) != "<stdin> holds no object" {
 		t.Errorf("stdin: %v %q", err, in.NothingRead([]string{"-"}))
 	}
