@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,15 +19,34 @@ import (
 )
 
 type checkOptions struct {
-	files      []string
-	recursive  bool
+	inputOptions
 	explainAll bool
 	sourceOptions
+	images imageOptions
+}
+
+// inputOptions are the manifest, identity and output flags that check and
+// explain share.
+type inputOptions struct {
+	files     []string
+	recursive bool
 	namespace string
 	as        string
 	asGroups  []string
 	output    string
-	images    imageOptions
+	// allowEmpty accepts input without workloads, which otherwise is an
+	// error: a check of nothing would pass.
+	allowEmpty bool
+}
+
+func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
+	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
+	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
+	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when the input holds no Pod or workload (an error otherwise)")
 }
 
 // sourceOptions choose where policies and RBAC come from.
@@ -38,11 +58,11 @@ type sourceOptions struct {
 }
 
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable); replaces the built-in presets")
-	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable)")
+	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable; RBAC there is an error unless the path is also given to --rbac); replaces the built-in presets")
+	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable; policies there are an error unless the path is also given to --policies)")
 	cmd.Flags().StringVar(&o.preset, "preset", "restricted", "built-in policies to use without --policies: "+strings.Join(presets.Names, ", ")+
 		" (all three are loaded; the named one is granted to system:authenticated)")
-	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies and RBAC (and in check's and explain's manifests) instead of warning")
 }
 
 // load returns what was read and the policies and RBAC to decide with,
@@ -68,7 +88,7 @@ func (o *sourceOptions) read(cmd *cobra.Command) (*loader.Result, *source.Snapsh
 		if cmd.Flags().Changed("preset") {
 			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 		}
-		res, err = loader.Load(append(append([]string{}, o.policies...), o.rbac...), loader.Options{Strict: o.strict})
+		res, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict})
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -117,7 +137,9 @@ number. See docs/commands/check.md.
 Exit status: 0 when every pod is admitted (and, with --images, would start),
 1 when some is denied, or with --images when the kubelet would refuse a
 container or an image could not be read (unless --image-errors warn), 2 on a
-usage or input error.`,
+usage or input error. A document that cannot be read is reported at its
+file line after the results of the others, which are all checked; the
+exit status is then 2.`,
 		Example: `  # Check the examples against the built-in restricted preset
   ` + name + ` check -f examples/
 
@@ -129,18 +151,19 @@ usage or input error.`,
 
   # Check a chart's output against your cluster's exported policies and RBAC
   helm template ./chart | ` + name + ` check -f - --policies psp/ --rbac rbac/ -o json`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			// "psp check pod.yaml" is the likeliest first try: say how.
+			if len(args) > 0 {
+				return fmt.Errorf("%s check takes files with -f: %s check -f %s", name, name, strings.Join(args, " -f "))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCheck(cmd, o)
 		},
 	}
-	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
-	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
+	o.addInputFlags(cmd)
 	o.addFlags(cmd)
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	o.images.addFlags(cmd)
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -154,7 +177,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	results, err := o.run(cmd)
+	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
@@ -167,6 +190,9 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	if err := writeResults(cmd, o.output, results); err != nil {
 		return err
 	}
+	if err := badDocuments(cmd, bad); err != nil {
+		return err
+	}
 	for _, r := range results {
 		if !r.Admitted || r.KubeletRefuses() || (r.ImageUnread() && o.images.errors == "fail") {
 			return &exitError{code: 1}
@@ -175,20 +201,56 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	return nil
 }
 
-// run loads policies, RBAC and manifests and checks every workload.
-func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
+// badDocuments prints the documents that could not be read, after the
+// results of the others, and then ends the command with exit status 2.
+func badDocuments(cmd *cobra.Command, bad []error) error {
+	for _, e := range bad {
+		fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", e)
+	}
+	if len(bad) > 0 {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// run loads policies, RBAC and manifests and checks every workload that
+// could be read; bad are the documents that could not.
+func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []error, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	workloads, err := manifest.Read(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace})
+	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, w := range in.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
+		return nil, nil, noWorkloads(in, o.files)
 	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
-	return check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	return results, in.Errors, err
+}
+
+// noWorkloads is the error for input without workloads: which paths were
+// read and what they hold, and the flags that may be missing.
+func noWorkloads(in *manifest.Input, paths []string) error {
+	msg := fmt.Sprintf("no workloads to check: %s (checked are %s)", in.NothingRead(paths), manifest.Kinds)
+	if len(in.Unread) > 0 {
+		msg += fmt.Sprintf("; %s has subdirectories, read with -R", strings.Join(in.Unread, ", "))
+	}
+	for _, k := range []string{"PodSecurityPolicy", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
+		if slices.Contains(in.Others, k) {
+			msg += "; policies and RBAC are given with --policies and --rbac"
+			break
+		}
+	}
+	return fmt.Errorf("%s; --allow-empty accepts input without workloads", msg)
 }
 
 // checkResultsFormat refuses an --output that writeResults cannot write.

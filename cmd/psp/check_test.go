@@ -90,6 +90,8 @@ func TestCommandsGolden(t *testing.T) {
 		{"explain-nginx-root.txt", []string{"explain", "examples/nginx-root.yaml"}, 0},
 		{"explain-web.txt", []string{"explain", "examples/web-deployment.yaml"}, 0},
 		{"explain-nginx-root.json", []string{"explain", "examples/nginx-root.yaml", "-o", "json"}, 0},
+		// explain takes check's input and output flags.
+		{"explain-apiserver-recursive.yaml", []string{"explain", "-f", "examples/apiserver", "-R", "-o", "yaml"}, 0},
 		{"can-i-seed-sa.txt", append([]string{"can-i", "use", "podsecuritypolicy/example", "--serviceaccount", "app-test:app"}, seed...), 0},
 		{"can-i-seed-other-ns.txt", append([]string{"can-i", "use", "example", "--serviceaccount", "app-test:app", "-n", "prod"}, seed...), 0},
 		{"can-i-seed-user.txt", append([]string{"can-i", "use", "example", "--as", "alice"}, seed...), 1},
@@ -152,6 +154,23 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
 		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
+		{"file without -f", "", []string{"check", "pod.yaml", "dir/"}, "psp check takes files with -f: psp check -f pod.yaml -f dir/"},
+		// Checks of nothing fail (issue 16 item 5).
+		{"policy file", "", []string{"check", "-f", "../../examples/eks"},
+			"no workloads to check: ../../examples/eks/eks-privileged.yaml holds only PodSecurityPolicy, ClusterRole, ClusterRoleBinding (checked are Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates); policies and RBAC are given with --policies and --rbac; --allow-empty accepts input without workloads"},
+		{"empty stdin", "# nothing\n", []string{"check", "-f", "-"}, "no workloads to check: <stdin> holds no object"},
+		{"directory of subdirectories", "", []string{"check", "-f", "../../examples/apiserver"},
+			"no workloads to check: ../../examples/apiserver holds no .yaml, .yml or .json file (checked are Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates); ../../examples/apiserver has subdirectories, read with -R; --allow-empty"},
+		{"explain of nothing", "", []string{"explain", "-f", "-"}, "no workloads to check: <stdin> holds no object"},
+		// Each flag takes its own kinds.
+		{"policies and RBAC swapped", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/rbac.yaml", "--rbac", "../../examples/pitfalls/policies.yaml"},
+			"../../examples/pitfalls/rbac.yaml: document 1 (line 1): ClusterRole \"legacy-extensions-admin\" is RBAC; pass it with --rbac\n"},
+		{"RBAC in --policies", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/eks"},
+			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
+		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},
+			"../../examples/seed/example.yaml: document 1 (line 1): PodSecurityPolicy \"example\" is a policy; pass it with --policies"},
+		{"explain without files", "", []string{"explain", "--as", "alice"}, "give the files to explain, with -f or as arguments"},
+		{"explain bad output", "", []string{"explain", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad preset", "", []string{"check", "-f", "-", "--preset", "open"}, `unknown preset "open"`},
 		{"preset with files", "", []string{"check", "-f", "-", "--preset", "baseline", "--policies", "x"}, "--preset cannot be combined"},
@@ -160,7 +179,7 @@ func TestCheckErrors(t *testing.T) {
 			[]string{"convert", "-f", "-", "--to", "policy/v1beta1"}, "spec.requireUserNamespace: Forbidden"},
 		{"init unknown preset", "", []string{"init", "--preset", "open"}, `unknown preset "open"`},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",
-			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod: cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
+			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod \"x\": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, code := run(t, tc.stdin, tc.args...)
@@ -168,6 +187,98 @@ func TestCheckErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestBadDocuments: the documents around bad ones are checked and printed,
+// then each bad document is reported at its file line, and the exit status
+// is 2, for check and explain, in every format.
+func TestBadDocuments(t *testing.T) {
+	const file = "testdata/input/bad-documents.yaml"
+	wantErrors := "error: " + file + ": document 2 (line 10): not a valid YAML or JSON object: line 18: did not find expected key\n" +
+		"error: " + file + `: document 3 (line 20): Pod "wrong-type": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool` + "\n"
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"check-bad-documents.txt", []string{"check", "-f", file}},
+		{"check-bad-documents.json", []string{"check", "-f", file, "-o", "json"}},
+		{"explain-bad-documents.txt", []string{"explain", file}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 2 || errOut != wantErrors {
+				t.Errorf("exit %d, stderr:\n%s\nwant 2 and:\n%s", code, errOut, wantErrors)
+			}
+			if !strings.Contains(out, "privileged") {
+				t.Errorf("the privileged pod after the bad documents is not reported:\n%s", out)
+			}
+			golden(t, tc.golden, out)
+		})
+	}
+}
+
+// TestUnknownAndDuplicateFields: check warns about the fields of a pod it
+// cannot check, naming file, document, line and field path, and refuses
+// them with --strict.
+func TestUnknownAndDuplicateFields(t *testing.T) {
+	const file = "testdata/input/typos.yaml"
+	problems := []string{
+		file + `: document 1 (line 1): Pod "typos": unknown field "spec.fooBar" (line 8)`,
+		file + `: document 1 (line 1): Pod "typos": duplicate field "spec.hostNetwork" (line 10)`,
+		file + `: document 1 (line 1): Pod "typos": unknown field "spec.containers[0].securityContext.privilegd" (line 14)`,
+	}
+	out, errOut, code := run(t, "", "check", "-f", file)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: the pod as decoded is neither privileged nor on the host network\n%s", code, errOut)
+	}
+	golden(t, "check-typos.txt", out)
+	wantWarnings := "warning: " + problems[0] + ": not checked (a typo, or a field newer than kube-psp knows)\n" +
+		"warning: " + problems[1] + ": the last value is checked\n" +
+		"warning: " + problems[2] + ": not checked (a typo, or a field newer than kube-psp knows)\n"
+	if errOut != wantWarnings {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantWarnings)
+	}
+	out, errOut, code = run(t, "", "check", "-f", file, "--strict")
+	if want := "error: " + strings.Join(problems, "\nerror: ") + "\n"; code != 2 || errOut != want {
+		t.Errorf("--strict: exit %d, stderr:\n%s\nwant 2 and:\n%s", code, errOut, want)
+	}
+	if !strings.Contains(out, "0 workloads") {
+		t.Errorf("--strict: the pod was checked:\n%s", out)
+	}
+}
+
+// TestExplainTakesCheckInput: explain reads -f (JSON too, and stdin), as
+// check does, and files given as arguments.
+func TestExplainTakesCheckInput(t *testing.T) {
+	pod := `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j", "namespace": "team"},
+  "spec": {"containers": [{"name": "a", "image": "x", "securityContext": {"privileged": true}}]}}`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pod.json")
+	if err := os.WriteFile(file, []byte(pod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFlag, errOut, code := run(t, "", "explain", "-f", file)
+	if code != 0 || !strings.Contains(fromFlag, "Pod team/j") || !strings.Contains(fromFlag, "Privileged containers are not allowed") {
+		t.Fatalf("explain -f pod.json: exit %d\n%s%s", code, fromFlag, errOut)
+	}
+	fromArg, _, _ := run(t, "", "explain", file)
+	if fromArg != fromFlag {
+		t.Errorf("explain FILE and explain -f FILE differ:\n%s\n---\n%s", fromArg, fromFlag)
+	}
+	fromStdin, _, _ := run(t, pod, "explain", "-f", "-")
+	if want := strings.ReplaceAll(fromFlag, file, "<stdin>"); fromStdin != want {
+		t.Errorf("explain -f - differs from the file's explanation:\n%s\n---\n%s", fromStdin, want)
+	}
+}
+
+// TestAllowEmpty: --allow-empty accepts input without workloads.
+func TestAllowEmpty(t *testing.T) {
+	for _, cmd := range []string{"check", "explain"} {
+		out, errOut, code := run(t, "", cmd, "-f", "../../examples/eks", "--allow-empty")
+		if code != 0 || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q; out:\n%s", cmd, code, errOut, out)
+		}
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 )
 
 func newExplainCommand(name string) *cobra.Command {
-	o := &checkOptions{}
+	o := &checkOptions{explainAll: true}
 	cmd := &cobra.Command{
-		Use:   "explain POD.yaml...",
+		Use:   "explain [-f] PATH...",
 		Short: "Explain, policy by policy, why a pod would be admitted or denied",
 		Long: `Explain shows, for every Pod or workload in the files, each policy in the
 order PodSecurityPolicy tries them: whether the requester or the pod's
@@ -19,33 +19,43 @@ ServiceAccount may use it and through which binding, what it would change,
 and why it refuses. Then which policy wins and why, or, when none admits the
 pod, the smallest RBAC grant or change to the pod that would.
 
-It is the explanation the webhook returns as warnings, in full.`,
+It is the explanation the webhook returns as warnings, in full. It takes the
+input flags of check (-f, -R, -n, --as, policies and RBAC, -o); files may
+also be given as arguments.
+
+Exit status: 0, whether pods are admitted or not; 2 on a usage or input
+error.`,
 		Example: `  ` + name + ` explain examples/nginx-root.yaml
-  ` + name + ` explain pod.yaml --as alice --as-group developers --policies psp/ --rbac rbac/`,
-		Args: cobra.MinimumNArgs(1),
+  ` + name + ` explain -f pod.json --as alice --as-group developers --policies psp/ --rbac rbac/
+  ` + name + ` explain -f manifests/ -R -o yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.files, o.explainAll = append(o.files, args...), true
+			o.files = append(o.files, args...)
+			if len(o.files) == 0 {
+				return fmt.Errorf("give the files to explain, with -f or as arguments: %s explain -f pod.yaml", name)
+			}
 			return runExplain(cmd, o)
 		},
 	}
+	o.addInputFlags(cmd)
 	o.addFlags(cmd)
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
 
 func runExplain(cmd *cobra.Command, o *checkOptions) error {
-	if o.output != "text" && o.output != "json" {
-		return fmt.Errorf("--output must be text or json, not %q", o.output)
+	if err := checkResultsFormat(o.output); err != nil {
+		return err
 	}
-	results, err := o.run(cmd)
+	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		return check.WriteJSON(cmd.OutOrStdout(), results)
+	if o.output == "text" {
+		err = check.WriteExplain(cmd.OutOrStdout(), results)
+	} else {
+		err = writeResults(cmd, o.output, results)
 	}
-	return check.WriteExplain(cmd.OutOrStdout(), results)
+	if err != nil {
+		return err
+	}
+	return badDocuments(cmd, bad)
 }

@@ -84,29 +84,73 @@ type Options struct {
 	Strict bool
 }
 
-// Load reads every path (file or directory) and merges what it finds.
+// Load reads every path (file or directory) and merges what it finds:
+// policies and RBAC alike.
 func Load(paths []string, opts Options) (*Result, error) {
+	in := make([]pathKinds, len(paths))
+	for i, p := range paths {
+		in[i] = pathKinds{path: p, kinds: anyKinds}
+	}
+	return loadPaths(in, opts)
+}
+
+// LoadPoliciesAndRBAC reads policies from policyPaths and RBAC from
+// rbacPaths (the --policies and --rbac flags): a PodSecurityPolicy read
+// only through rbacPaths, or an RBAC object read only through policyPaths,
+// is an error naming its file, document and line and the flag it belongs
+// to. A file reached through both (the same file or directory given to
+// both flags, as for a directory holding both) may hold both kinds.
+func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result, error) {
+	var in []pathKinds
+	for _, p := range policyPaths {
+		in = append(in, pathKinds{path: p, kinds: policyKinds})
+	}
+	for _, p := range rbacPaths {
+		in = append(in, pathKinds{path: p, kinds: rbacKinds})
+	}
+	return loadPaths(in, opts)
+}
+
+// kinds are the kinds a file may hold.
+type kinds uint8
+
+const (
+	policyKinds kinds = 1 << iota
+	rbacKinds
+	anyKinds = policyKinds | rbacKinds
+)
+
+type pathKinds struct {
+	path  string
+	kinds kinds
+}
+
+func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
-	seen := map[string]bool{}
-	for _, p := range paths {
-		files, err := ListFiles(p, true)
+	// A file reached through several paths (say --policies and --rbac
+	// naming the same directory) is read once, with the kinds of each.
+	allowed := map[string]kinds{}
+	var files []string
+	for _, p := range in {
+		listed, err := ListFiles(p.path, true)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range files {
-			// A file reached through two paths (say --policies and --rbac
-			// naming the same directory) is read once.
+		for _, f := range listed {
 			key := filepath.Clean(f)
-			if seen[key] {
-				continue
+			if _, seen := allowed[key]; !seen {
+				files = append(files, f)
 			}
-			seen[key] = true
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", f, err)
-			}
-			l.file(f, data)
+			allowed[key] |= p.kinds
 		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		l.kinds = allowed[filepath.Clean(f)]
+		l.file(f, data)
 	}
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -120,7 +164,7 @@ func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
+	l := &load{opts: opts, kinds: anyKinds, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
 	l.file(name, data)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -188,8 +232,10 @@ func ListFiles(root string, recursive bool) ([]string, error) {
 
 type load struct {
 	opts Options
-	res  *Result
-	errs []error
+	// kinds are those the file being read may hold.
+	kinds kinds
+	res   *Result
+	errs  []error
 }
 
 func (l *load) errorf(src Source, format string, args ...any) {
@@ -270,7 +316,7 @@ type typeMeta struct {
 func (l *load) object(src Source, data []byte) {
 	var tm typeMeta
 	if err := yaml.Unmarshal(data, &tm); err != nil {
-		l.errorf(src, "not a valid YAML or JSON object: %v", err)
+		l.errorf(src, "not a valid YAML or JSON object: %v", YAMLError(err, src.Line))
 		return
 	}
 	switch {
@@ -294,6 +340,10 @@ func (l *load) object(src Source, data []byte) {
 		group = "" // the core group: "v1"
 	}
 	switch {
+	case tm.Kind == policyv1.Kind && l.kinds&policyKinds == 0:
+		l.errorf(src, "PodSecurityPolicy %q is a policy; pass it with --policies", tm.Metadata.Name)
+	case group == rbacv1.GroupName && l.kinds&rbacKinds == 0:
+		l.errorf(src, "%s %q is RBAC; pass it with --rbac", tm.Kind, tm.Metadata.Name)
 	case tm.Kind == policyv1.Kind && isPolicyAPIVersion(tm.APIVersion):
 		l.policy(src, data)
 	case tm.Kind == policyv1.Kind && (group == "policy" || group == "extensions" || group == policyv1.GroupName):

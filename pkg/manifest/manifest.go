@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,12 +50,78 @@ type Options struct {
 	Recursive bool
 	// DefaultNamespace is used for objects without one.
 	DefaultNamespace string
+	// Strict makes unknown and duplicate fields of the objects read (Pods
+	// and workloads) an error of their document instead of a warning.
+	Strict bool
 }
 
-// Read returns the workloads of every path: files, directories (.yaml,
-// .yml, .json files; recursively with Options.Recursive) or "-" for stdin.
-// Files are parsed in parallel; workloads come back in path and file order.
+// Input is what ReadAll found in its paths.
+type Input struct {
+	Workloads []Workload
+	// Errors are the documents that could not be read (malformed YAML, a
+	// wrong type, with Options.Strict an unknown or duplicate field), in
+	// input order, each naming its file, document and file line. The
+	// other documents' workloads are in Workloads.
+	Errors []error
+	// Warnings are unknown and duplicate fields of the documents read,
+	// naming file, document, line and field path.
+	Warnings []string
+	// Files are the files read, in order; "<stdin>" for standard input.
+	Files []string
+	// Unread are the directories given whose subdirectories were not read
+	// (Options.Recursive unset).
+	Unread []string
+	// Others are the kinds read that are neither Pods nor workloads, in
+	// the order first met.
+	Others []string
+}
+
+// Kinds names the kinds whose pods are checked, for messages.
+const Kinds = "Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates"
+
+// NothingRead describes an input without workloads or bad documents, for
+// the error that refuses it: "examples/eks/eks-privileged.yaml holds only
+// PodSecurityPolicy, ClusterRole", "dir/ holds no .yaml, .yml or .json
+// file". paths are those given to ReadAll.
+func (in *Input) NothingRead(paths []string) string {
+	if len(in.Files) == 0 {
+		return fmt.Sprintf("%s holds no .yaml, .yml or .json file", strings.Join(paths, ", "))
+	}
+	files := in.Files
+	more := ""
+	if len(files) > 3 {
+		files, more = files[:3], fmt.Sprintf(" and %d more files", len(files)-3)
+	}
+	holds := "no object"
+	if len(in.Others) > 0 {
+		holds = "only " + strings.Join(in.Others, ", ")
+	}
+	verb := "hold"
+	if len(in.Files) == 1 {
+		verb = "holds"
+	}
+	return fmt.Sprintf("%s%s %s %s", strings.Join(files, ", "), more, verb, holds)
+}
+
+// Read returns the workloads of every path, or an error joining every bad
+// document's; ReadAll keeps the good ones and the warnings.
 func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
+	in, err := ReadAll(paths, stdin, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(in.Errors...); err != nil {
+		return nil, err
+	}
+	return in.Workloads, nil
+}
+
+// ReadAll reads every path: files, directories (.yaml, .yml, .json files;
+// recursively with Options.Recursive) or "-" for stdin. Files are parsed in
+// parallel; workloads, errors and warnings come back in path and file
+// order. A bad document does not stop the others (Input.Errors); err is a
+// path that cannot be read.
+func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = "default"
 	}
@@ -62,6 +130,7 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 		data []byte // nil: read the file
 	}
 	var inputs []input
+	res := &Input{}
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
@@ -75,37 +144,53 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !opts.Recursive && hasSubdirectories(p) {
+			res.Unread = append(res.Unread, p)
+		}
 		for _, f := range files {
 			inputs = append(inputs, input{name: f})
 		}
 	}
-	type output struct {
-		workloads []Workload
-		err       error
-	}
-	outputs := make([]output, len(inputs))
+	outputs := make([]parsed, len(inputs))
 	parallel.Each(len(inputs), func(i int) {
 		in := inputs[i]
 		data := in.data
 		if data == nil {
 			var err error
 			if data, err = os.ReadFile(in.name); err != nil {
-				outputs[i].err = fmt.Errorf("reading %s: %w", in.name, err)
+				outputs[i].errs = []error{fmt.Errorf("reading %s: %w", in.name, err)}
 				return
 			}
 		}
-		outputs[i].workloads, outputs[i].err = parse(in.name, data, opts)
+		outputs[i] = parse(in.name, data, opts)
 	})
-	var out []Workload
-	var errs []error
-	for _, o := range outputs {
-		out = append(out, o.workloads...)
-		errs = append(errs, o.err)
+	for i, o := range outputs {
+		res.Files = append(res.Files, inputs[i].name)
+		res.Workloads = append(res.Workloads, o.workloads...)
+		res.Errors = append(res.Errors, o.errs...)
+		res.Warnings = append(res.Warnings, o.warnings...)
+		for _, k := range o.others {
+			if !slices.Contains(res.Others, k) {
+				res.Others = append(res.Others, k)
+			}
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	return res, nil
+}
+
+// hasSubdirectories reports whether a directory has a subdirectory that a
+// recursive read would walk (hidden ones are skipped).
+func hasSubdirectories(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false // not a directory
 	}
-	return out, nil
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // workloadKinds decode each workload kind whose controller creates pods.
@@ -136,83 +221,179 @@ type header struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
 	Items      []json.RawMessage `json:"items"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
 }
 
-func parse(file string, data []byte, opts Options) ([]Workload, error) {
-	var out []Workload
-	var errs []error
+// parsed is what one file holds.
+type parsed struct {
+	workloads []Workload
+	errs      []error
+	warnings  []string
+	others    []string
+}
+
+func parse(file string, data []byte, opts Options) parsed {
+	var p parsed
 	for i, doc := range loader.SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
 		}
-		src := loader.Source{File: file, Document: i + 1, Line: doc.Line}
-		ws, err := object(src, doc.Data, opts)
-		out = append(out, ws...)
-		errs = append(errs, err)
+		d := &document{src: loader.Source{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
+		d.read()
 	}
-	return out, errors.Join(errs...)
+	return p
 }
 
-func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
-	// Convert once: YAML parsing is most of the cost of a check.
-	js, err := yaml.YAMLToJSON(data)
+// document reads one YAML document into its file's parsed.
+type document struct {
+	src  loader.Source
+	yaml []byte
+	opts Options
+	out  *parsed
+	// fields locates fields for messages, built on first use.
+	fields *fieldIndex
+	// duplicates are the document's repeated keys.
+	duplicates []fieldLine
+}
+
+func (d *document) read() {
+	// Convert once: YAML parsing is most of the cost of a check. The
+	// strict conversion refuses repeated keys; only then is the document
+	// converted and parsed again, to keep the last value as kubectl does
+	// and to name the repeats.
+	js, err := yaml.YAMLToJSONStrict(d.yaml)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+		var err2 error
+		if js, err2 = yaml.YAMLToJSON(d.yaml); err2 != nil {
+			d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, loader.YAMLError(err2, d.src.Line)))
+			return
+		}
+		d.duplicates = d.index().duplicates()
 	}
-	return objectJSON(src, js, opts)
+	d.object(d.src, "", js)
 }
 
-func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) {
+func (d *document) index() *fieldIndex {
+	if d.fields == nil {
+		d.fields = newFieldIndex(d.yaml, d.src.Line)
+	}
+	return d.fields
+}
+
+var unknownFieldRE = regexp.MustCompile(`^unknown field "(.*)"$`)
+
+// fieldProblems describes the unknown fields DecodeJSON found and the
+// repeated keys of the object at prefix ("" or "items[2]."), with their
+// paths in the object and file lines, in line order (DecodeJSON's is
+// that of the keys sorted).
+func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
+	var found []fieldLine // path is the message here
+	for _, e := range strictErrs {
+		m := unknownFieldRE.FindStringSubmatch(e.Error())
+		if m == nil {
+			// A repeated key of a JSON document, which YAMLToJSON has
+			// already dropped: not expected, but not to be lost.
+			found = append(found, fieldLine{path: e.Error()})
+			continue
+		}
+		f := fieldLine{path: fmt.Sprintf("unknown field %q", m[1]), line: d.index().line(prefix + m[1])}
+		if f.line > 0 {
+			f.path += fmt.Sprintf(" (line %d)", f.line)
+		}
+		if !d.opts.Strict {
+			f.path += ": not checked (a typo, or a field newer than kube-psp knows)"
+		}
+		found = append(found, f)
+	}
+	for _, f := range d.duplicates {
+		if path, ok := strings.CutPrefix(f.path, prefix); ok {
+			msg := fmt.Sprintf("duplicate field %q (line %d)", path, f.line)
+			if !d.opts.Strict {
+				msg += ": the last value is checked"
+			}
+			found = append(found, fieldLine{path: msg, line: f.line})
+		}
+	}
+	slices.SortStableFunc(found, func(a, b fieldLine) int { return a.line - b.line })
+	out := make([]string, len(found))
+	for i, f := range found {
+		out[i] = f.path
+	}
+	return out
+}
+
+// object reads an object of the document: the document itself, or the
+// item of a List at path prefix ("items[2].").
+func (d *document) object(src loader.Source, prefix string, js []byte) {
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err))
+		return
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
-		var out []Workload
-		var errs []error
 		for i, item := range h.Items {
 			itemSrc := src
 			itemSrc.Item = i + 1
-			ws, err := objectJSON(itemSrc, item, opts)
-			out = append(out, ws...)
-			errs = append(errs, err)
+			d.object(itemSrc, fmt.Sprintf("%sitems[%d].", prefix, i), item)
 		}
-		return out, errors.Join(errs...)
-	}
-	// Unknown fields are not an error here: manifests may use fields newer
-	// than this build knows.
-	decode := func(into any) error {
-		if _, err := loader.DecodeJSON(js, into); err != nil {
-			return fmt.Errorf("%s: %s: %v", src, h.Kind, err)
-		}
-		return nil
-	}
-	if h.Kind == "Pod" {
-		var o corev1.Pod
-		if err := decode(&o); err != nil {
-			return nil, err
-		}
-		o.Namespace = namespace(o.Namespace, opts)
-		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, Pod: &o}}, nil
+		return
 	}
 	decodeKind, ok := workloadKinds[h.Kind]
+	if h.Kind == "Pod" {
+		decodeKind, ok = decodeAs[corev1.Pod], true
+	}
 	if !ok {
-		return nil, nil // not a workload: policies, RBAC, Services, ...
+		// Not a workload: policies, RBAC, Services, ...
+		if h.Kind != "" && !slices.Contains(d.out.others, h.Kind) {
+			d.out.others = append(d.out.others, h.Kind)
+		}
+		return
+	}
+	what := fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name)
+	// The webhook's rule (pkg/webhook decodePodStrict): unknown fields are
+	// decoded by sigs.k8s.io/json's strict mode, named by path, and warned
+	// about, or refused (Options.Strict).
+	var problems []string
+	decode := func(into any) error {
+		strictErrs, err := loader.DecodeJSON(js, into)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %v", src, what, err)
+		}
+		problems = d.fieldProblems(prefix, strictErrs)
+		return nil
 	}
 	obj, err := decodeKind(decode)
 	if err != nil {
-		return nil, err
+		d.out.errs = append(d.out.errs, err)
+		return
 	}
-	obj.SetNamespace(namespace(obj.GetNamespace(), opts))
-	pod, err := podcreate.FromWorkload(obj)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
+	for _, p := range problems {
+		msg := fmt.Sprintf("%s: %s: %s", src, what, p)
+		if d.opts.Strict {
+			d.out.errs = append(d.out.errs, errors.New(msg))
+		} else {
+			d.out.warnings = append(d.out.warnings, msg)
+		}
 	}
-	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Pod: pod}
-	if u, ok := podcreate.ControllerUser(h.Kind); ok {
-		w.Creator = &u
+	if d.opts.Strict && len(problems) > 0 {
+		return
 	}
-	return []Workload{w}, nil
+	obj.SetNamespace(namespace(obj.GetNamespace(), d.opts))
+	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if pod, isPod := obj.(*corev1.Pod); isPod {
+		w.Pod = pod
+	} else {
+		if w.Pod, err = podcreate.FromWorkload(obj); err != nil {
+			d.out.errs = append(d.out.errs, fmt.Errorf("%s: %w", src, err))
+			return
+		}
+		if u, ok := podcreate.ControllerUser(h.Kind); ok {
+			w.Creator = &u
+		}
+	}
+	d.out.workloads = append(d.out.workloads, w)
 }
 
 func namespace(ns string, opts Options) string {

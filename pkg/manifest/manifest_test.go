@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -105,5 +107,160 @@ func TestRecursive(t *testing.T) {
 	// workloads.
 	if len(flat) != 6 || len(deep) != 10 {
 		t.Errorf("flat %d, recursive %d workloads", len(flat), len(deep))
+	}
+}
+
+// TestReadAllKeepsGoodDocuments: a bad document does not hide the others;
+// each bad one is reported at its file line, in input order.
+func TestReadAllKeepsGoodDocuments(t *testing.T) {
+	pod := func(name, extra string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  containers: [{name: a, image: a}]\n" + extra
+	}
+	data := pod("first", "") + "---\n" +
+		pod("bad-yaml", " hostPID: true\n") + "---\n" + // line 7: the document starts here
+		pod("bad-type", "  hostPID: yes-please\n") + "---\n" + // line 14
+		"apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(pod("item", "  hostIPC: 3\n"), "\n", "\n  ") + "\n---\n" + // line 21
+		pod("last", "")
+	in, err := ReadAll([]string{"-"}, strings.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range in.Workloads {
+		names = append(names, w.Name)
+	}
+	if strings.Join(names, ",") != "first,last" {
+		t.Errorf("workloads %v, want first and last", names)
+	}
+	want := []string{
+		`<stdin>: document 2 (line 7): not a valid YAML or JSON object: line 12: did not find expected key`,
+		`<stdin>: document 3 (line 14): Pod "bad-type": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool`,
+		`<stdin>: document 4 (line 21), item 1: Pod "item": cannot unmarshal number into Go struct field PodSpec.spec.hostIPC of type bool`,
+	}
+	if len(in.Errors) != len(want) {
+		t.Fatalf("errors %v, want %d", in.Errors, len(want))
+	}
+	for i, w := range want {
+		if in.Errors[i].Error() != w {
+			t.Errorf("error %d:\n got %s\nwant %s", i, in.Errors[i], w)
+		}
+	}
+	if len(in.Files) != 1 || in.Files[0] != "<stdin>" {
+		t.Errorf("files %v", in.Files)
+	}
+}
+
+// typos has unknown and repeated fields in workloads, and in a Service,
+// which is not read.
+const typos = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  fooBar: 1
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: {privilegd: true}
+      containers:
+      - name: a
+        image: a
+        securityContext:
+          privileged: false
+          privileged: true
+---
+apiVersion: v1
+kind: List
+items:
+- {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+   "spec": {"containers": [{"name": "a", "image": "a", "ports": [{"containerPort": 80, "hostPrt": 80}]}]}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s}
+  spec: {weird: 1, weird: 2}
+`
+
+// TestReadUnknownAndDuplicateFields: unknown and repeated fields of the
+// objects check reads are named by path and file line: warnings, whose
+// objects are still read (the last of repeated values), or with Strict
+// errors of their documents.
+func TestReadUnknownAndDuplicateFields(t *testing.T) {
+	want := []string{
+		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.fooBar" (line 6)`,
+		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.template.spec.securityContext.privilegd" (line 10)`,
+		`<stdin>: document 1 (line 1): Deployment "web": duplicate field "spec.template.spec.containers[0].securityContext.privileged" (line 16)`,
+		`<stdin>: document 2 (line 18), item 1: Pod "p": unknown field "spec.containers[0].ports[0].hostPrt" (line 22)`,
+	}
+	in, err := ReadAll([]string{"-"}, strings.NewReader(typos), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Errors) != 0 || len(in.Workloads) != 2 || len(in.Warnings) != len(want) {
+		t.Fatalf("errors %v, %d workloads, warnings:\n%s", in.Errors, len(in.Workloads), strings.Join(in.Warnings, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(in.Warnings[i], w+": ") {
+			t.Errorf("warning %d:\n got %s\nwant %s: ...", i, in.Warnings[i], w)
+		}
+	}
+	if c := in.Workloads[0].Pod.Spec.Containers[0].SecurityContext; c == nil || c.Privileged == nil || !*c.Privileged {
+		t.Errorf("the last of repeated values is not the one read: %+v", c)
+	}
+
+	in, err = ReadAll([]string{"-"}, strings.NewReader(typos), Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Workloads) != 0 || len(in.Warnings) != 0 || len(in.Errors) != len(want) {
+		t.Fatalf("strict: %d workloads, warnings %v, errors %v", len(in.Workloads), in.Warnings, in.Errors)
+	}
+	for i, w := range want {
+		if in.Errors[i].Error() != w {
+			t.Errorf("strict error %d:\n got %s\nwant %s", i, in.Errors[i], w)
+		}
+	}
+}
+
+// TestNothingRead: input without workloads says what was read, what it
+// holds, and which directories have unread subdirectories.
+func TestNothingRead(t *testing.T) {
+	for _, tc := range []struct {
+		paths      []string
+		recursive  bool
+		want       string
+		wantUnread bool
+	}{
+		{[]string{"../../examples/eks"}, false, "../../examples/eks/eks-privileged.yaml holds only PodSecurityPolicy, ClusterRole, ClusterRoleBinding", false},
+		{[]string{"../../examples/apiserver"}, false, "../../examples/apiserver holds no .yaml, .yml or .json file", true},
+		{[]string{"../../examples/pitfalls", "../../examples/seed"}, false,
+			"../../examples/pitfalls/policies.yaml, ../../examples/pitfalls/rbac.yaml, ../../examples/seed/example.yaml hold only PodSecurityPolicy, ClusterRole, ClusterRoleBinding, RoleBinding", false},
+	} {
+		in, err := ReadAll(tc.paths, nil, Options{Recursive: tc.recursive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Workloads) != 0 {
+			t.Errorf("%v: %d workloads", tc.paths, len(in.Workloads))
+		}
+		if got := in.NothingRead(tc.paths); got != tc.want {
+			t.Errorf("%v:\n got %s\nwant %s", tc.paths, got, tc.want)
+		}
+		if (len(in.Unread) > 0) != tc.wantUnread {
+			t.Errorf("%v: unread %v", tc.paths, in.Unread)
+		}
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := ReadAll([]string{dir}, nil, Options{})
+	if want := filepath.Join(dir, "a.yaml") + ", " + filepath.Join(dir, "b.yaml") + ", " + filepath.Join(dir, "c.yaml") + " and 2 more files hold only ConfigMap"; err != nil || in.NothingRead([]string{dir}) != want {
+		t.Errorf("got %v %q, want %q", err, in.NothingRead([]string{dir}), want)
+	}
+	in, err = ReadAll([]string{"-"}, strings.NewReader("# nothing\n---\n"), Options{})
+	if err != nil || in.NothingRead([]string{"-"}) != "<stdin> holds no object" {
+		t.Errorf("stdin: %v %q", err, in.NothingRead([]string{"-"}))
 	}
 }

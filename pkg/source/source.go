@@ -88,7 +88,7 @@ func (f *Files) Load() error {
 
 func (f *Files) loadLocked(fp string) error {
 	f.fingerprint = fp
-	res, err := loader.Load(append(append([]string{}, f.policyPaths...), f.rbacPaths...), f.opts)
+	res, err := loader.LoadPoliciesAndRBAC(f.policyPaths, f.rbacPaths, f.opts)
 	if err != nil {
 		f.fail(err)
 		return err

@@ -61,3 +61,20 @@ func TestFilesReload(t *testing.T) {
 		t.Errorf("a broken file must keep the last good snapshot and be reported once: failures=%d", failures)
 	}
 }
+
+// TestFilesKinds: serve's --policies take policies and --rbac RBAC, as in
+// check; the same directory given to both may hold both.
+func TestFilesKinds(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(fmt.Sprintf(policy, "a")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := NewFiles(nil, []string{dir}, loader.Options{}, log, nil).Load(); err == nil {
+		t.Error("a policy given as RBAC was loaded")
+	}
+	f := NewFiles([]string{dir}, []string{dir}, loader.Options{}, log, nil)
+	if err := f.Load(); err != nil || f.Current().Policies.Len() != 1 {
+		t.Errorf("one directory for both: %v", err)
+	}
+}

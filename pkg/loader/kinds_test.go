@@ -1,0 +1,74 @@
+package loader
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	kindsPolicy = "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\n" +
+		"spec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n"
+	kindsRBAC = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: use-p}\n" +
+		"rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [p]}]\n"
+)
+
+// TestLoadPoliciesAndRBACKinds: --policies takes policies and --rbac RBAC;
+// the other's kind is an error naming file, document, line and flag,
+// unless the file is reached through both.
+func TestLoadPoliciesAndRBACKinds(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	policies := write("psp/policies.yaml", kindsPolicy)
+	rbacFile := write("rbac/rbac.yaml", kindsRBAC)
+	both := write("both/all.yaml", kindsPolicy+"---\n"+kindsRBAC)
+
+	for _, tc := range []struct {
+		name              string
+		policies, rbac    []string
+		wantErr           []string
+		policiesN, rolesN int
+	}{
+		{name: "each in its place", policies: []string{policies}, rbac: []string{filepath.Join(dir, "rbac")}, policiesN: 1, rolesN: 1},
+		{name: "swapped", policies: []string{rbacFile}, rbac: []string{policies}, wantErr: []string{
+			rbacFile + `: document 1 (line 1): ClusterRole "use-p" is RBAC; pass it with --rbac`,
+			policies + `: document 1 (line 1): PodSecurityPolicy "p" is a policy; pass it with --policies`,
+		}},
+		{name: "RBAC among the policies", policies: []string{both}, wantErr: []string{
+			both + `: document 2 (line 6): ClusterRole "use-p" is RBAC; pass it with --rbac`,
+		}},
+		{name: "one file to both flags", policies: []string{both}, rbac: []string{both}, policiesN: 1, rolesN: 1},
+		// The file is reached through a directory and by name: the same file.
+		{name: "directory and file", policies: []string{filepath.Join(dir, "both")}, rbac: []string{both}, policiesN: 1, rolesN: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := LoadPoliciesAndRBAC(tc.policies, tc.rbac, Options{})
+			if tc.wantErr != nil {
+				if err == nil || err.Error() != strings.Join(tc.wantErr, "\n") {
+					t.Errorf("got %v\nwant %s", err, strings.Join(tc.wantErr, "\n"))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Policies) != tc.policiesN || len(res.RBAC.ClusterRoles) != tc.rolesN {
+				t.Errorf("%d policies, %d ClusterRoles", len(res.Policies), len(res.RBAC.ClusterRoles))
+			}
+		})
+	}
+	// Load, for tools that read any kind (convert), takes both.
+	if res, err := Load([]string{both}, Options{}); err != nil || len(res.Policies) != 1 || len(res.RBAC.ClusterRoles) != 1 {
+		t.Errorf("Load: %v", err)
+	}
+}
