@@ -101,6 +101,9 @@ func TestCommandsGolden(t *testing.T) {
 		{"lint-pitfalls.sarif", append([]string{"lint", "-o", "sarif", "--fail-on", "warning"}, pitfalls...), 1},
 		{"convert-eks.yaml", []string{"convert", "-f", "examples/eks"}, 0},
 		{"convert-seed-v1beta1.yaml", []string{"convert", "-f", "examples/seed", "--to", "policy/v1beta1"}, 0},
+		// `kubectl get -o yaml` output: what the apiserver set is not written.
+		{"convert-kubectl-get.yaml", []string{"convert", "-f", "cmd/psp/testdata/kubectl-get-psp.yaml", "--rbac"}, 0},
+		{"convert-kubectl-get-v1beta1.yaml", []string{"convert", "-f", "cmd/psp/testdata/kubectl-get-psp.yaml", "--to", "policy/v1beta1"}, 0},
 		// The cluster's answers to the three inputs of issue 12 (see examples/apiserver).
 		{"check-hostnetwork-ports.txt", append([]string{"check", "-f", "examples/apiserver/hostnetwork-ports/daemonset.yaml"}, apiserver("hostnetwork-ports")...), 1},
 		{"check-serviceaccount-alias.txt", append([]string{"check", "-f", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
