@@ -48,7 +48,6 @@ require (
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
@@ -67,6 +66,7 @@ require (
 
 require (
 	github.com/kube-psp/kube-psp/bench/scenario v0.0.0
+	go.yaml.in/yaml/v3 v3.0.5
 	k8s.io/client-go v0.37.2
 )
 

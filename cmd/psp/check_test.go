@@ -162,6 +162,8 @@ func TestCheckErrors(t *testing.T) {
 		{"convert additions to v1beta1", "apiVersion: policy.kube-psp.io/v1\nkind: PodSecurityPolicy\nmetadata: {name: u}\nspec: {requireUserNamespace: true, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n",
 			[]string{"convert", "-f", "-", "--to", "policy/v1beta1"}, "spec.requireUserNamespace: Forbidden"},
 		{"init unknown preset", "", []string{"init", "--preset", "open"}, `unknown preset "open"`},
+		{"duplicate policy field", "", []string{"check", "-f", "-", "--policies", "testdata/duplicate-privileged.yaml", "--rbac", "testdata/duplicate-privileged.yaml", "--strict"},
+			`testdata/duplicate-privileged.yaml: document 1 (line 1): PodSecurityPolicy "looks-restricted": line 14: duplicate field "spec.privileged" (first set at line 8)`},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",
 			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod: cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
 	} {
