@@ -25,7 +25,7 @@ type serveOptions struct {
 	logLevel      string
 	dev           bool
 	devDir        string
-	kubeconfig    string
+	connection    connectionOptions
 	inCluster     bool
 	authorization authorizationOptions
 	gcPercent     int
@@ -60,8 +60,9 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&o.cfg.PolicyPaths, "policies", nil, "PodSecurityPolicy file or directory (repeatable)")
 	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
+	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
 	f.BoolVar(&o.inCluster, "in-cluster", false, "read policies and RBAC from the cluster kube-psp runs in (its ServiceAccount needs list and watch on them)")
+	o.connection.addRequestTimeoutFlag(cmd, "; with --kubeconfig or --in-cluster. Until the policies and RBAC are read, /readyz and the log say what is missing")
 	o.authorization.addFlags(cmd, "with --kubeconfig or --in-cluster, ")
 	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
@@ -107,18 +108,18 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	if o.cfg.ReloadInterval <= 0 {
 		return fmt.Errorf("--reload-interval must be positive")
 	}
-	cluster := o.kubeconfig != "" || o.inCluster
+	cluster := o.connection.kubeconfig != "" || o.inCluster
 	switch {
-	case o.kubeconfig != "" && o.inCluster:
+	case o.connection.kubeconfig != "" && o.inCluster:
 		return fmt.Errorf("give --kubeconfig or --in-cluster, not both")
 	case cluster && (len(o.cfg.PolicyPaths) > 0 || len(o.cfg.RBACPaths) > 0):
 		return fmt.Errorf("--policies and --rbac read files; with --kubeconfig or --in-cluster policies and RBAC come from the cluster")
 	case cluster:
-		clients, err := connect(o.kubeconfig, "", o.inCluster)
+		clients, _, err := o.connection.connect(o.inCluster)
 		if err != nil {
 			return err
 		}
-		o.cfg.Cluster = clients
+		o.cfg.Cluster = &serve.ClusterClients{Kube: clients.Kube, Dynamic: clients.Dynamic}
 	}
 	if o.authorization.subjectAccessReview() && !cluster {
 		return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")

@@ -98,11 +98,13 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stop()
 	var files *source.Files
 	var current func() *source.Snapshot
+	// notReady says why current is nil; files load before serving starts.
+	notReady := func() error { return nil }
 	if cfg.Cluster != nil {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
 		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
-		current = cluster.Current
+		current, notReady = cluster.Current, cluster.NotReady
 		go func() {
 			if err := cluster.Start(ctx); err != nil && ctx.Err() == nil {
 				log.Error("reading policies and RBAC from the cluster failed", "error", err)
@@ -135,7 +137,11 @@ func Run(ctx context.Context, cfg Config) error {
 	ops.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	ops.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if current() == nil {
-			http.Error(w, "policies and RBAC are not loaded", http.StatusServiceUnavailable)
+			reason := "policies and RBAC are not loaded"
+			if err := notReady(); err != nil { // nil if they just were
+				reason = err.Error()
+			}
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
