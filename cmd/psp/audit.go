@@ -10,8 +10,7 @@ import (
 )
 
 type auditOptions struct {
-	kubeconfig    string
-	context       string
+	connection    connectionOptions
 	namespace     string
 	allNamespaces bool
 	as            string
@@ -39,6 +38,9 @@ v1.24 decided. Who created a bare pod is not recorded on it: it is checked
 as created by --as, by default an authenticated user with no grants of its
 own, so that only its ServiceAccount's and everyone's grants count.
 
+Reading the cluster fails at the first error, naming what is missing (the
+apiserver, the CRD, a permission), and within --request-timeout.
+
 Exit status: 0 when every pod would be admitted, 1 when some would be
 refused, 2 on a usage or connection error.`,
 		Example: `  # Every namespace, refused pods only
@@ -52,8 +54,9 @@ refused, 2 on a usage or connection error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current one)")
+	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
+	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "audit this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without --namespace)")
 	f.StringVar(&o.as, "as", "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
@@ -71,7 +74,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
 	}
-	clients, err := connect(o.kubeconfig, o.context, false)
+	clients, timeout, err := o.connection.connect(false)
 	if err != nil {
 		return err
 	}
@@ -80,7 +83,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 		return err
 	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
-	results, warnings, err := audit.Run(cmd.Context(), clients.Kube, clients.Dynamic, audit.Options{Namespace: o.namespace, User: user, Authorizer: authz})
+	results, warnings, err := audit.Run(cmd.Context(), clients.Kube, clients.Dynamic, audit.Options{Namespace: o.namespace, User: user, Authorizer: authz, Timeout: timeout})
 	if err != nil {
 		return err
 	}

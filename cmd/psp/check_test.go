@@ -103,6 +103,9 @@ func TestCommandsGolden(t *testing.T) {
 		{"lint-pitfalls.sarif", append([]string{"lint", "-o", "sarif", "--fail-on", "warning"}, pitfalls...), 1},
 		{"convert-eks.yaml", []string{"convert", "-f", "examples/eks"}, 0},
 		{"convert-seed-v1beta1.yaml", []string{"convert", "-f", "examples/seed", "--to", "policy/v1beta1"}, 0},
+		// `kubectl get -o yaml` output: what the apiserver set is not written.
+		{"convert-kubectl-get.yaml", []string{"convert", "-f", "cmd/psp/testdata/kubectl-get-psp.yaml", "--rbac"}, 0},
+		{"convert-kubectl-get-v1beta1.yaml", []string{"convert", "-f", "cmd/psp/testdata/kubectl-get-psp.yaml", "--to", "policy/v1beta1"}, 0},
 		// The cluster's answers to the three inputs of issue 12 (see examples/apiserver).
 		{"check-hostnetwork-ports.txt", append([]string{"check", "-f", "examples/apiserver/hostnetwork-ports/daemonset.yaml"}, apiserver("hostnetwork-ports")...), 1},
 		{"check-serviceaccount-alias.txt", append([]string{"check", "-f", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
@@ -178,6 +181,8 @@ func TestCheckErrors(t *testing.T) {
 		{"convert additions to v1beta1", "apiVersion: policy.kube-psp.io/v1\nkind: PodSecurityPolicy\nmetadata: {name: u}\nspec: {requireUserNamespace: true, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n",
 			[]string{"convert", "-f", "-", "--to", "policy/v1beta1"}, "spec.requireUserNamespace: Forbidden"},
 		{"init unknown preset", "", []string{"init", "--preset", "open"}, `unknown preset "open"`},
+		{"duplicate policy field", "", []string{"check", "-f", "-", "--policies", "testdata/duplicate-privileged.yaml", "--rbac", "testdata/duplicate-privileged.yaml", "--strict"},
+			`testdata/duplicate-privileged.yaml: document 1 (line 1): PodSecurityPolicy "looks-restricted": line 14: duplicate field "spec.privileged" (first set at line 8)`},
 		{"bad manifest names document and field", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {hostPID: yes-please}\n",
 			[]string{"check", "-f", "-"}, "<stdin>: document 2 (line 5): Pod \"x\": cannot unmarshal string into Go struct field PodSpec.spec.hostPID of type bool"},
 	} {

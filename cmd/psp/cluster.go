@@ -2,44 +2,39 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/sar"
-	"github.com/kube-psp/kube-psp/pkg/serve"
 )
+
+// connectionOptions are the flags that reach a cluster, as kubectl's.
+type connectionOptions struct {
+	kubeconfig     string
+	context        string
+	requestTimeout string
+}
+
+func (o *connectionOptions) addRequestTimeoutFlag(cmd *cobra.Command, more string) {
+	cmd.Flags().StringVar(&o.requestTimeout, "request-timeout", kubeclient.DefaultRequestTimeout.String(),
+		"the longest wait for the apiserver's answer to one request, as kubectl's: a duration (1s, 2m) or seconds; 0 waits forever"+more)
+}
 
 // connect reaches a cluster: from inside a pod, or with a kubeconfig found
 // as kubectl finds it (the file given, else $KUBECONFIG, else
 // ~/.kube/config) and its current context or the one named.
-func connect(kubeconfig, context string, inCluster bool) (*serve.ClusterClients, error) {
-	var cfg *rest.Config
-	var err error
-	if inCluster {
-		cfg, err = rest.InClusterConfig()
-	} else {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = kubeconfig
-		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	}
+func (o *connectionOptions) connect(inCluster bool) (*kubeclient.Clients, time.Duration, error) {
+	timeout, err := clientcmd.ParseTimeout(o.requestTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+		return nil, 0, fmt.Errorf("--request-timeout: %w", err)
 	}
-	cfg.UserAgent = "kube-psp"
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	return &serve.ClusterClients{Kube: kube, Dynamic: dyn}, nil
+	clients, err := kubeclient.Connect(kubeclient.Options{Kubeconfig: o.kubeconfig, Context: o.context, InCluster: inCluster, RequestTimeout: timeout})
+	return clients, timeout, err
 }
 
 // authorizationOptions choose who decides policy use in a cluster.

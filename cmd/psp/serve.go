@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/serve"
 	"github.com/kube-psp/kube-psp/pkg/webhook"
 )
@@ -26,7 +25,7 @@ type serveOptions struct {
 	logLevel      string
 	dev           bool
 	devDir        string
-	kubeconfig    string
+	connection    connectionOptions
 	inCluster     bool
 	authorization authorizationOptions
 	gcPercent     int
@@ -61,8 +60,9 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&o.cfg.PolicyPaths, "policies", nil, "PodSecurityPolicy file or directory (repeatable)")
 	f.StringSliceVar(&o.cfg.RBACPaths, "rbac", nil, "RBAC file or directory (repeatable)")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
+	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "read policies (the policy.kube-psp.io CRD) and RBAC from the cluster of this kubeconfig, instead of --policies and --rbac")
 	f.BoolVar(&o.inCluster, "in-cluster", false, "read policies and RBAC from the cluster kube-psp runs in (its ServiceAccount needs list and watch on them)")
+	o.connection.addRequestTimeoutFlag(cmd, "; with --kubeconfig or --in-cluster. Until the policies and RBAC are read, /readyz and the log say what is missing")
 	o.authorization.addFlags(cmd, "with --kubeconfig or --in-cluster, ")
 	f.BoolVar(&o.cfg.Strict, "strict", false, "refuse unknown fields in policies and RBAC instead of warning")
 	f.StringVar(&o.cfg.Listen, "listen", ":8443", "HTTPS address for the webhook")
@@ -78,7 +78,7 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.IntVar(&o.gcPercent, "gc-percent", 400, "the Go garbage collector's target (GOGC) unless GOGC is set: the heap is small and each request makes short-lived garbage, so collecting less often raises throughput by about half for tens of MB; GOMEMLIMIT still bounds it (the Helm chart sets it from the memory limit)")
 	f.BoolVar(&o.dev, "dev", false, "development mode: make a self-signed certificate when none is given, and serve the built-in restricted preset when no --policies and --rbac are given")
-	f.StringVar(&o.devDir, "dev-dir", filepath.Join(os.TempDir(), "kube-psp-dev"), "where --dev writes its certificate, CA bundle and preset files")
+	f.StringVar(&o.devDir, "dev-dir", filepath.Join(os.TempDir(), "kube-psp-dev"), "where --dev keeps its certificate, CA bundle and preset files: made when missing, never replaced (edits are kept; remove policies.yaml or rbac.yaml, or all of ca.crt, tls.crt and tls.key, to have them made again)")
 	return cmd
 }
 
@@ -108,23 +108,18 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	if o.cfg.ReloadInterval <= 0 {
 		return fmt.Errorf("--reload-interval must be positive")
 	}
-	if o.dev {
-		if err := o.devDefaults(cmd); err != nil {
-			return err
-		}
-	}
-	cluster := o.kubeconfig != "" || o.inCluster
+	cluster := o.connection.kubeconfig != "" || o.inCluster
 	switch {
-	case o.kubeconfig != "" && o.inCluster:
+	case o.connection.kubeconfig != "" && o.inCluster:
 		return fmt.Errorf("give --kubeconfig or --in-cluster, not both")
 	case cluster && (len(o.cfg.PolicyPaths) > 0 || len(o.cfg.RBACPaths) > 0):
 		return fmt.Errorf("--policies and --rbac read files; with --kubeconfig or --in-cluster policies and RBAC come from the cluster")
 	case cluster:
-		clients, err := connect(o.kubeconfig, "", o.inCluster)
+		clients, _, err := o.connection.connect(o.inCluster)
 		if err != nil {
 			return err
 		}
-		o.cfg.Cluster = clients
+		o.cfg.Cluster = &serve.ClusterClients{Kube: clients.Kube, Dynamic: clients.Dynamic}
 	}
 	if o.authorization.subjectAccessReview() && !cluster {
 		return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")
@@ -136,9 +131,16 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	} else if err := o.authorization.validate(); err != nil {
 		return err
 	}
-	required := map[string]bool{"--tls-cert-file": o.cfg.CertFile != "", "--tls-private-key-file": o.cfg.KeyFile != ""}
+	// --dev makes a missing certificate pair and, without policies and
+	// RBAC, the preset (serve.Config.DevDir).
+	devCert := o.dev && o.cfg.CertFile == "" && o.cfg.KeyFile == ""
+	required := map[string]bool{"--tls-cert-file": o.cfg.CertFile != "" || devCert, "--tls-private-key-file": o.cfg.KeyFile != "" || devCert}
 	if !cluster {
-		required["--policies"], required["--rbac"] = len(o.cfg.PolicyPaths) > 0, len(o.cfg.RBACPaths) > 0
+		devPreset := o.dev && len(o.cfg.PolicyPaths) == 0 && len(o.cfg.RBACPaths) == 0
+		required["--policies"], required["--rbac"] = len(o.cfg.PolicyPaths) > 0 || devPreset, len(o.cfg.RBACPaths) > 0 || devPreset
+	}
+	if o.dev {
+		o.cfg.DevDir = o.devDir
 	}
 	var missing []string
 	for flag, v := range required {
@@ -158,31 +160,6 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	}
 	o.cfg.Log = log
 	return serve.Run(cmd.Context(), o.cfg)
-}
-
-// devDefaults fills what --dev may make up: a certificate and the preset.
-func (o *serveOptions) devDefaults(cmd *cobra.Command) error {
-	if err := os.MkdirAll(o.devDir, 0o700); err != nil {
-		return fmt.Errorf("--dev-dir: %w", err)
-	}
-	out := cmd.ErrOrStderr()
-	if o.cfg.CertFile == "" && o.cfg.KeyFile == "" {
-		ca, cert, key, err := serve.WriteSelfSigned(o.devDir)
-		if err != nil {
-			return fmt.Errorf("making a development certificate: %w", err)
-		}
-		o.cfg.CertFile, o.cfg.KeyFile = cert, key
-		fmt.Fprintf(out, "development certificate for 127.0.0.1 and localhost; CA bundle (caBundle: base64 of it): %s\n", ca)
-	}
-	if len(o.cfg.PolicyPaths) == 0 && len(o.cfg.RBACPaths) == 0 && o.kubeconfig == "" && !o.inCluster {
-		policies, rbac, err := presets.WriteFiles("restricted", o.devDir)
-		if err != nil {
-			return fmt.Errorf("writing the preset: %w", err)
-		}
-		o.cfg.PolicyPaths, o.cfg.RBACPaths = []string{policies}, []string{rbac}
-		fmt.Fprintf(out, "serving the built-in restricted preset from %s and %s (edit them: they are reloaded)\n", policies, rbac)
-	}
-	return nil
 }
 
 func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {

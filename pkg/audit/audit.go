@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
@@ -39,6 +41,9 @@ type Options struct {
 	Authorizer authorizer.Authorizer
 	// ExplainAll explains admitted pods too.
 	ExplainAll bool
+	// Timeout bounds reading the policies and RBAC (every informer's first
+	// list), as --request-timeout bounds each request; 0: no limit.
+	Timeout time.Duration
 }
 
 // Run reads the cluster's policies, RBAC and pods and checks every pod.
@@ -47,7 +52,15 @@ func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the informers: one snapshot is all an audit needs
 	cluster := source.NewCluster(client, dyn, opts.Authorizer, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err := cluster.Start(ctx); err != nil {
+	syncCtx := ctx
+	if opts.Timeout > 0 {
+		var cancelSync context.CancelFunc
+		syncCtx, cancelSync = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within %s (--request-timeout)", opts.Timeout))
+		defer cancelSync()
+	}
+	// The first error ends the audit: an unreachable apiserver, a missing
+	// CRD or permission does not go away by waiting.
+	if err := cluster.Sync(syncCtx); err != nil {
 		return nil, nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
 	}
 	snap := cluster.Current()
@@ -97,7 +110,7 @@ func listPods(ctx context.Context, client kubernetes.Interface, namespace string
 	for {
 		list, err := client.CoreV1().Pods(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, fmt.Errorf("listing pods: %w", err)
+			return nil, kubeclient.Describe(err, "list", corev1.Resource("pods"), "")
 		}
 		pods = append(pods, list.Items...)
 		if list.Continue == "" {

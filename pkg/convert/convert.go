@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
@@ -21,7 +23,8 @@ import (
 // APIVersions are the versions policies can be written in.
 var APIVersions = []string{policyv1.APIVersion, policyv1.LegacyPolicyAPIVersion, policyv1.LegacyExtensionsAPIVersion}
 
-// Policies writes the policies as YAML documents in apiVersion. A policy
+// Policies writes the policies as YAML documents in apiVersion, with
+// metadata trimmed to what a new object may carry (trimMeta). A policy
 // using kube-psp's additions (which v1beta1 cannot express) is refused for
 // the legacy versions, naming the field.
 func Policies(policies []*policyv1.PodSecurityPolicy, apiVersion string) ([]byte, error) {
@@ -37,6 +40,7 @@ func Policies(policies []*policyv1.PodSecurityPolicy, apiVersion string) ([]byte
 	for _, in := range policies {
 		p := in.DeepCopy()
 		p.APIVersion, p.Kind = apiVersion, policyv1.Kind
+		p.ObjectMeta = trimMeta(p.ObjectMeta)
 		if fieldErrs := validation.ValidatePodSecurityPolicy(p); len(fieldErrs) > 0 {
 			for _, e := range fieldErrs {
 				errs = append(errs, fmt.Errorf("PodSecurityPolicy %q cannot be written as %s: %s", p.Name, apiVersion, e.Error()))
@@ -92,6 +96,29 @@ func RBAC(objs rbac.Objects) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// trimMeta keeps what identifies an object and what its author wrote: name,
+// namespace, labels and annotations. What the apiserver set (uid,
+// resourceVersion, generation, creationTimestamp, managedFields, selfLink,
+// owner references and finalizers of the old cluster) and kubectl apply's
+// last-applied annotation are dropped, as `kubectl get --export` did until
+// kubectl v1.18 removed it: `kubectl get -o yaml | psp convert -f - |
+// kubectl apply -f -` creates new objects, which may not carry a uid or a
+// resourceVersion, and stale managed fields or last-applied state would
+// mislead later applies.
+func trimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels}
+	for k, v := range m.Annotations {
+		if k == corev1.LastAppliedConfigAnnotation {
+			continue
+		}
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[k] = v
+	}
+	return out
 }
 
 // document is one "---" YAML document, without the empty creationTimestamp

@@ -58,3 +58,30 @@ func TestLegacyCannotExpressAdditions(t *testing.T) {
 		t.Error("unknown version accepted")
 	}
 }
+
+// TestServerSetMetadataDropped: `kubectl get psp -o yaml | psp convert -f -
+// | kubectl apply -f -` must not carry what the apiserver set on the old
+// objects, which a new object may not have (a uid, a resourceVersion) or
+// which would be stale (managedFields, the last-applied annotation).
+func TestServerSetMetadataDropped(t *testing.T) {
+	res, err := loader.Load([]string{"../../cmd/psp/testdata/kubectl-get-psp.yaml"}, loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range APIVersions {
+		out, err := Policies(res.Policies, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, field := range []string{"uid:", "resourceVersion:", "creationTimestamp:", "generation:", "managedFields:", "selfLink:", "last-applied-configuration"} {
+			if strings.Contains(string(out), field) {
+				t.Errorf("%s: %s is written:\n%s", version, field, out)
+			}
+		}
+		for _, kept := range []string{"name: restricted", "team: platform", "seccomp.security.alpha.kubernetes.io/allowedProfileNames: runtime/default"} {
+			if !strings.Contains(string(out), kept) {
+				t.Errorf("%s: %s is lost:\n%s", version, kept, out)
+			}
+		}
+	}
+}

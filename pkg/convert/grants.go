@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
@@ -76,18 +75,4 @@ func cleanMeta(r *rbacv1.ClusterRole) *rbacv1.ClusterRole {
 func cleanRoleMeta(r *rbacv1.Role) *rbacv1.Role {
 	r.ObjectMeta = trimMeta(r.ObjectMeta)
 	return r
-}
-
-func trimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
-	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels}
-	for k, v := range m.Annotations {
-		if k == "kubectl.kubernetes.io/last-applied-configuration" {
-			continue
-		}
-		if out.Annotations == nil {
-			out.Annotations = map[string]string{}
-		}
-		out.Annotations[k] = v
-	}
-	return out
 }

@@ -7,7 +7,9 @@
 // identical v1beta1). Other kinds are skipped with a warning.
 //
 // Every error names the file, the document (and its first line) and the
-// field. Loading is all or nothing: on any error no objects are returned.
+// field. A field given twice in a policy or RBAC object is an error, strict
+// mode or not (DuplicateFields). Loading is all or nothing: on any error no
+// objects are returned.
 package loader
 
 import (
@@ -327,6 +329,9 @@ func (l *load) object(src Source, data []byte) {
 		l.errorf(src, "%s %q has no apiVersion", tm.Kind, tm.Metadata.Name)
 		return
 	}
+	if src.Item == 0 && l.duplicates(src, tm, data) {
+		return
+	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
 		for i, item := range tm.Items {
 			itemSrc := src
@@ -354,6 +359,22 @@ func (l *load) object(src Source, data []byte) {
 	default:
 		l.warnf(src, "skipping %s %s %q: not a PodSecurityPolicy or RBAC object", tm.APIVersion, tm.Kind, tm.Metadata.Name)
 	}
+}
+
+// duplicates refuses a policy, RBAC or List document that gives a field
+// twice: these are security input, and which value counts must not be a
+// guess. Other kinds are skipped anyway. A List item's lines are the
+// List's, so the whole document is checked here.
+func (l *load) duplicates(src Source, tm typeMeta, data []byte) bool {
+	group, _, _ := strings.Cut(tm.APIVersion, "/")
+	if tm.Kind != policyv1.Kind && group != rbacv1.GroupName && !strings.HasSuffix(tm.Kind, "List") {
+		return false
+	}
+	dups := DuplicateFields(data, src.Line)
+	for _, d := range dups {
+		l.errorf(src, "%s %q: %v", tm.Kind, tm.Metadata.Name, d)
+	}
+	return len(dups) > 0
 }
 
 func isPolicyAPIVersion(v string) bool {
@@ -391,8 +412,8 @@ func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, err
 	return p, nil, warnings
 }
 
-// decode unmarshals data into out. Unknown and duplicate fields are errors
-// in strict mode and warnings otherwise.
+// decode unmarshals data into out. Unknown fields are errors in strict
+// mode and warnings otherwise; duplicate fields were refused before.
 func (l *load) decode(src Source, what string, data []byte, out any) bool {
 	strictErrs, err := decodeYAML(data, out)
 	if err != nil {

@@ -54,7 +54,10 @@ type Config struct {
 	ReloadInterval time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take after SIGTERM.
 	ShutdownTimeout time.Duration
-	Log             *slog.Logger
+	// DevDir, when set (--dev), is where a missing certificate and preset
+	// are made; see devFiles.
+	DevDir string
+	Log    *slog.Logger
 }
 
 // ClusterClients reach the cluster whose policies and RBAC are served.
@@ -69,8 +72,24 @@ type ClusterClients struct {
 // Run serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
 // gracefully. It returns an error if the server cannot start; policies that
 // do not load at start are an error too (the server would deny everything).
+// The ports are bound first: an instance that cannot start (address already
+// in use) has read and written no file.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
+	ln, mln, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	// Closed by Shutdown once serving; here for the errors before that.
+	defer func() { _ = ln.Close() }()
+	if mln != nil {
+		defer func() { _ = mln.Close() }()
+	}
+	if cfg.DevDir != "" {
+		if err := devFiles(&cfg, log); err != nil {
+			return err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	lm := newLoadMetrics(reg)
@@ -79,11 +98,13 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stop()
 	var files *source.Files
 	var current func() *source.Snapshot
+	// notReady says why current is nil; files load before serving starts.
+	notReady := func() error { return nil }
 	if cfg.Cluster != nil {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
 		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
-		current = cluster.Current
+		current, notReady = cluster.Current, cluster.NotReady
 		go func() {
 			if err := cluster.Start(ctx); err != nil && ctx.Err() == nil {
 				log.Error("reading policies and RBAC from the cluster failed", "error", err)
@@ -116,7 +137,11 @@ func Run(ctx context.Context, cfg Config) error {
 	ops.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	ops.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if current() == nil {
-			http.Error(w, "policies and RBAC are not loaded", http.StatusServiceUnavailable)
+			reason := "policies and RBAC are not loaded"
+			if err := notReady(); err != nil { // nil if they just were
+				reason = err.Error()
+			}
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
@@ -128,19 +153,10 @@ func Run(ctx context.Context, cfg Config) error {
 		mux.Handle("/metrics", ops)
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
-	}
 	servers := []*http.Server{newServer(mux, log)}
 	servers[0].TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.get}
 	listeners := []net.Listener{tls.NewListener(ln, servers[0].TLSConfig)}
-	if cfg.MetricsListen != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsListen)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("listening on %s: %w", cfg.MetricsListen, err)
-		}
+	if mln != nil {
 		servers = append(servers, newServer(ops, log))
 		listeners = append(listeners, mln)
 	}
@@ -179,6 +195,21 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("stopped")
 	return serveErr
+}
+
+// listen binds --listen and, when set, --metrics-listen (mln nil otherwise).
+func listen(cfg Config) (ln, mln net.Listener, err error) {
+	ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	if cfg.MetricsListen != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			_ = ln.Close()
+			return nil, nil, fmt.Errorf("listening on %s: %w", cfg.MetricsListen, err)
+		}
+	}
+	return ln, mln, nil
 }
 
 // newServer has timeouts that bound slow or stuck clients; the apiserver's

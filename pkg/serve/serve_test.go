@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,16 +51,7 @@ func TestServeFromCluster(t *testing.T) {
 			Mode: webhook.ModeEnforce, FailurePolicy: webhook.FailurePolicyFail, ReloadInterval: time.Second, ShutdownTimeout: 5 * time.Second,
 			Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	}()
-	var addr string
-	testutil.Eventually(t, "the server to listen", 15*time.Second, func() bool {
-		for _, line := range strings.Split(logs.String(), "\n") {
-			var e map[string]any
-			if json.Unmarshal([]byte(line), &e) == nil && e["msg"] == "serving" {
-				addr, _ = e["listen"].(string)
-			}
-		}
-		return addr != ""
-	})
+	addr := servingAddr(t, logs)
 	pem, _ := os.ReadFile(caFile)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)

@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -21,6 +27,7 @@ import (
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
 
@@ -46,7 +53,28 @@ type Cluster struct {
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
+
+	// mu guards what says why the source is not ready yet.
+	mu      sync.Mutex
+	watched []watchedResource
+	// failures has the last error reading each resource, Described.
+	failures map[schema.GroupResource]failure
+	// unreachable is the last error reaching the apiserver at all.
+	unreachable error
 }
+
+type watchedResource struct {
+	resource schema.GroupResource
+	informer cache.SharedIndexInformer
+}
+
+type failure struct {
+	err    error
+	logged time.Time
+}
+
+// CRDHint is what to do when the cluster lacks the policies' resource type.
+const CRDHint = "install the CRD: kubectl apply -f deploy/crds (the Helm chart installs it too)"
 
 // NewCluster returns a cluster source; call Start. With a nil authz,
 // policy use is decided by evaluating the cluster's RBAC locally (exact for
@@ -56,7 +84,71 @@ func NewCluster(client kubernetes.Interface, dyn dynamic.Interface, authz author
 	if onReload == nil {
 		onReload = func(*Snapshot, error) {}
 	}
-	return &Cluster{client: client, dynamic: dyn, authz: authz, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second, changed: make(chan struct{}, 1)}
+	return &Cluster{client: client, dynamic: dyn, authz: authz, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second,
+		changed: make(chan struct{}, 1), failures: map[schema.GroupResource]failure{}}
+}
+
+// NotReady says why Current is nil: for each resource not read yet, the
+// last error reading it (kubeclient.Describe: the apiserver unreachable,
+// the CRD not installed, a permission missing), or that its first answer
+// is awaited. nil once a snapshot is in force.
+func (c *Cluster) NotReady() error {
+	if c.Current() != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs, waiting []string
+	if c.unreachable != nil {
+		errs = append(errs, c.unreachable.Error())
+	}
+	for _, w := range c.watched {
+		if w.informer.HasSynced() {
+			continue
+		}
+		if f, ok := c.failures[w.resource]; ok {
+			errs = append(errs, f.err.Error())
+		} else {
+			waiting = append(waiting, w.resource.String())
+		}
+	}
+	if len(waiting) > 0 {
+		errs = append(errs, "waiting for the apiserver's first answer on "+strings.Join(waiting, ", "))
+	}
+	return fmt.Errorf("policies and RBAC are not read from the cluster yet: %s", strings.Join(errs, "; "))
+}
+
+// watchFailed records an error of an informer's list or watch, logs it when
+// it is new (or a minute old: the informer retries with back-off, up to
+// every 30 s) and passes it to failed when set. Closed and expired watches
+// are the informer's routine, as client-go's DefaultWatchErrorHandler has it.
+func (c *Cluster) watchFailed(resource schema.GroupResource, err error, failed chan<- error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return
+	}
+	hint := ""
+	if resource == PolicyResource.GroupResource() {
+		hint = CRDHint
+	}
+	err = kubeclient.Describe(err, "watch", resource, hint)
+	c.mu.Lock()
+	prev, seen := c.failures[resource]
+	logIt := !seen || prev.err.Error() != err.Error() || time.Since(prev.logged) > time.Minute
+	f := failure{err: err, logged: prev.logged}
+	if logIt {
+		f.logged = time.Now()
+	}
+	c.failures[resource] = f
+	c.mu.Unlock()
+	if logIt {
+		c.log.Warn("cannot read from the cluster; retrying", "resource", resource.String(), "error", err.Error())
+	}
+	if failed != nil {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
 }
 
 // Current returns the snapshot in force, nil until synced.
@@ -71,8 +163,17 @@ type listers struct {
 }
 
 // Start starts the informers, waits until they have synced (or ctx ends),
-// builds the first snapshot, and keeps it current until ctx ends.
-func (c *Cluster) Start(ctx context.Context) error {
+// builds the first snapshot, and keeps it current until ctx ends. Errors
+// reading the cluster are retried, logged, and said by NotReady until then.
+func (c *Cluster) Start(ctx context.Context) error { return c.start(ctx, nil) }
+
+// Sync is Start for a one-shot reader (audit): it returns at the first
+// error reading the cluster, Described, instead of retrying, and when ctx
+// ends first, with NotReady's reasons. Bound the time with ctx; the
+// informers stop when it ends.
+func (c *Cluster) Sync(ctx context.Context) error { return c.start(ctx, make(chan error, 1)) }
+
+func (c *Cluster) start(ctx context.Context, failed chan error) error {
 	factory := informers.NewSharedInformerFactory(c.client, 0)
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(c.dynamic, 0)
 	rb := factory.Rbac().V1()
@@ -91,9 +192,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 		UpdateFunc: func(any, any) { c.signal() },
 		DeleteFunc: func(any) { c.signal() },
 	}
-	watched := []cache.SharedIndexInformer{policyInformer.Informer()}
+	watched := []watchedResource{{PolicyResource.GroupResource(), policyInformer.Informer()}}
 	if c.authz == nil {
-		watched = append(watched, rb.Roles().Informer(), rb.ClusterRoles().Informer(), rb.RoleBindings().Informer(), rb.ClusterRoleBindings().Informer())
+		rbacGroup := func(resource string) schema.GroupResource {
+			return rbacv1.SchemeGroupVersion.WithResource(resource).GroupResource()
+		}
+		watched = append(watched, watchedResource{rbacGroup("roles"), rb.Roles().Informer()}, watchedResource{rbacGroup("clusterroles"), rb.ClusterRoles().Informer()},
+			watchedResource{rbacGroup("rolebindings"), rb.RoleBindings().Informer()}, watchedResource{rbacGroup("clusterrolebindings"), rb.ClusterRoleBindings().Informer()})
 	} else {
 		// Nothing to evaluate locally: the authorizer asks the apiserver.
 		l.roles = func() ([]*rbacv1.Role, error) { return nil, nil }
@@ -101,44 +206,101 @@ func (c *Cluster) Start(ctx context.Context) error {
 		l.roleBindings = func() ([]*rbacv1.RoleBinding, error) { return nil, nil }
 		l.clusterRoleBindings = func() ([]*rbacv1.ClusterRoleBinding, error) { return nil, nil }
 	}
-	for _, inf := range watched {
-		if _, err := inf.AddEventHandler(notify); err != nil {
+	var hasSynced []cache.InformerSynced
+	for _, w := range watched {
+		if _, err := w.informer.AddEventHandler(notify); err != nil {
 			return fmt.Errorf("watching: %w", err)
 		}
+		// Instead of client-go's default, which logs every retry through
+		// klog and says nothing to NotReady or to a one-shot reader.
+		if err := w.informer.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+			c.watchFailed(w.resource, err, failed)
+		}); err != nil {
+			return fmt.Errorf("watching %s: %w", w.resource, err)
+		}
+		hasSynced = append(hasSynced, w.informer.HasSynced)
+	}
+	c.mu.Lock()
+	c.watched = watched
+	c.mu.Unlock()
+	if err := c.reach(ctx); err != nil && failed != nil {
+		return err
 	}
 	factory.Start(ctx.Done())
 	dynFactory.Start(ctx.Done())
+	waitCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
+	synced := make(chan bool, 1)
+	go func() { synced <- cache.WaitForCacheSync(waitCtx.Done(), hasSynced...) }()
 	// Say why the server is not ready while it waits: a missing CRD or
 	// missing list/watch permissions keep an informer from syncing forever.
-	synced := make(chan struct{})
-	defer close(synced)
-	go func() {
-		t := time.NewTicker(c.waitLog)
-		defer t.Stop()
-		for {
-			select {
-			case <-synced:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				c.log.Warn("still waiting for the policy and RBAC informers to sync: is the CRD installed (deploy/crds) and may kube-psp list and watch podsecuritypolicies.policy.kube-psp.io, roles, clusterroles, rolebindings and clusterrolebindings?")
+	t := time.NewTicker(c.waitLog)
+	defer t.Stop()
+	for waiting := true; waiting; {
+		select {
+		case ok := <-synced:
+			if !ok {
+				return c.notReadyYet(ctx)
 			}
-		}
-	}()
-	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("informer for %v did not sync", typ)
-		}
-	}
-	for gvr, ok := range dynFactory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("informer for %v did not sync (is the CRD installed?)", gvr)
+			waiting = false
+		case err := <-failed: // nil for Start: never
+			return err
+		case <-t.C:
+			_ = c.reach(ctx)
+			c.log.Warn("not ready", "reason", c.notReadyYet(ctx).Error())
 		}
 	}
 	c.rebuild(l)
 	go c.run(ctx, l)
 	return nil
+}
+
+// reach asks the apiserver its version, and records (for NotReady) and
+// returns an error of reaching it: connection refused, no route, no
+// answer within --request-timeout. The informers cannot say it: the
+// WatchList request of their first sync retries a refused connection
+// without a word (client-go tools/cache/reflector.go,
+// isWatchErrorRetriable). Whatever an apiserver that was reached answers
+// is left to the informers, which report it per resource.
+func (c *Cluster) reach(ctx context.Context) error {
+	answer := make(chan error, 1)
+	go func() {
+		_, err := c.client.Discovery().ServerVersion()
+		answer <- err
+	}()
+	var err error
+	select {
+	case err = <-answer:
+	case <-ctx.Done():
+		return nil // the caller says why it gave up
+	}
+	var urlErr *url.Error
+	var timedOut *kubeclient.TimeoutError
+	if err != nil && (errors.As(err, &urlErr) || errors.As(err, &timedOut)) {
+		err = kubeclient.Describe(err, "get", schema.GroupResource{Resource: "version"}, "")
+	} else {
+		err = nil
+	}
+	c.mu.Lock()
+	changed := err != nil && (c.unreachable == nil || c.unreachable.Error() != err.Error())
+	c.unreachable = err
+	c.mu.Unlock()
+	if changed {
+		c.log.Warn("cannot reach the apiserver; retrying", "error", err.Error())
+	}
+	return err
+}
+
+// notReadyYet is NotReady before the first snapshot, with why ctx ended.
+func (c *Cluster) notReadyYet(ctx context.Context) error {
+	err := c.NotReady()
+	if err == nil {
+		err = errors.New("policies and RBAC are not read from the cluster yet")
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return fmt.Errorf("%w (gave up: %w)", err, cause)
+	}
+	return err
 }
 
 func (c *Cluster) signal() {

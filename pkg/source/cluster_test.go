@@ -99,11 +99,16 @@ func TestClusterSaysWhyItIsNotReady(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
 	c := NewCluster(fake.NewSimpleClientset(), dyn, nil, slog.New(slog.NewTextHandler(logs, nil)), nil)
 	c.waitLog = 50 * time.Millisecond
-	if err := c.Start(ctx); err == nil {
-		t.Fatal("Start succeeded without the CRD")
+	err := c.Start(ctx)
+	const want = "the server doesn't have a resource type podsecuritypolicies.policy.kube-psp.io; install the CRD: kubectl apply -f deploy/crds"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Start without the CRD: %v", err)
 	}
-	if !strings.Contains(logs.String(), "is the CRD installed") || c.Current() != nil {
+	if !strings.Contains(logs.String(), want) || c.Current() != nil {
 		t.Errorf("logs: %s", logs.String())
+	}
+	if err := c.NotReady(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("NotReady: %v", err)
 	}
 }
 
