@@ -2,11 +2,15 @@ package lint
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
 func TestGrantsUse(t *testing.T) {
@@ -49,5 +53,101 @@ func TestPermissions(t *testing.T) {
 	}
 	if _, err := ParseSeverity("loud"); err == nil {
 		t.Error("bad severity accepted")
+	}
+}
+
+// lintYAML lints policies and RBAC given as one YAML stream.
+func lintYAML(t *testing.T, data string) []Finding {
+	t.Helper()
+	res, err := loader.LoadReader("in.yaml", strings.NewReader(data), loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewPolicySet(res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Lint(res, set, rbac.NewSnapshot(res.RBAC))
+}
+
+const lintPolicies = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: privileged}
+spec: {privileged: true, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}, volumes: ['*']}
+---
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec: {runAsUser: {rule: MustRunAsNonRoot}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-restricted}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [restricted]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: psp-restricted}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: psp-restricted}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: system:serviceaccounts}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: extensions-admin, namespace: app}
+rules: [{apiGroups: [extensions], resources: ['*'], verbs: ['*']}]
+`
+
+// TestWildcardGrant is the classic extensions pitfall: all verbs on all
+// resources in extensions, bound to a workload's ServiceAccount, silently
+// grants every policy.
+func TestWildcardGrant(t *testing.T) {
+	bound := lintPolicies + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-extensions, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extensions-admin}
+subjects: [{kind: ServiceAccount, name: web}]
+`
+	namedToo := bound + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-privileged, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: psp-privileged}
+subjects: [{kind: ServiceAccount, name: web}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-privileged}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [privileged]}]
+`
+	otherNamespace := strings.Replace(namedToo, "metadata: {name: web-privileged, namespace: app}", "metadata: {name: web-privileged, namespace: other}", 1)
+	for _, tc := range []struct {
+		name, yaml string
+		sev        Severity
+		msg        string
+	}{
+		{"bound to a ServiceAccount", bound, Error,
+			`grants use of every PodSecurityPolicy (no resourceNames, verbs "*", resources "*" in the legacy extensions group, where podsecuritypolicies also live); through RoleBinding "app/web-extensions" it lets ServiceAccount app/web use "privileged", which no rule grants it by name`},
+		{"not bound", lintPolicies, Warning, "whoever it is bound to may use any policy created later"},
+		{"every policy also granted by name", namedToo, Warning, "whoever it is bound to may use any policy created later"},
+		{"granted by name in another namespace only", otherNamespace, Error, `it lets ServiceAccount app/web use "privileged"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Finding
+			for _, f := range lintYAML(t, tc.yaml) {
+				if f.Rule == "wildcard-grant" {
+					got = append(got, f)
+				}
+			}
+			if len(got) != 1 || got[0].Severity != tc.sev || !strings.Contains(got[0].Message, tc.msg) || got[0].Object != `Role "app/extensions-admin"` {
+				t.Fatalf("got %+v; want one %v finding on the Role saying %q", got, tc.sev, tc.msg)
+			}
+			if strings.Count(got[0].Message, `resources "*"`) != 1 {
+				t.Errorf("the message repeats itself: %s", got[0].Message)
+			}
+			if !strings.Contains(got[0].Fix, "apiGroups [policy, policy.kube-psp.io]") {
+				t.Errorf("fix grants in a group kubectl auth can-i does not ask: %s", got[0].Fix)
+			}
+		})
 	}
 }
