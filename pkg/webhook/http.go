@@ -94,7 +94,7 @@ func (h *Handler) log(ctx context.Context, req *admissionv1.AdmissionRequest, re
 	}
 	attrs := []any{
 		"uid", req.UID, "phase", h.Reviewer.Phase, "operation", req.Operation, "namespace", req.Namespace,
-		"pod", podName(req), "user", req.UserInfo.Username, "decision", res.Outcome, "duration", elapsed,
+		"pod", podName(req), "user", req.UserInfo.Username, "decision", res.Outcome, "durationSeconds", elapsed.Seconds(),
 	}
 	if req.SubResource != "" {
 		attrs = append(attrs, "subresource", req.SubResource)
