@@ -322,7 +322,7 @@ func TestEKSPrivilegedDefault(t *testing.T) {
 	if err == nil || !asExit(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("psp audit: %v (want exit status 1)\n%s", err, out)
 	}
-	if !strings.Contains(out, "pod/"+ns+"/privileged") || !strings.Contains(out, "DENIED") || !strings.Contains(out, "1 workloads: 0 admitted, 1 denied") {
+	if !strings.Contains(out, "pod/"+ns+"/privileged") || !strings.Contains(out, "DENIED") || !strings.Contains(out, "1 workload: 0 admitted, 1 denied") {
 		t.Fatalf("psp audit:\n%s", out)
 	}
 }

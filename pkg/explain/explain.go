@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -172,7 +173,7 @@ func (e Explanation) Warnings() []string {
 		switch p.Outcome {
 		case engine.OutcomeInvalid:
 			if !p.Usable {
-				add("policy %q: %s (it would also refuse %d field(s))", p.Name, e.cannotUse, len(p.Errors))
+				add("policy %q: %s (it would also refuse %s)", p.Name, e.cannotUse, plural.Count(len(p.Errors), "field"))
 				continue
 			}
 			for _, err := range p.Errors {

@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -206,7 +207,7 @@ func (l *linter) beyondNamed(rule rbacv1.PolicyRule) string {
 		}
 	}
 	if len(found) > 2 {
-		found = append(found[:2], fmt.Sprintf("and %d more subjects", len(found)-2))
+		found = append(found[:2], "and "+plural.Count(len(found)-2, "more subject"))
 	}
 	return strings.Join(found, "; ")
 }

@@ -270,7 +270,7 @@ type typeMeta struct {
 func (l *load) object(src Source, data []byte) {
 	var tm typeMeta
 	if err := yaml.Unmarshal(data, &tm); err != nil {
-		l.errorf(src, "not a valid YAML or JSON object: %v", err)
+		l.errorf(src, "%v", HeaderError(err))
 		return
 	}
 	switch {

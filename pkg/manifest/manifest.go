@@ -31,6 +31,8 @@ type Workload struct {
 	Kind      string
 	Namespace string
 	Name      string
+	// GenerateName is metadata.generateName, for an object without a name.
+	GenerateName string
 	// Pod is the pod as its creator sends it to the apiserver: a bare Pod as
 	// written, a workload's as podcreate.FromWorkload makes it.
 	Pod *corev1.Pod
@@ -39,8 +41,19 @@ type Workload struct {
 	Creator *authorizer.UserInfo
 }
 
-// String names the workload: "Deployment team/web".
-func (w Workload) String() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name) }
+// String names the workload: "Deployment team/web"; without a name,
+// "Pod team/web-*" (its generateName, as the webhook's log writes it) or
+// "Pod team/(no name)".
+func (w Workload) String() string {
+	name := w.Name
+	switch {
+	case name == "" && w.GenerateName != "":
+		name = w.GenerateName + "*"
+	case name == "":
+		name = "(no name)"
+	}
+	return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, name)
+}
 
 // Options tune reading.
 type Options struct {
@@ -165,7 +178,7 @@ func object(src loader.Source, data []byte, opts Options) ([]Workload, error) {
 func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) {
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err)
+		return nil, fmt.Errorf("%s: %w", src, loader.HeaderError(err))
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
 		var out []Workload
@@ -193,7 +206,7 @@ func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) 
 			return nil, err
 		}
 		o.Namespace = namespace(o.Namespace, opts)
-		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, Pod: &o}}, nil
+		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, GenerateName: o.GenerateName, Pod: &o}}, nil
 	}
 	decodeKind, ok := workloadKinds[h.Kind]
 	if !ok {
@@ -208,7 +221,7 @@ func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Pod: pod}
+	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), GenerateName: obj.GetGenerateName(), Pod: pod}
 	if u, ok := podcreate.ControllerUser(h.Kind); ok {
 		w.Creator = &u
 	}
