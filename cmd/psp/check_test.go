@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/kube-psp/kube-psp/pkg/version"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -211,9 +209,8 @@ func TestInvokedAs(t *testing.T) {
 // TestVersionGolden prints a fixed build (the volatile parts of a real one
 // injected) in each format.
 func TestVersionGolden(t *testing.T) {
-	info := version.Info{Version: "v0.3.0", GitCommit: "0123456789abcdef0123456789abcdef01234567", GitTreeState: "clean", CommitDate: "2026-11-29T22:18:43Z", GoVersion: "go1.26.0", Platform: "linux/amd64"}
 	for _, format := range []string{"text", "json", "yaml"} {
-		cmd := newVersionCommand(func() version.Info { return info })
+		cmd := newVersionCommand(testBuild)
 		var out bytes.Buffer
 		cmd.SetOut(&out)
 		cmd.SetArgs([]string{"-o", format})
