@@ -147,6 +147,7 @@ func TestKubectlPluginName(t *testing.T) {
 	}{
 		{[]string{"check", "--help"}, 0, []string{"Usage:\n  kubectl psp check -f PATH... [flags]", "  kubectl psp check -f examples/\n"}, ""},
 		{[]string{"explain", "--help"}, 0, []string{"Usage:\n  kubectl psp explain POD.yaml... [flags]", "kubectl psp explain examples/nginx-root.yaml"}, ""},
+		{[]string{"init", "--help"}, 0, []string{"(kubectl psp lint finds the rest)"}, ""},
 		{[]string{"--help"}, 0, []string{"Usage:\n  kubectl psp [command]", `Use "kubectl psp [command] --help"`, "help for kubectl psp"}, ""},
 		{[]string{"chekc"}, 2, nil, `error: unknown command "chekc" for "kubectl psp"`},
 		// kubectl's completion completes plugins; cobra's script would
