@@ -233,6 +233,11 @@ func TestDefaultsOnStoredPod(t *testing.T) {
 	const ns = "defaults-test"
 	c.namespaceEditedBy(t, ns, "dev")
 	c.applyPreset(t, "restricted")
+	// psp init's grant names the CRD's group too, which kubectl auth can-i
+	// asks about: kubectl agrees with admission.
+	if out, err := c.kubectl("auth", "can-i", "use", "podsecuritypolicy/restricted", "--as", "dev", "-n", ns); err != nil || lastLine(out) != "yes" {
+		t.Fatalf("kubectl auth can-i use podsecuritypolicy/restricted after psp init: %v\n%s", err, out)
+	}
 
 	c.mustIn(t, podYAML("defaulted", "", false), "create", "-n", ns, "--as", "dev", "-f", "-")
 	get := func(path string) string {
