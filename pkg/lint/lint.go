@@ -147,7 +147,7 @@ func (l *linter) roles() {
 			}
 			msg := "grants use of every PodSecurityPolicy (" + strings.Join(how, ", ") + ")"
 			sev := Warning
-			if over := l.beyondNamed(r); over != "" {
+			if over := l.beyondNamed(kind, namespace, name, r); over != "" {
 				sev, msg = Error, msg+"; "+over
 			} else {
 				msg += ": whoever it is bound to may use any policy created later, the most permissive included"
@@ -164,12 +164,26 @@ func (l *linter) roles() {
 	}
 }
 
-// beyondNamed says whom a wildcard grant lets use more than intended: a
-// policy admission may use that no rule with resourceNames grants the same
-// subject (or a group it is in) where the binding applies. It returns ""
-// when every binding of the rule only repeats grants by name (or there is
-// none).
-func (l *linter) beyondNamed(rule rbacv1.PolicyRule) string {
+// beyondNamed says whom a wildcard rule of a role lets use more than
+// intended: a policy admission may use that no rule with resourceNames
+// grants the same subject (or a group it is in) where the binding applies.
+// The role's bindings are those that reference it, and those of aggregated
+// ClusterRoles that hold the rule. It returns "" when every binding only
+// repeats grants by name (or there is none).
+func (l *linter) beyondNamed(kind, namespace, name string, rule rbacv1.PolicyRule) string {
+	aggregated := map[string]bool{}
+	for _, r := range l.res.RBAC.ClusterRoles {
+		if r.AggregationRule != nil {
+			aggregated[r.Name] = true
+		}
+	}
+	binds := func(b *rbac.Binding) bool {
+		if b.RoleRef.Kind == kind && b.RoleRef.Name == name && (kind == "ClusterRole" || b.Namespace == namespace) {
+			return true
+		}
+		return kind == "ClusterRole" && b.RoleRef.Kind == "ClusterRole" && aggregated[b.RoleRef.Name] &&
+			slices.ContainsFunc(b.Rules, func(r rbacv1.PolicyRule) bool { return equality.Semantic.DeepEqual(r, rule) })
+	}
 	skipped := map[string]bool{}
 	for _, u := range l.set.Unusable() {
 		skipped[u.Name] = true // admission never uses it
@@ -178,7 +192,7 @@ func (l *linter) beyondNamed(rule rbacv1.PolicyRule) string {
 	bindings := l.snap.Bindings()
 	for i := range bindings {
 		b := &bindings[i]
-		if b.RoleMissing || !slices.ContainsFunc(b.Rules, func(r rbacv1.PolicyRule) bool { return equality.Semantic.DeepEqual(r, rule) }) {
+		if b.RoleMissing || !binds(b) {
 			continue
 		}
 		for _, subj := range b.Subjects {

@@ -120,29 +120,58 @@ kind: ClusterRole
 metadata: {name: psp-privileged}
 rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [privileged]}]
 `
+	// The same rule in another, unbound Role is only a warning there.
+	twin := bound + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: extensions-admin, namespace: other}
+rules: [{apiGroups: [extensions], resources: ['*'], verbs: ['*']}]
+`
 	otherNamespace := strings.Replace(namedToo, "metadata: {name: web-privileged, namespace: app}", "metadata: {name: web-privileged, namespace: other}", 1)
+	aggregated := lintPolicies + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: edit-all}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {psp: all}}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-all, labels: {psp: all}}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-edit, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit-all}
+subjects: [{kind: ServiceAccount, name: web}]
+`
+	const role = `Role "app/extensions-admin"`
 	for _, tc := range []struct {
-		name, yaml string
-		sev        Severity
-		msg        string
+		name, yaml, object string
+		sev                Severity
+		msg                string
 	}{
-		{"bound to a ServiceAccount", bound, Error,
+		{"bound to a ServiceAccount", bound, role, Error,
 			`grants use of every PodSecurityPolicy (no resourceNames, verbs "*", resources "*" in the legacy extensions group, where podsecuritypolicies also live); through RoleBinding "app/web-extensions" it lets ServiceAccount app/web use "privileged", which no rule grants it by name`},
-		{"not bound", lintPolicies, Warning, "whoever it is bound to may use any policy created later"},
-		{"every policy also granted by name", namedToo, Warning, "whoever it is bound to may use any policy created later"},
-		{"granted by name in another namespace only", otherNamespace, Error, `it lets ServiceAccount app/web use "privileged"`},
+		{"not bound", lintPolicies, role, Warning, "whoever it is bound to may use any policy created later"},
+		{"every policy also granted by name", namedToo, role, Warning, "whoever it is bound to may use any policy created later"},
+		{"granted by name in another namespace only", otherNamespace, role, Error, `it lets ServiceAccount app/web use "privileged"`},
+		{"the same rule in another Role, bound", twin, role, Error, `through RoleBinding "app/web-extensions"`},
+		{"the same rule in another Role, unbound", twin, `Role "other/extensions-admin"`, Warning, "whoever it is bound to may use any policy created later"},
+		{"through an aggregated ClusterRole", aggregated, `ClusterRole "psp-all"`, Error, `through RoleBinding "app/web-edit" it lets ServiceAccount app/web use "privileged"`},
+		{"an aggregated ClusterRole's binding is not the Role's", aggregated, role, Warning, "whoever it is bound to may use any policy created later"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []Finding
 			for _, f := range lintYAML(t, tc.yaml) {
-				if f.Rule == "wildcard-grant" {
+				if f.Rule == "wildcard-grant" && f.Object == tc.object {
 					got = append(got, f)
 				}
 			}
-			if len(got) != 1 || got[0].Severity != tc.sev || !strings.Contains(got[0].Message, tc.msg) || got[0].Object != `Role "app/extensions-admin"` {
-				t.Fatalf("got %+v; want one %v finding on the Role saying %q", got, tc.sev, tc.msg)
+			if len(got) != 1 || got[0].Severity != tc.sev || !strings.Contains(got[0].Message, tc.msg) {
+				t.Fatalf("got %+v; want one %v finding on %s saying %q", got, tc.sev, tc.object, tc.msg)
 			}
-			if strings.Count(got[0].Message, `resources "*"`) != 1 {
+			if strings.Count(got[0].Message, `resources "*"`) > 1 {
 				t.Errorf("the message repeats itself: %s", got[0].Message)
 			}
 			if !strings.Contains(got[0].Fix, "apiGroups [policy, policy.kube-psp.io]") {
