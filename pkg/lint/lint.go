@@ -205,14 +205,9 @@ func (l *linter) beyondNamed(kind, namespace, name string, rule rbacv1.PolicyRul
 			}
 			var policies []string
 			for _, p := range l.set.Policies() {
-				if skipped[p.Name] || l.grantedByName(user, namespace, p.Name) {
-					continue
-				}
-				for _, g := range engine.UseAPIGroups() {
-					if rbac.RuleAllows(&rule, authorizer.Attributes{Verb: "use", APIGroup: g, Resource: "podsecuritypolicies", Name: p.Name}) {
-						policies = append(policies, strconv.Quote(p.Name))
-						break
-					}
+				// The rule names no policy: it grants each one.
+				if !skipped[p.Name] && !engine.AuthorizeUse(context.Background(), l.named, []authorizer.UserInfo{user}, namespace, p.Name).Allowed {
+					policies = append(policies, strconv.Quote(p.Name))
 				}
 			}
 			if len(policies) > 0 {
@@ -250,17 +245,6 @@ func bindingIdentity(b *rbac.Binding, subj rbacv1.Subject) (user authorizer.User
 		return authorizer.UserInfo{Groups: groups}, namespace, true
 	}
 	return user, "", false
-}
-
-// grantedByName reports whether user may use the policy in namespace ("":
-// through ClusterRoleBindings only) by a rule that names it in resourceNames.
-func (l *linter) grantedByName(user authorizer.UserInfo, namespace, policy string) bool {
-	for _, g := range engine.UseAPIGroups() {
-		if ok, _, _ := l.named.Authorize(context.Background(), authorizer.Attributes{User: user, Verb: "use", APIGroup: g, Resource: "podsecuritypolicies", Name: policy, Namespace: namespace}); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // namedOnly keeps the rules that name their resources.
