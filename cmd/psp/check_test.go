@@ -153,6 +153,8 @@ func TestKubectlPluginName(t *testing.T) {
 		// kubectl's completion completes plugins; cobra's script would
 		// register for the root command and replace kubectl's own.
 		{[]string{"completion"}, 0, []string{"exec kubectl-psp __complete \"$@\"\n"}, ""},
+		{[]string{"completion", "bash"}, 0, []string{"exec kubectl-psp __complete \"$@\"\n"}, ""},
+		{[]string{"completion", "tcsh"}, 2, nil, `invalid argument "tcsh" for "kubectl psp completion"`},
 	} {
 		var out, errOut bytes.Buffer
 		code := execute("/home/u/.krew/bin/kubectl-psp", tc.args, strings.NewReader(""), &out, &errOut)

@@ -63,7 +63,7 @@ exec kubectl-psp __complete "$@"
 // plugins, through kubectl_complete-psp.
 func newPluginCompletionCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "completion",
+		Use:   "completion [bash|zsh|fish|powershell]",
 		Short: "Print kubectl_complete-psp, which kubectl runs to complete kubectl psp",
 		Long: `kubectl's own shell completion (kubectl completion bash|zsh|fish|powershell)
 completes plugins: from kubectl v1.26 on, for "kubectl psp <TAB>" it runs the
@@ -73,11 +73,13 @@ named kubectl_complete-psp (kubectl_complete-psp.exe on Windows) does the
 same, as kube-psp completes when started under that name.
 
 Nothing else is needed: do not source a completion script for kubectl psp,
-which would replace kubectl's own.`,
+which would replace kubectl's own. The shell named, if any, does not matter:
+kubectl, not the shell, runs kubectl_complete-psp.`,
 		Example: `  kubectl psp completion > ~/.local/bin/kubectl_complete-psp && chmod +x ~/.local/bin/kubectl_complete-psp
   # or
   ln -s "$(command -v kubectl-psp)" "$(dirname "$(command -v kubectl-psp)")/kubectl_complete-psp"`,
-		Args: cobra.NoArgs,
+		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprint(cmd.OutOrStdout(), pluginCompletionScript)
 			return err
