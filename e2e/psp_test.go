@@ -233,6 +233,11 @@ func TestDefaultsOnStoredPod(t *testing.T) {
 	const ns = "defaults-test"
 	c.namespaceEditedBy(t, ns, "dev")
 	c.applyPreset(t, "restricted")
+	// psp init's grant names the CRD's group too, which kubectl auth can-i
+	// asks about: kubectl agrees with admission.
+	if out, err := c.kubectl("auth", "can-i", "use", "podsecuritypolicy/restricted", "--as", "dev", "-n", ns); err != nil || lastLine(out) != "yes" {
+		t.Fatalf("kubectl auth can-i use podsecuritypolicy/restricted after psp init: %v\n%s", err, out)
+	}
 
 	c.mustIn(t, podYAML("defaulted", "", false), "create", "-n", ns, "--as", "dev", "-f", "-")
 	get := func(path string) string {
@@ -335,7 +340,7 @@ func TestEKSPrivilegedDefault(t *testing.T) {
 	if err == nil || !asExit(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("psp audit: %v (want exit status 1)\n%s", err, out)
 	}
-	if !strings.Contains(out, "pod/"+ns+"/privileged") || !strings.Contains(out, "DENIED") || !strings.Contains(out, "1 workloads: 0 admitted, 1 denied") {
+	if !strings.Contains(out, "pod/"+ns+"/privileged") || !strings.Contains(out, "DENIED") || !strings.Contains(out, "1 workload: 0 admitted, 1 denied") {
 		t.Fatalf("psp audit:\n%s", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -141,11 +142,98 @@ func TestKubectlPluginName(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "psp check -f examples/") {
 		t.Errorf("help: %d %s", code, out)
 	}
-	var buf bytes.Buffer
-	cmd := newRootCommand("kubectl psp", strings.NewReader(""), &buf, &buf)
-	cmd.SetArgs([]string{"explain", "--help"})
-	if err := cmd.Execute(); err != nil || !strings.Contains(buf.String(), "kubectl psp explain examples/nginx-root.yaml") {
-		t.Errorf("as a kubectl plugin: %v %s", err, buf.String())
+	// Installed as kubectl-psp, every usage line, example and error says
+	// "kubectl psp", never "kubectl check".
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		want       []string
+		wantStderr string
+	}{
+		{[]string{"check", "--help"}, 0, []string{"Usage:\n  kubectl psp check -f PATH... [flags]", "  kubectl psp check -f examples/\n"}, ""},
+		{[]string{"explain", "--help"}, 0, []string{"Usage:\n  kubectl psp explain [-f] PATH... [flags]", "kubectl psp explain examples/nginx-root.yaml"}, ""},
+		{[]string{"init", "--help"}, 0, []string{"(kubectl psp lint finds the rest)"}, ""},
+		{[]string{"--help"}, 0, []string{"Usage:\n  kubectl psp [command]", `Use "kubectl psp [command] --help"`, "help for kubectl psp"}, ""},
+		{[]string{"chekc"}, 2, nil, `error: unknown command "chekc" for "kubectl psp"`},
+		// kubectl's completion completes plugins; cobra's script would
+		// register for the root command and replace kubectl's own.
+		{[]string{"completion"}, 0, []string{"exec kubectl-psp __complete \"$@\"\n"}, ""},
+		{[]string{"completion", "bash"}, 0, []string{"exec kubectl-psp __complete \"$@\"\n"}, ""},
+		{[]string{"completion", "tcsh"}, 2, nil, `invalid argument "tcsh" for "kubectl psp completion"`},
+	} {
+		var out, errOut bytes.Buffer
+		code := execute("/home/u/.krew/bin/kubectl-psp", tc.args, strings.NewReader(""), &out, &errOut)
+		if code != tc.code || !strings.Contains(errOut.String(), tc.wantStderr) {
+			t.Errorf("kubectl psp %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut.String(), tc.code, tc.wantStderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("kubectl psp %v: output lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+		if strings.Contains(out.String()+errOut.String(), "kubectl check") || strings.Contains(out.String(), "__start_kubectl") {
+			t.Errorf("kubectl psp %v names kubectl itself:\n%s%s", tc.args, out.String(), errOut.String())
+		}
+	}
+}
+
+// TestKubectlCompletion runs the binary as kubectl runs kubectl_complete-psp
+// for "kubectl psp check --pre<TAB>": the words after psp, then the partial word.
+func TestKubectlCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ch"}, "check\t"},
+		{[]string{"check", "--pre"}, "--preset\t"},
+		{[]string{"version", "-o", ""}, "json\n"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := execute("kubectl_complete-psp", tc.args, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if !strings.Contains(out.String(), tc.want) || !strings.HasPrefix(lines[len(lines)-1], ":") {
+			t.Errorf("completing %q: got %q, want a candidate %q and a final :DIRECTIVE line", tc.args, out.String(), tc.want)
+		}
+	}
+}
+
+func TestInvokedAs(t *testing.T) {
+	for argv0, want := range map[string]invocation{
+		"psp":                                 {name: "psp"},
+		"./bin/psp":                           {name: "psp"},
+		"/usr/local/bin/kubectl-psp":          {name: "kubectl psp"},
+		"kubectl-psp.exe":                     {name: "kubectl psp"},
+		"/usr/local/bin/kubectl_complete-psp": {name: "kubectl psp", complete: true},
+		"kubectl-pspx":                        {name: "psp"},
+	} {
+		if got := invokedAs(argv0); got != want {
+			t.Errorf("invokedAs(%q) = %+v, want %+v", argv0, got, want)
+		}
+	}
+}
+
+// TestVersionGolden prints a fixed build (the volatile parts of a real one
+// injected) in each format.
+func TestVersionGolden(t *testing.T) {
+	for _, format := range []string{"text", "json", "yaml"} {
+		cmd := newVersionCommand(testBuild)
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetArgs([]string{"-o", format})
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "version."+format, out.String())
+	}
+	// The real build, through the root command: this test binary's Go.
+	out, errOut, code := run(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "kube-psp ") || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("psp version: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "", "version", "-o", "xml"); code != 2 || !strings.Contains(errOut, "--output must be text, json or yaml") {
+		t.Errorf("psp version -o xml: exit %d %s", code, errOut)
 	}
 }
 

@@ -112,8 +112,9 @@ the preset's policy to every authenticated user, ready for kubectl apply.
 Presets: restricted, baseline, privileged, and eks (eks.privileged with
 EKS's own eks:podsecuritypolicy:* role and binding names).
 
-Narrow the grants afterwards: bind permissive policies to the ServiceAccounts
-that need them only (psp lint finds the rest).`,
+The grants name API groups policy and policy.kube-psp.io, so that kubectl
+auth can-i agrees with admission. Narrow them afterwards: bind permissive
+policies to the ServiceAccounts that need them only (` + name + ` lint finds the rest).`,
 		Example: `  ` + name + ` init --preset restricted | kubectl apply -f -
   ` + name + ` init --preset eks --to policy/v1beta1`,
 		Args: cobra.NoArgs,

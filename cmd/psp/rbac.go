@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -78,7 +79,7 @@ and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 					return fmt.Errorf("--serviceaccount must be NAMESPACE:NAME, not %q", serviceAccount)
 				}
 				subject = authorizer.ServiceAccountUser(ns, sa)
-				if !cmd.Flags().Changed("namespace") {
+				if namespace == "" {
 					namespace = ns
 				}
 			case as != "":
@@ -86,13 +87,14 @@ and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 			default:
 				return fmt.Errorf("give --as USER or --serviceaccount NAMESPACE:NAME")
 			}
+			if namespace == "" {
+				namespace = "default"
+			}
 			_, snap, err := o.load(cmd)
 			if err != nil {
 				return err
 			}
-			if !slices.ContainsFunc(snap.Policies.Policies(), func(p *policyv1.PodSecurityPolicy) bool { return p.Name == policy }) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: there is no policy %q\n", policy)
-			}
+			warnUnknownPolicy(cmd, snap.Policies, policy)
 			a := engine.AuthorizeUse(cmd.Context(), snap.Authorizer, []authorizer.UserInfo{subject}, namespace, policy)
 			if !a.Allowed {
 				fmt.Fprintln(cmd.OutOrStdout(), "no")
@@ -112,7 +114,7 @@ and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 	cmd.Flags().StringVar(&as, "as", "", "user to check")
 	cmd.Flags().StringSliceVar(&asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	cmd.Flags().StringVar(&serviceAccount, "serviceaccount", "", "ServiceAccount to check, as NAMESPACE:NAME")
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of the pod (default: the ServiceAccount's)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", `namespace of the pod (default: the --serviceaccount's, else "default")`)
 	cmd.Flags().BoolVar(&why, "why", false, "say on stderr which binding grants it")
 	return cmd
 }
@@ -155,6 +157,7 @@ Members of system:masters may use every policy and are not listed.`,
 			if err != nil {
 				return err
 			}
+			warnUnknownPolicy(cmd, snap.Policies, policy)
 			rows := []whoCanRow{}
 			seen := map[whoCanRow]bool{}
 			for _, group := range engine.UseAPIGroups() {
@@ -184,7 +187,7 @@ Members of system:masters may use every policy and are not listed.`,
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d grant(s); members of %s may use every policy\n", len(rows), authorizer.GroupMasters)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s; members of %s may use every policy\n", plural.Count(len(rows), "grant"), authorizer.GroupMasters)
 			return nil
 		},
 	}
@@ -192,6 +195,15 @@ Members of system:masters may use every policy and are not listed.`,
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the pods (default: all namespaces)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// warnUnknownPolicy says on stderr that no policy has the name: RBAC may
+// grant it, but admission has nothing to use (a typo, or a policy not yet
+// created).
+func warnUnknownPolicy(cmd *cobra.Command, set *engine.PolicySet, policy string) {
+	if !slices.ContainsFunc(set.Policies(), func(p *policyv1.PodSecurityPolicy) bool { return p.Name == policy }) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: there is no policy %q\n", policy)
+	}
 }
 
 func bindingName(b *rbac.Binding) string {

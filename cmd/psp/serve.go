@@ -167,12 +167,5 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format must be json or text, not %q", format)
+	return serve.NewLogger(cmd.ErrOrStderr(), format, lvl)
 }

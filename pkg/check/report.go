@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
@@ -35,7 +36,7 @@ func WriteText(w io.Writer, results []Result) error {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%d workloads: %d admitted, %d denied%s\n", len(results), len(results)-denied, denied, kubeletSummary(results))
+	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s\n", plural.Count(len(results), "workload"), len(results)-denied, denied, kubeletSummary(results))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -53,7 +54,7 @@ func writeReasons(b *strings.Builder, e explain.Explanation) {
 				fmt.Fprintf(b, "      - %s\n", err)
 			}
 		case p.Outcome == engine.OutcomeInvalid:
-			fmt.Fprintf(b, "    policy %q: not usable by the requester or the ServiceAccount; it would also refuse %d field(s)\n", p.Name, len(p.Errors))
+			fmt.Fprintf(b, "    policy %q: not usable by the requester or the ServiceAccount; it would also refuse %s\n", p.Name, plural.Count(len(p.Errors), "field"))
 		case p.Outcome == engine.OutcomeUnauthorized:
 			fmt.Fprintf(b, "    policy %q would admit the pod, but neither the requester nor the ServiceAccount may use it\n", p.Name)
 		case p.Outcome == engine.OutcomeWouldMutate:

@@ -6,12 +6,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
-
-// legacyPolicyGroups are the groups old RBAC grants `use` of
-// PodSecurityPolicies in.
-var legacyPolicyGroups = []string{"policy", "extensions"}
 
 // CRDGroupGrants returns the Roles and ClusterRoles that grant `use` of
 // PodSecurityPolicies in group policy or extensions, with the CRD's group
@@ -54,7 +51,8 @@ func withCRDGroup(rules []rbacv1.PolicyRule) ([]rbacv1.PolicyRule, bool) {
 		out[i] = *r.DeepCopy()
 		grantsUse := slices.Contains(r.Verbs, "use") || slices.Contains(r.Verbs, rbacv1.VerbAll)
 		onPolicies := slices.Contains(r.Resources, "podsecuritypolicies") || slices.Contains(r.Resources, rbacv1.ResourceAll)
-		legacy := slices.ContainsFunc(r.APIGroups, func(g string) bool { return slices.Contains(legacyPolicyGroups, g) })
+		// The groups admission asks besides the CRD's: policy and extensions.
+		legacy := slices.ContainsFunc(r.APIGroups, func(g string) bool { return g != policyv1.GroupName && slices.Contains(engine.UseAPIGroups(), g) })
 		covered := slices.Contains(r.APIGroups, policyv1.GroupName) || slices.Contains(r.APIGroups, rbacv1.APIGroupAll)
 		if grantsUse && onPolicies && legacy && !covered {
 			out[i].APIGroups = append(out[i].APIGroups, policyv1.GroupName)

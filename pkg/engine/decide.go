@@ -17,6 +17,14 @@ import (
 // policy/v1beta1); kube-psp also accepts its own group.
 func UseAPIGroups() []string { return []string{"policy", "extensions", policyv1.GroupName} }
 
+// GrantAPIGroups are the API groups a new grant of `use` names, a subset of
+// UseAPIGroups that both kube-psp and kubectl answer yes for: policy, which
+// the v1.24 plugin asks first, and the CRD's group, to which `kubectl auth
+// can-i use podsecuritypolicy/NAME` maps the resource once the CRD is
+// installed (kubectl resolves it through discovery, where group policy no
+// longer serves podsecuritypolicies).
+func GrantAPIGroups() []string { return []string{"policy", policyv1.GroupName} }
+
 // Denial texts, as v1.24.
 const (
 	admitDenialPrefix    = "PodSecurityPolicy: unable to admit pod: "

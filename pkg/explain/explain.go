@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -140,17 +141,28 @@ func cannotUse(req engine.Request) string {
 
 // grant is the smallest grant that admits the pod: `use` of one policy, in
 // the pod's namespace only, for the pod's ServiceAccount (or the user when
-// the pod names none).
+// the pod names none), in every group of engine.GrantAPIGroups so that
+// `kubectl auth can-i` agrees with admission. kubectl create role accepts
+// verb use only for group policy or extensions (k8s.io/kubectl
+// pkg/cmd/create/create_role.go specialVerbs), so the other groups are
+// added to the created rule by a JSON patch.
 func grant(req engine.Request, policy string) *Grant {
 	who, subject := "User "+req.User.Name, "--user="+req.User.Name
 	if sa := engine.PodServiceAccount(req.Pod); sa != "" {
 		who, subject = "ServiceAccount "+req.Namespace+"/"+sa, "--serviceaccount="+req.Namespace+":"+sa
 	}
 	role := "psp-use-" + policy
-	return &Grant{Policy: policy, Namespace: req.Namespace, Subject: who, Commands: []string{
-		fmt.Sprintf("kubectl -n %s create role %s --verb=use --resource=podsecuritypolicies.policy --resource-name=%s", req.Namespace, role, policy),
-		fmt.Sprintf("kubectl -n %s create rolebinding %s --role=%s %s", req.Namespace, role, role, subject),
-	}}
+	groups := engine.GrantAPIGroups()
+	commands := []string{fmt.Sprintf("kubectl -n %s create role %s --verb=use --resource=podsecuritypolicies.%s --resource-name=%s", req.Namespace, role, groups[0], policy)}
+	if len(groups) > 1 {
+		var ops []string
+		for _, g := range groups[1:] {
+			ops = append(ops, fmt.Sprintf(`{"op":"add","path":"/rules/0/apiGroups/-","value":%q}`, g))
+		}
+		commands = append(commands, fmt.Sprintf("kubectl -n %s patch role %s --type=json -p='[%s]'", req.Namespace, role, strings.Join(ops, ",")))
+	}
+	commands = append(commands, fmt.Sprintf("kubectl -n %s create rolebinding %s --role=%s %s", req.Namespace, role, role, subject))
+	return &Grant{Policy: policy, Namespace: req.Namespace, Subject: who, Commands: commands}
 }
 
 // The apiserver may truncate a warning longer than MaxWarningLength and
@@ -179,7 +191,7 @@ func (e Explanation) Warnings() []string {
 		switch p.Outcome {
 		case engine.OutcomeInvalid:
 			if !p.Usable {
-				add("policy %q: %s (it would also refuse %d field(s))", p.Name, e.cannotUse, len(p.Errors))
+				add("policy %q: %s (it would also refuse %s)", p.Name, e.cannotUse, plural.Count(len(p.Errors), "field"))
 				continue
 			}
 			// A note goes in a warning of its own: the two together may be

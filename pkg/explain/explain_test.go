@@ -80,3 +80,23 @@ type allowAlice struct{}
 func (allowAlice) Authorize(_ context.Context, a authorizer.Attributes) (bool, string, error) {
 	return a.User.Name == "alice", "", nil
 }
+
+// TestGrantKubectlAgrees: the suggested grant names group policy (the one
+// kubectl create role accepts with verb use) and adds every other group of
+// engine.GrantAPIGroups, the CRD's included, which `kubectl auth can-i` asks.
+func TestGrantKubectlAgrees(t *testing.T) {
+	g := grant(engine.Request{Namespace: "web", User: authorizer.UserInfo{Name: "alice"}, Pod: &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: "app"}}}, "baseline")
+	want := []string{
+		"kubectl -n web create role psp-use-baseline --verb=use --resource=podsecuritypolicies.policy --resource-name=baseline",
+		`kubectl -n web patch role psp-use-baseline --type=json -p='[{"op":"add","path":"/rules/0/apiGroups/-","value":"policy.kube-psp.io"}]'`,
+		"kubectl -n web create rolebinding psp-use-baseline --role=psp-use-baseline --serviceaccount=web:app",
+	}
+	if strings.Join(g.Commands, "\n") != strings.Join(want, "\n") {
+		t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(g.Commands, "\n"), strings.Join(want, "\n"))
+	}
+	for _, group := range engine.GrantAPIGroups() {
+		if !strings.Contains(strings.Join(g.Commands, " "), group) {
+			t.Errorf("no command grants in group %q", group)
+		}
+	}
+}

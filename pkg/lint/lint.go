@@ -7,12 +7,17 @@
 package lint
 
 import (
+	"context"
 	"fmt"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -63,7 +68,7 @@ type Finding struct {
 
 // Rules describes every rule, for --help and SARIF.
 var Rules = []struct{ ID, Summary string }{
-	{"wildcard-grant", "a role grants use of every policy (no resourceNames, or resources/apiGroups/verbs \"*\")"},
+	{"wildcard-grant", "a role grants use of every policy (no resourceNames, or resources/apiGroups/verbs \"*\"); an error when a binding makes usable a policy its subject is not granted by name"},
 	{"permissive-for-everyone", "a policy allowing privileged or host access is usable by every user or ServiceAccount"},
 	{"weak-for-everyone", "a policy usable by everyone allows running as root or privilege escalation"},
 	{"unused-policy", "no subject may use the policy"},
@@ -80,7 +85,7 @@ var broadGroups = []string{authorizer.GroupAuthenticated, authorizer.GroupServic
 
 // Lint checks what a loader read.
 func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Finding {
-	l := &linter{res: res, set: set, snap: snap}
+	l := &linter{res: res, set: set, snap: snap, named: rbac.NewSnapshot(namedOnly(res.RBAC))}
 	l.roles()
 	l.bindings()
 	l.policies()
@@ -88,9 +93,11 @@ func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Find
 }
 
 type linter struct {
-	res      *loader.Result
-	set      *engine.PolicySet
-	snap     *rbac.Snapshot
+	res  *loader.Result
+	set  *engine.PolicySet
+	snap *rbac.Snapshot
+	// named holds only the rules that name their policies: what was meant.
+	named    *rbac.Snapshot
 	findings []Finding
 }
 
@@ -113,16 +120,17 @@ func grantsUse(r rbacv1.PolicyRule) (grants, all bool, how []string) {
 	if len(r.ResourceNames) == 0 {
 		how = append(how, "no resourceNames")
 	}
-	for _, field := range []struct {
-		name   string
-		values []string
-	}{{"verbs", r.Verbs}, {"resources", r.Resources}, {"apiGroups", r.APIGroups}} {
-		if slices.Contains(field.values, "*") {
-			how = append(how, field.name+` "*"`)
-		}
+	if slices.Contains(r.Verbs, "*") {
+		how = append(how, `verbs "*"`)
 	}
-	if slices.Contains(r.APIGroups, "extensions") && slices.Contains(r.Resources, "*") {
-		how = append(how, `resources "*" in the legacy extensions group, where podsecuritypolicies also lives`)
+	switch {
+	case slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "extensions"):
+		how = append(how, `resources "*" in the legacy extensions group, where podsecuritypolicies also live`)
+	case slices.Contains(r.Resources, "*"):
+		how = append(how, `resources "*"`)
+	}
+	if slices.Contains(r.APIGroups, "*") {
+		how = append(how, `apiGroups "*"`)
 	}
 	return true, len(r.ResourceNames) == 0, how
 }
@@ -130,15 +138,23 @@ func grantsUse(r rbacv1.PolicyRule) (grants, all bool, how []string) {
 func (l *linter) roles() {
 	check := func(kind, namespace, name string, rules []rbacv1.PolicyRule) {
 		for _, r := range rules {
-			if grants, all, how := grantsUse(r); grants && all {
-				obj := fmt.Sprintf("%s %q", kind, name)
-				if namespace != "" {
-					obj = fmt.Sprintf("%s %q", kind, namespace+"/"+name)
-				}
-				l.add("wildcard-grant", Warning, obj, l.res.RBACSources[loader.RBACKey(kind, namespace, name)],
-					"grants use of every PodSecurityPolicy ("+strings.Join(how, ", ")+"), so whoever it is bound to may pick the most permissive policy",
-					"grant use only of named policies: resources [podsecuritypolicies], verbs [use], resourceNames [...]")
+			grants, all, how := grantsUse(r)
+			if !grants || !all {
+				continue
 			}
+			obj := fmt.Sprintf("%s %q", kind, name)
+			if namespace != "" {
+				obj = fmt.Sprintf("%s %q", kind, namespace+"/"+name)
+			}
+			msg := "grants use of every PodSecurityPolicy (" + strings.Join(how, ", ") + ")"
+			sev := Warning
+			if over := l.beyondNamed(kind, namespace, name, r); over != "" {
+				sev, msg = Error, msg+"; "+over
+			} else {
+				msg += ": whoever it is bound to may use any policy created later, the most permissive included"
+			}
+			l.add("wildcard-grant", sev, obj, l.res.RBACSources[loader.RBACKey(kind, namespace, name)], msg,
+				fmt.Sprintf("grant use only of named policies: apiGroups [%s], resources [podsecuritypolicies], verbs [use], resourceNames [...]", strings.Join(engine.GrantAPIGroups(), ", ")))
 		}
 	}
 	for _, r := range l.res.RBAC.ClusterRoles {
@@ -147,6 +163,106 @@ func (l *linter) roles() {
 	for _, r := range l.res.RBAC.Roles {
 		check("Role", r.Namespace, r.Name, r.Rules)
 	}
+}
+
+// beyondNamed says whom a wildcard rule of a role lets use more than
+// intended: a policy admission may use that no rule with resourceNames
+// grants the same subject (or a group it is in) where the binding applies.
+// The role's bindings are those that reference it, and those of aggregated
+// ClusterRoles that hold the rule. It returns "" when every binding only
+// repeats grants by name (or there is none).
+func (l *linter) beyondNamed(kind, namespace, name string, rule rbacv1.PolicyRule) string {
+	aggregated := map[string]bool{}
+	for _, r := range l.res.RBAC.ClusterRoles {
+		if r.AggregationRule != nil {
+			aggregated[r.Name] = true
+		}
+	}
+	binds := func(b *rbac.Binding) bool {
+		if b.RoleRef.Kind == kind && b.RoleRef.Name == name && (kind == "ClusterRole" || b.Namespace == namespace) {
+			return true
+		}
+		return kind == "ClusterRole" && b.RoleRef.Kind == "ClusterRole" && aggregated[b.RoleRef.Name] &&
+			slices.ContainsFunc(b.Rules, func(r rbacv1.PolicyRule) bool { return equality.Semantic.DeepEqual(r, rule) })
+	}
+	skipped := map[string]bool{}
+	for _, u := range l.set.Unusable() {
+		skipped[u.Name] = true // admission never uses it
+	}
+	var found []string
+	bindings := l.snap.Bindings()
+	for i := range bindings {
+		b := &bindings[i]
+		if b.RoleMissing || !binds(b) {
+			continue
+		}
+		for _, subj := range b.Subjects {
+			if subj.Kind == rbacv1.ServiceAccountKind && subj.Namespace == "" {
+				subj.Namespace = b.Namespace // a RoleBinding's own namespace
+			}
+			user, namespace, ok := bindingIdentity(b, subj)
+			if !ok {
+				continue
+			}
+			var policies []string
+			for _, p := range l.set.Policies() {
+				// The rule names no policy: it grants each one.
+				if !skipped[p.Name] && !engine.AuthorizeUse(context.Background(), l.named, []authorizer.UserInfo{user}, namespace, p.Name).Allowed {
+					policies = append(policies, strconv.Quote(p.Name))
+				}
+			}
+			if len(policies) > 0 {
+				found = append(found, fmt.Sprintf("through %s %q it lets %s use %s, which no rule grants it by name", b.Kind, path.Join(b.Namespace, b.Name), subjectName(subj.Kind+"/"+subj.Namespace+"/"+subj.Name), strings.Join(policies, ", ")))
+			}
+		}
+	}
+	if len(found) > 2 {
+		found = append(found[:2], "and "+plural.Count(len(found)-2, "more subject"))
+	}
+	return strings.Join(found, "; ")
+}
+
+// bindingIdentity is the identity a binding's subject stands for, and the
+// namespace where the binding grants ("" for a ClusterRoleBinding, or the
+// ServiceAccount's own namespace, which subj must give). Groups are those a member is in:
+// system:authenticated for users and groups other than the unauthenticated,
+// a ServiceAccount's groups as the v1.24 plugin asked them. ok is false for
+// a subject that matches nobody.
+func bindingIdentity(b *rbac.Binding, subj rbacv1.Subject) (user authorizer.UserInfo, namespace string, ok bool) {
+	namespace = b.Namespace
+	switch subj.Kind {
+	case rbacv1.ServiceAccountKind:
+		if subj.Namespace == "" {
+			return user, "", false
+		}
+		return authorizer.ServiceAccountUser(subj.Namespace, subj.Name), subj.Namespace, true
+	case rbacv1.UserKind:
+		return authorizer.UserInfo{Name: subj.Name, Groups: []string{authorizer.GroupAuthenticated}}, namespace, true
+	case rbacv1.GroupKind:
+		groups := []string{subj.Name}
+		if subj.Name != authorizer.GroupUnauthenticated {
+			groups = append(groups, authorizer.GroupAuthenticated)
+		}
+		return authorizer.UserInfo{Groups: groups}, namespace, true
+	}
+	return user, "", false
+}
+
+// namedOnly keeps the rules that name their resources.
+func namedOnly(objs rbac.Objects) rbac.Objects {
+	keep := func(rules []rbacv1.PolicyRule) []rbacv1.PolicyRule {
+		return slices.DeleteFunc(slices.Clone(rules), func(r rbacv1.PolicyRule) bool { return len(r.ResourceNames) == 0 })
+	}
+	out := rbac.Objects{RoleBindings: objs.RoleBindings, ClusterRoleBindings: objs.ClusterRoleBindings}
+	for _, r := range objs.Roles {
+		r.Rules = keep(r.Rules)
+		out.Roles = append(out.Roles, r)
+	}
+	for _, r := range objs.ClusterRoles {
+		r.Rules = keep(r.Rules)
+		out.ClusterRoles = append(out.ClusterRoles, r)
+	}
+	return out
 }
 
 func (l *linter) bindings() {

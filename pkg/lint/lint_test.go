@@ -2,12 +2,14 @@ package lint
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
@@ -77,5 +79,130 @@ func TestSeccompAnnotationsOnly(t *testing.T) {
 		"and the allowed profiles docker/default,runtime/default were checked on annotations, so a pod naming one in an annotation alone was admitted and ran Unconfined (kube-psp sets and checks the fields)"
 	if !slices.Equal(found, []string{want}) {
 		t.Errorf("findings:\n got  %q\n want %q", found, want)
+	}
+}
+
+// lintYAML lints policies and RBAC given as one YAML stream.
+func lintYAML(t *testing.T, data string) []Finding {
+	t.Helper()
+	res, err := loader.LoadReader("in.yaml", strings.NewReader(data), loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewPolicySet(res.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Lint(res, set, rbac.NewSnapshot(res.RBAC))
+}
+
+const lintPolicies = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: privileged}
+spec: {privileged: true, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}, volumes: ['*']}
+---
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec: {runAsUser: {rule: MustRunAsNonRoot}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-restricted}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [restricted]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: psp-restricted}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: psp-restricted}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: system:serviceaccounts}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: extensions-admin, namespace: app}
+rules: [{apiGroups: [extensions], resources: ['*'], verbs: ['*']}]
+`
+
+// TestWildcardGrant is the classic extensions pitfall: all verbs on all
+// resources in extensions, bound to a workload's ServiceAccount, silently
+// grants every policy.
+func TestWildcardGrant(t *testing.T) {
+	bound := lintPolicies + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-extensions, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extensions-admin}
+subjects: [{kind: ServiceAccount, name: web}]
+`
+	namedToo := bound + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-privileged, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: psp-privileged}
+subjects: [{kind: ServiceAccount, name: web}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-privileged}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [privileged]}]
+`
+	// The same rule in another, unbound Role is only a warning there.
+	twin := bound + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: extensions-admin, namespace: other}
+rules: [{apiGroups: [extensions], resources: ['*'], verbs: ['*']}]
+`
+	otherNamespace := strings.Replace(namedToo, "metadata: {name: web-privileged, namespace: app}", "metadata: {name: web-privileged, namespace: other}", 1)
+	aggregated := lintPolicies + `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: edit-all}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {psp: all}}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: psp-all, labels: {psp: all}}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-edit, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit-all}
+subjects: [{kind: ServiceAccount, name: web}]
+`
+	const role = `Role "app/extensions-admin"`
+	for _, tc := range []struct {
+		name, yaml, object string
+		sev                Severity
+		msg                string
+	}{
+		{"bound to a ServiceAccount", bound, role, Error,
+			`grants use of every PodSecurityPolicy (no resourceNames, verbs "*", resources "*" in the legacy extensions group, where podsecuritypolicies also live); through RoleBinding "app/web-extensions" it lets ServiceAccount app/web use "privileged", which no rule grants it by name`},
+		{"not bound", lintPolicies, role, Warning, "whoever it is bound to may use any policy created later"},
+		{"every policy also granted by name", namedToo, role, Warning, "whoever it is bound to may use any policy created later"},
+		{"granted by name in another namespace only", otherNamespace, role, Error, `it lets ServiceAccount app/web use "privileged"`},
+		{"the same rule in another Role, bound", twin, role, Error, `through RoleBinding "app/web-extensions"`},
+		{"the same rule in another Role, unbound", twin, `Role "other/extensions-admin"`, Warning, "whoever it is bound to may use any policy created later"},
+		{"through an aggregated ClusterRole", aggregated, `ClusterRole "psp-all"`, Error, `through RoleBinding "app/web-edit" it lets ServiceAccount app/web use "privileged"`},
+		{"an aggregated ClusterRole's binding is not the Role's", aggregated, role, Warning, "whoever it is bound to may use any policy created later"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Finding
+			for _, f := range lintYAML(t, tc.yaml) {
+				if f.Rule == "wildcard-grant" && f.Object == tc.object {
+					got = append(got, f)
+				}
+			}
+			if len(got) != 1 || got[0].Severity != tc.sev || !strings.Contains(got[0].Message, tc.msg) {
+				t.Fatalf("got %+v; want one %v finding on %s saying %q", got, tc.sev, tc.object, tc.msg)
+			}
+			if strings.Count(got[0].Message, `resources "*"`) > 1 {
+				t.Errorf("the message repeats itself: %s", got[0].Message)
+			}
+			if !strings.Contains(got[0].Fix, "apiGroups [policy, policy.kube-psp.io]") {
+				t.Errorf("fix grants in a group kubectl auth can-i does not ask: %s", got[0].Fix)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
 
@@ -21,7 +22,7 @@ func WriteText(w io.Writer, findings []Finding) error {
 		}
 		fmt.Fprintf(&b, "%s [%s] %s: %s: %s\n  fix: %s\n", strings.ToUpper(f.Severity.String()), f.Rule, loc, f.Object, f.Message, f.Fix)
 	}
-	fmt.Fprintf(&b, "%d findings: %d error, %d warning, %d info\n", len(findings), counts[Error], counts[Warning], counts[Info])
+	fmt.Fprintf(&b, "%s: %s, %s, %d info\n", plural.Count(len(findings), "finding"), plural.Count(counts[Error], "error"), plural.Count(counts[Warning], "warning"), counts[Info])
 	_, err := io.WriteString(w, b.String())
 	return err
 }

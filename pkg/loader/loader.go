@@ -318,7 +318,12 @@ type typeMeta struct {
 func (l *load) object(src Source, data []byte) {
 	var tm typeMeta
 	if err := yaml.Unmarshal(data, &tm); err != nil {
-		l.errorf(src, "not a valid YAML or JSON object: %v", YAMLError(err, src.Line))
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			l.errorf(src, "%v", HeaderError(err))
+		} else {
+			l.errorf(src, "not a valid YAML or JSON object: %v", YAMLError(err, src.Line))
+		}
 		return
 	}
 	switch {

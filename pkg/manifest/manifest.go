@@ -33,6 +33,8 @@ type Workload struct {
 	Kind      string
 	Namespace string
 	Name      string
+	// GenerateName is metadata.generateName, for an object without a name.
+	GenerateName string
 	// Pod is the pod as its creator sends it to the apiserver: a bare Pod as
 	// written, a workload's as podcreate.FromWorkload makes it.
 	Pod *corev1.Pod
@@ -41,8 +43,19 @@ type Workload struct {
 	Creator *authorizer.UserInfo
 }
 
-// String names the workload: "Deployment team/web".
-func (w Workload) String() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name) }
+// String names the workload: "Deployment team/web"; without a name,
+// "Pod team/web-*" (its generateName, as the webhook's log writes it) or
+// "Pod team/(no name)".
+func (w Workload) String() string {
+	name := w.Name
+	switch {
+	case name == "" && w.GenerateName != "":
+		name = w.GenerateName + "*"
+	case name == "":
+		name = "(no name)"
+	}
+	return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, name)
+}
 
 // Options tune reading.
 type Options struct {
@@ -329,7 +342,7 @@ func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
 func (d *document) object(src loader.Source, prefix string, js []byte) {
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %v", src, err))
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: %w", src, loader.HeaderError(err)))
 		return
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
@@ -381,7 +394,7 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		return
 	}
 	obj.SetNamespace(namespace(obj.GetNamespace(), d.opts))
-	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), GenerateName: obj.GetGenerateName()}
 	if pod, isPod := obj.(*corev1.Pod); isPod {
 		w.Pod = pod
 	} else {

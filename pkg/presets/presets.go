@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
 
@@ -57,7 +58,7 @@ func Load(preset string) (*loader.Result, error) {
 	}
 	res.RBAC.ClusterRoles = []rbacv1.ClusterRole{{
 		ObjectMeta: metav1.ObjectMeta{Name: role},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: engine.GrantAPIGroups(), Resources: []string{"podsecuritypolicies"},
 			Verbs: []string{"use"}, ResourceNames: []string{policy}}},
 	}}
 	res.RBAC.ClusterRoleBindings = []rbacv1.ClusterRoleBinding{{

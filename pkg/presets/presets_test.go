@@ -1,9 +1,13 @@
 package presets
 
 import (
+	"context"
 	"testing"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
 func TestPresetsLoadAndCompile(t *testing.T) {
@@ -22,5 +26,23 @@ func TestPresetsLoadAndCompile(t *testing.T) {
 	}
 	if _, err := Load("nope"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestPresetGrantKubectlAgrees: the preset's grant is answered yes both for
+// the groups admission asks and for the CRD's group, which `kubectl auth
+// can-i use podsecuritypolicy/NAME` asks.
+func TestPresetGrantKubectlAgrees(t *testing.T) {
+	res, err := Load("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := rbac.NewSnapshot(res.RBAC)
+	user := authorizer.UserInfo{Name: "alice", Groups: []string{authorizer.GroupAuthenticated}}
+	for _, group := range []string{"policy", policyv1.GroupName} {
+		ok, _, err := snap.Authorize(context.Background(), authorizer.Attributes{User: user, Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: "baseline"})
+		if err != nil || !ok {
+			t.Errorf("use of baseline in group %q: %v %v", group, ok, err)
+		}
 	}
 }

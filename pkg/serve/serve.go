@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down; finishing requests in flight", "timeout", cfg.ShutdownTimeout)
+		log.Info("shutting down; finishing requests in flight", "timeoutSeconds", cfg.ShutdownTimeout.Seconds())
 	case serveErr = <-errs:
 		log.Error("server failed", "error", serveErr)
 	}

@@ -94,7 +94,7 @@ func (h *Handler) log(ctx context.Context, req *admissionv1.AdmissionRequest, re
 	}
 	attrs := []any{
 		"uid", req.UID, "phase", h.Reviewer.Phase, "operation", req.Operation, "namespace", req.Namespace,
-		"pod", podName(req), "user", req.UserInfo.Username, "decision", res.Outcome, "duration", elapsed,
+		"pod", podName(req), "user", req.UserInfo.Username, "decision", res.Outcome, "durationSeconds", elapsed.Seconds(),
 	}
 	if req.SubResource != "" {
 		attrs = append(attrs, "subresource", req.SubResource)
@@ -118,14 +118,20 @@ func podName(req *admissionv1.AdmissionRequest) string {
 	return ""
 }
 
-// readRequest reads an AdmissionReview's request, or answers 400 (counted
-// and logged) and returns false.
+// readRequest reads an AdmissionReview's request, or answers 400, or 405
+// with an Allow header for a method other than POST (counted and logged),
+// and returns false.
 func (m *Metrics) readRequest(w http.ResponseWriter, r *http.Request, phase string, log *slog.Logger) (*admissionv1.AdmissionRequest, bool) {
 	review, err := readReview(w, r)
 	if err != nil {
 		m.badRequests.WithLabelValues(phase).Inc()
 		log.Warn("bad admission request", "phase", phase, "remote", r.RemoteAddr, "error", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			status = http.StatusMethodNotAllowed
+		}
+		http.Error(w, err.Error(), status)
 		return nil, false
 	}
 	return review.Request, true

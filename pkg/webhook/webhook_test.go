@@ -277,8 +277,12 @@ func TestBadRequests(t *testing.T) {
 				req.Header.Set("Content-Type", tt.contentType)
 			}
 			f.handler.ServeHTTP(rec, req)
-			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tt.want) {
-				t.Errorf("got %d %q, want 400 with %q", rec.Code, rec.Body, tt.want)
+			code, allow := http.StatusBadRequest, ""
+			if tt.method != http.MethodPost {
+				code, allow = http.StatusMethodNotAllowed, http.MethodPost
+			}
+			if rec.Code != code || !strings.Contains(rec.Body.String(), tt.want) || rec.Header().Get("Allow") != allow {
+				t.Errorf("got %d %q (Allow %q), want %d with %q (Allow %q)", rec.Code, rec.Body, rec.Header().Get("Allow"), code, tt.want, allow)
 			}
 		})
 	}

@@ -147,8 +147,12 @@ func TestBadInput(t *testing.T) {
 			defer resp.Body.Close()
 			buf := new(strings.Builder)
 			_, _ = bufio.NewReader(resp.Body).WriteTo(buf)
-			if resp.StatusCode != 400 || !strings.Contains(buf.String(), tc.want) {
-				t.Errorf("got %d %q", resp.StatusCode, buf)
+			code, allow := 400, ""
+			if tc.method != http.MethodPost {
+				code, allow = 405, "POST"
+			}
+			if resp.StatusCode != code || !strings.Contains(buf.String(), tc.want) || resp.Header.Get("Allow") != allow {
+				t.Errorf("got %d %q (Allow %q), want %d (Allow %q)", resp.StatusCode, buf, resp.Header.Get("Allow"), code, allow)
 			}
 		})
 	}
