@@ -56,8 +56,8 @@ refused, 2 on a usage or connection error.`,
 	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the current one)")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "audit this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without --namespace)")
-	f.StringVar(&o.as, "as", "kube-psp:audit", "user assumed to create bare pods (always in group system:authenticated)")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "additional group of the --as user (repeatable)")
+	f.StringVar(&o.as, "as", "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif")
 	f.BoolVar(&o.refusedOnly, "refused-only", false, "report only the pods that would be refused")
 	o.authorization.addFlags(cmd, "")
@@ -79,7 +79,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
+	user := authorizer.Impersonate(o.as, o.asGroups)
 	results, warnings, err := audit.Run(cmd.Context(), clients.Kube, clients.Dynamic, audit.Options{Namespace: o.namespace, User: user, Authorizer: authz})
 	if err != nil {
 		return err

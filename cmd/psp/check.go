@@ -94,9 +94,14 @@ The pods of a workload are created by its controller, so the requesting user
 is the controller's ServiceAccount (system:serviceaccount:kube-system:
 replicaset-controller for Deployments and ReplicaSets, statefulset-controller,
 daemon-set-controller, replication-controller, and job-controller for Jobs and
-CronJobs); bare Pods and PodTemplates are created by --as. The pod's
-ServiceAccount (default "default") gets the projected token volume the
-ServiceAccount admission plugin adds, as in a cluster.
+CronJobs); bare Pods and PodTemplates are created by --as, with the groups
+the apiserver's impersonation gives it (kubectl --as). Each pod is first made
+what a v1.37 apiserver hands to admission: the controller's pod (a
+StatefulSet's claim volumes), the v1 defaults PodSecurityPolicy depends on
+(hostPort from containerPort with hostNetwork, the serviceAccount alias, ...)
+and the ServiceAccount admission plugin (ServiceAccount "default", the
+projected token volume); docs/commands/check.md lists every step and what
+cannot be known offline.
 
 Without --policies and --rbac, the built-in policies are used (see --preset).
 
@@ -116,8 +121,8 @@ usage or input error.`,
 	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods (always in group system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "additional group of the --as user (repeatable)")
+	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -152,7 +157,7 @@ func (o *checkOptions) run(cmd *cobra.Command) ([]check.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	user := authorizer.UserInfo{Name: o.as, Groups: append([]string{authorizer.GroupAuthenticated}, o.asGroups...)}
+	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
 	return check.Run(cmd.Context(), snap.Policies, snap.Authorizer, workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})

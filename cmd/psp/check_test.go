@@ -101,6 +101,14 @@ func TestCommandsGolden(t *testing.T) {
 		{"lint-pitfalls.sarif", append([]string{"lint", "-o", "sarif", "--fail-on", "warning"}, pitfalls...), 1},
 		{"convert-eks.yaml", []string{"convert", "-f", "examples/eks"}, 0},
 		{"convert-seed-v1beta1.yaml", []string{"convert", "-f", "examples/seed", "--to", "policy/v1beta1"}, 0},
+		// The cluster's answers to the three inputs of issue 12 (see examples/apiserver).
+		{"check-hostnetwork-ports.txt", append([]string{"check", "-f", "examples/apiserver/hostnetwork-ports/daemonset.yaml"}, apiserver("hostnetwork-ports")...), 1},
+		{"check-serviceaccount-alias.txt", append([]string{"check", "-f", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
+		{"check-impersonation.txt", append([]string{"check", "-f", "examples/apiserver/impersonation/pod.yaml", "--as", controller}, apiserver("impersonation")...), 0},
+		{"check-impersonation-default.txt", append([]string{"check", "-f", "examples/apiserver/impersonation/pod.yaml"}, apiserver("impersonation")...), 1},
+		{"can-i-impersonation.txt", append([]string{"can-i", "use", "podsecuritypolicy/privileged", "--as", controller, "-n", "shop"}, apiserver("impersonation")...), 0},
+		{"can-i-impersonation-groups.txt", append([]string{"can-i", "use", "podsecuritypolicy/privileged", "--as", controller, "--as-group", "ops", "-n", "shop"}, apiserver("impersonation")...), 1},
+		{"explain-serviceaccount-alias.txt", append([]string{"explain", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
 		{"init-restricted.yaml", []string{"init", "--preset", "restricted"}, 0},
 		{"init-eks-v1beta1.yaml", []string{"init", "--preset", "eks", "--to", "policy/v1beta1"}, 0},
 	} {
@@ -112,6 +120,15 @@ func TestCommandsGolden(t *testing.T) {
 			golden(t, filepath.Join("cmd", "psp", "testdata", tc.golden), out)
 		})
 	}
+}
+
+// controller is the identity of the Deployment controller.
+const controller = "system:serviceaccount:kube-system:replicaset-controller"
+
+// apiserver gives the policy and RBAC flags of an examples/apiserver case.
+func apiserver(name string) []string {
+	f := "examples/apiserver/" + name + "/policy.yaml"
+	return []string{"--policies", f, "--rbac", f}
 }
 
 func TestKubectlPluginName(t *testing.T) {

@@ -52,10 +52,13 @@ use a policy in a namespace, exactly as admission asks it: verb use on
 podsecuritypolicies in API group policy, extensions or policy.kube-psp.io.
 It prints yes or no and exits 0 or 1.
 
-A user (--as) is checked with its --as-group groups and system:authenticated,
-as kubectl impersonation does. A ServiceAccount is checked as admission
-checks a pod's ServiceAccount: in groups system:serviceaccounts and
-system:serviceaccounts:NAMESPACE, without system:authenticated.`,
+A user (--as) is checked with the groups the apiserver's impersonation gives
+it, as kubectl auth can-i --as does: its --as-group groups, or for a
+ServiceAccount name (system:serviceaccount:NS:NAME) without --as-group the
+groups system:serviceaccounts and system:serviceaccounts:NS; and
+system:authenticated. A ServiceAccount given with --serviceaccount is checked
+as admission checks a pod's ServiceAccount: in groups system:serviceaccounts
+and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 		Example: `  # The seed article's check
   ` + name + ` can-i use podsecuritypolicy/example --serviceaccount app-test:app --rbac rbac/ --policies psp/
   ` + name + ` can-i use restricted --as alice -n team --why`,
@@ -79,7 +82,7 @@ system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 					namespace = ns
 				}
 			case as != "":
-				subject = authorizer.UserInfo{Name: as, Groups: append([]string{authorizer.GroupAuthenticated}, asGroups...)}
+				subject = authorizer.Impersonate(as, asGroups)
 			default:
 				return fmt.Errorf("give --as USER or --serviceaccount NAMESPACE:NAME")
 			}
@@ -107,7 +110,7 @@ system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().StringVar(&as, "as", "", "user to check")
-	cmd.Flags().StringSliceVar(&asGroups, "as-group", nil, "group of the --as user (repeatable)")
+	cmd.Flags().StringSliceVar(&asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
 	cmd.Flags().StringVar(&serviceAccount, "serviceaccount", "", "ServiceAccount to check, as NAMESPACE:NAME")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of the pod (default: the ServiceAccount's)")
 	cmd.Flags().BoolVar(&why, "why", false, "say on stderr which binding grants it")

@@ -3,6 +3,8 @@ package testutil
 
 import (
 	"bytes"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,5 +38,32 @@ func Eventually(t testing.TB, what string, timeout time.Duration, cond func() bo
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// GeneratedSection checks that the part of the file at path between the
+// lines "<!-- NAME:begin -->" and "<!-- NAME:end -->" is content, or with
+// update rewrites it. hint says how to regenerate it.
+func GeneratedSection(t *testing.T, path, name, content string, update bool, hint string) {
+	t.Helper()
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lacks the %s markers", path, name)
+	}
+	want := before + begin + content + end + after
+	if update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(doc) != want {
+		t.Errorf("%s is out of date: %s", path, hint)
 	}
 }

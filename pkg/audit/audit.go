@@ -21,6 +21,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
@@ -85,8 +86,10 @@ func listPods(ctx context.Context, client kubernetes.Interface, namespace string
 // controller's identity when a controller owns it (a ReplicaSet's pods by
 // the replicaset controller, ...), else by the user the audit assumes. The
 // status and what the apiserver assigns are dropped; the spec, labels and
-// annotations are what the creator sent (with the apiserver's defaults,
-// which do not change a PodSecurityPolicy decision).
+// annotations are kept. They already carry the apiserver's defaults, the
+// ServiceAccount plugin's token volume and what the admitting policy set,
+// as the controller's next pod does once admitted: podcreate.Create, which
+// check applies, leaves them as they are.
 func Workload(pod *corev1.Pod) manifest.Workload {
 	p := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -102,7 +105,7 @@ func Workload(pod *corev1.Pod) manifest.Workload {
 		Pod:       p,
 	}
 	if owner := metav1.GetControllerOf(pod); owner != nil {
-		if u, ok := manifest.ControllerUser(owner.Kind); ok {
+		if u, ok := podcreate.ControllerUser(owner.Kind); ok {
 			w.Creator = &u
 		}
 	}

@@ -1,7 +1,9 @@
 // Package check runs manifests' pods through the engine as a cluster would
-// admit them: what the apiserver does before PodSecurityPolicy sees a pod
-// (the ServiceAccount admission plugin), then the admit phase, then the
-// validate phase on the admitted pod.
+// admit them: what a v1.37 apiserver does before PodSecurityPolicy sees a
+// pod (podcreate.Create: defaults, the serviceAccount alias, the
+// ServiceAccount admission plugin), then the admit phase, then what the pod
+// registry does before validating admission (podcreate.PrepareForCreate),
+// then the validate phase on the admitted pod.
 package check
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
 
 // Result is the verdict for one workload.
@@ -35,6 +38,14 @@ type Result struct {
 	Message string
 	// DeniedIn is the phase that denied.
 	DeniedIn engine.Phase
+	// Pod is the pod the admit phase received: the workload's pod after
+	// podcreate.Create, as a v1.37 apiserver hands it to mutating admission.
+	Pod *corev1.Pod
+	// AdmittedPod is the pod the cluster stores: Pod after the admitting
+	// policy's defaults, with the kubernetes.io/psp annotation, and after
+	// podcreate.PrepareForCreate (what the validate phase received). Nil
+	// when denied in either phase.
+	AdmittedPod *corev1.Pod
 	// Explanation explains the admit phase: every policy, the winner, and
 	// for a denial the smallest grant or pod change that would admit it.
 	Explanation explain.Explanation
@@ -79,9 +90,8 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	if w.Creator != nil {
 		r.Requester = *w.Creator
 	}
-	pod := w.Pod.DeepCopy()
-	admitServiceAccount(pod)
-	req := engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: w.Namespace, User: r.Requester, Pod: pod}
+	r.Pod = podcreate.Create(w.Pod)
+	req := engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: w.Namespace, User: r.Requester, Pod: r.Pod}
 	admit, err := engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: opts.ExplainAll})
 	if err != nil {
 		return r, err
@@ -97,6 +107,8 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
 		return r, nil
 	}
+	// admit.Pod is the engine's own copy.
+	podcreate.PrepareForCreate(admit.Pod)
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
 	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})
 	if err != nil {
@@ -106,55 +118,9 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 		r.Message, r.DeniedIn = validate.Message, engine.PhaseValidate
 		return r, nil
 	}
-	r.Admitted, r.Policy = true, admit.Policy
+	r.Admitted, r.Policy, r.AdmittedPod = true, admit.Policy, admit.Pod
 	r.Changes = slices.DeleteFunc(slices.Clone(admit.Changes), func(c engine.Change) bool {
 		return c.Field == "metadata.annotations[kubernetes.io/psp]"
 	})
 	return r, nil
-}
-
-// Names of what the ServiceAccount admission plugin adds.
-const (
-	tokenVolumeName = "kube-api-access"
-	tokenMountPath  = "/var/run/secrets/kubernetes.io/serviceaccount"
-)
-
-// admitServiceAccount does what the ServiceAccount admission plugin does
-// before PodSecurityPolicy sees a pod: the ServiceAccount defaults to
-// "default", and unless automounting is off the pod gets the projected
-// token volume, mounted read-only in its init and regular containers.
-// Policies must allow that volume (secret or projected), as in a cluster.
-func admitServiceAccount(pod *corev1.Pod) {
-	if pod.Spec.ServiceAccountName == "" {
-		pod.Spec.ServiceAccountName = "default"
-	}
-	if pod.Spec.AutomountServiceAccountToken != nil && !*pod.Spec.AutomountServiceAccountToken {
-		return
-	}
-	for _, v := range pod.Spec.Volumes {
-		if v.Name == tokenVolumeName {
-			return
-		}
-	}
-	expiration := int64(3607)
-	mode := int32(0o644)
-	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: tokenVolumeName, VolumeSource: corev1.VolumeSource{
-		Projected: &corev1.ProjectedVolumeSource{DefaultMode: &mode, Sources: []corev1.VolumeProjection{
-			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: &expiration, Path: "token"}},
-			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
-				Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
-			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace",
-				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
-		}},
-	}})
-	mount := func(cs []corev1.Container) {
-		for i := range cs {
-			mounted := slices.ContainsFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == tokenMountPath })
-			if !mounted {
-				cs[i].VolumeMounts = append(cs[i].VolumeMounts, corev1.VolumeMount{Name: tokenVolumeName, ReadOnly: true, MountPath: tokenMountPath})
-			}
-		}
-	}
-	mount(pod.Spec.InitContainers)
-	mount(pod.Spec.Containers)
 }

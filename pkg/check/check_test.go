@@ -10,33 +10,12 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
-
-func TestAdmitServiceAccount(t *testing.T) {
-	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}}, InitContainers: []corev1.Container{{Name: "i"}}}}
-	admitServiceAccount(pod)
-	if pod.Spec.ServiceAccountName != "default" || len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].Projected == nil {
-		t.Fatalf("pod = %+v", pod.Spec)
-	}
-	for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
-		if len(c.VolumeMounts) != 1 || !c.VolumeMounts[0].ReadOnly || c.VolumeMounts[0].MountPath != tokenMountPath {
-			t.Errorf("%s mounts = %+v", c.Name, c.VolumeMounts)
-		}
-	}
-	admitServiceAccount(pod)
-	if len(pod.Spec.Volumes) != 1 || len(pod.Spec.Containers[0].VolumeMounts) != 1 {
-		t.Error("not idempotent")
-	}
-	off := false
-	pod = &corev1.Pod{Spec: corev1.PodSpec{AutomountServiceAccountToken: &off, Containers: []corev1.Container{{Name: "a"}}}}
-	admitServiceAccount(pod)
-	if len(pod.Spec.Volumes) != 0 {
-		t.Error("automount off must add no volume")
-	}
-}
 
 func TestRun(t *testing.T) {
 	res, err := presets.Load("restricted")
@@ -102,19 +81,8 @@ func (failingAuthorizer) Authorize(context.Context, authorizer.Attributes) (bool
 // TestReportsSayWhenAuthorizationFailed: a policy whose use could not be
 // asked about is not reported as simply not granted.
 func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.NewPolicySet(res.Policies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := manifest.Read([]string{"-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n"), manifest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := Run(context.Background(), set, failingAuthorizer{}, ws, Options{User: authorizer.UserInfo{Name: "me"}})
+	snap := presetSnapshot(t, "restricted")
+	results, err := checkYAML(t, snap.Policies, failingAuthorizer{}, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n", authorizer.UserInfo{Name: "me"})
 	if err != nil || len(results) != 1 || results[0].Admitted {
 		t.Fatalf("results %+v, err %v", results, err)
 	}
@@ -132,4 +100,117 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 		!strings.Contains(explained.String(), "; me: connection refused\n") {
 		t.Errorf("explain report:\n%s", explained.String())
 	}
+}
+
+// runExample checks an examples/apiserver case as the given user.
+func runExample(t *testing.T, name, workloads string, user authorizer.UserInfo) []Result {
+	t.Helper()
+	dir := "../../examples/apiserver/" + name + "/"
+	res, err := loader.Load([]string{dir + "policy.yaml"}, loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := manifest.Read([]string{dir + workloads}, nil, manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := Run(context.Background(), snap.Policies, snap.Authorizer, ws, Options{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return results
+}
+
+// TestClusterAnswers: the three inputs of issue 12, with the answers a real
+// v1.37 cluster gave.
+func TestClusterAnswers(t *testing.T) {
+	anyone := authorizer.Impersonate("kube-psp:check", nil)
+
+	// 1. The apiserver sets hostPort 9100 on the DaemonSet's pods.
+	r := runExample(t, "hostnetwork-ports", "daemonset.yaml", anyone)[0]
+	const hostPortDenial = "PodSecurityPolicy: unable to admit pod: [spec.containers[0].hostPort: Invalid value: 9100: Host port 9100 is not allowed to be used. Allowed ports: []]"
+	if r.Admitted || r.DeniedIn != engine.PhaseAdmit || r.Message != hostPortDenial || r.AdmittedPod != nil {
+		t.Errorf("hostNetwork DaemonSet: admitted %v in %s: %q", r.Admitted, r.DeniedIn, r.Message)
+	}
+	if got := r.Pod.Spec.Containers[0].Ports[0].HostPort; got != 9100 {
+		t.Errorf("hostNetwork DaemonSet: the admit phase got hostPort %d", got)
+	}
+	if r.Workload.Pod.Spec.Containers[0].Ports[0].HostPort != 0 {
+		t.Error("the workload's own pod was modified")
+	}
+
+	// 2. serviceAccount: builder is the pod's ServiceAccount.
+	r = runExample(t, "serviceaccount-alias", "deployment.yaml", anyone)[0]
+	if !r.Admitted || r.Policy != "nonroot" || r.AdmittedPod == nil || r.AdmittedPod.Annotations["kubernetes.io/psp"] != "nonroot" {
+		t.Errorf("alias: admitted %v by %q: %s", r.Admitted, r.Policy, r.Message)
+	} else if sc := r.AdmittedPod.Spec.Containers[0].SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("alias: the admitted pod lacks the policy's runAsNonRoot: %+v", sc)
+	}
+	if r.Pod.Spec.ServiceAccountName != "builder" || r.Pod.Annotations["kubernetes.io/psp"] != "" {
+		t.Errorf("alias: the admit phase got ServiceAccount %q, annotations %v", r.Pod.Spec.ServiceAccountName, r.Pod.Annotations)
+	}
+
+	// 3. Impersonating the replicaset controller gives its groups: the bare
+	// pod is admitted like the Deployment's; as an ordinary user it is not.
+	controller := authorizer.Impersonate("system:serviceaccount:kube-system:replicaset-controller", nil)
+	for _, r := range runExample(t, "impersonation", "pod.yaml", controller) {
+		if !r.Admitted || r.Policy != "privileged" {
+			t.Errorf("%s as the replicaset controller: %s", r.Workload, r.Message)
+		}
+	}
+	results := runExample(t, "impersonation", "pod.yaml", anyone)
+	if results[0].Admitted || results[0].Message != "PodSecurityPolicy: unable to admit pod: []" || !results[1].Admitted {
+		t.Errorf("as kube-psp:check: pod %v %q, Deployment %v", results[0].Admitted, results[0].Message, results[1].Admitted)
+	}
+}
+
+// TestAdmittedPodIsWhatValidationSaw: the registry's AppArmor sync happens
+// between the phases, so the admitted pod carries the field the policy's
+// default annotation means, and the validate phase accepts it.
+func TestAdmittedPodIsWhatValidationSaw(t *testing.T) {
+	snap := presetSnapshot(t, "baseline")
+	rs, err := checkYAML(t, snap.Policies, snap.Authorizer, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {container.apparmor.security.beta.kubernetes.io/c: localhost/prof}}\nspec:\n  containers: [{name: c, image: nginx}]\n",
+		authorizer.Impersonate("me", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.Pod.Spec.Containers[0].SecurityContext != nil {
+		t.Errorf("the admit phase got a securityContext: %+v", r.Pod.Spec.Containers[0].SecurityContext)
+	}
+	if !r.Admitted {
+		t.Fatalf("denied in %s: %s", r.DeniedIn, r.Message)
+	}
+	sc := r.AdmittedPod.Spec.Containers[0].SecurityContext
+	if sc == nil || sc.AppArmorProfile == nil || sc.AppArmorProfile.Type != corev1.AppArmorProfileTypeLocalhost {
+		t.Errorf("admitted pod's securityContext %+v, want the Localhost AppArmor profile of the annotation", sc)
+	}
+}
+
+// presetSnapshot is a built-in preset's policies and RBAC.
+func presetSnapshot(t *testing.T, name string) *source.Snapshot {
+	t.Helper()
+	res, err := presets.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// checkYAML checks the workloads of a manifest given as text.
+func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Result, error) {
+	t.Helper()
+	ws, err := manifest.Read([]string{"-"}, strings.NewReader(manifestYAML), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(context.Background(), set, authz, ws, Options{User: user})
 }

@@ -182,12 +182,9 @@ func WriteExplain(w io.Writer, results []Result) error {
 	return err
 }
 
-// serviceAccount is the pod's ServiceAccount as checked ("default" when unset).
+// serviceAccount is the pod's ServiceAccount as checked.
 func serviceAccount(r Result) string {
-	if sa := r.Workload.Pod.Spec.ServiceAccountName; sa != "" {
-		return sa
-	}
-	return "default"
+	return engine.PodServiceAccount(r.Pod)
 }
 
 // WriteSARIF writes one SARIF result per denied workload, at its document.

@@ -3,12 +3,13 @@ package engine
 import (
 	"flag"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/internal/testutil"
 )
 
 var updateDocs = flag.Bool("update", false, "rewrite the generated part of docs/security.md")
@@ -70,26 +71,8 @@ func TestEphemeralContainersHaveContainerFields(t *testing.T) {
 
 // TestSecurityDocInventory keeps the table in docs/security.md generated from the inventory.
 func TestSecurityDocInventory(t *testing.T) {
-	const path, begin, end = "../../docs/security.md", "<!-- inventory:begin -->\n", "<!-- inventory:end -->"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, rest, ok1 := strings.Cut(string(doc), begin)
-	_, after, ok2 := strings.Cut(rest, end)
-	if !ok1 || !ok2 {
-		t.Fatalf("%s lacks the inventory markers", path)
-	}
-	want := before + begin + renderInventory() + end + after
-	if *updateDocs {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(doc) != want {
-		t.Errorf("%s is out of date with inventory.go: run go test ./pkg/engine -run TestSecurityDocInventory -update", path)
-	}
+	testutil.GeneratedSection(t, "../../docs/security.md", "inventory", renderInventory(), *updateDocs,
+		"run go test ./pkg/engine -run TestSecurityDocInventory -update")
 }
 
 func renderInventory() string {

@@ -21,6 +21,7 @@ import (
 	"github.com/kube-psp/kube-psp/internal/parallel"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
 
 // Workload is one pod a manifest would create.
@@ -30,7 +31,8 @@ type Workload struct {
 	Kind      string
 	Namespace string
 	Name      string
-	// Pod is the pod as its creator sends it to the apiserver.
+	// Pod is the pod as its creator sends it to the apiserver: a bare Pod as
+	// written, a workload's as podcreate.FromWorkload makes it.
 	Pod *corev1.Pod
 	// Creator is the identity that creates the pod; nil for a bare Pod,
 	// which the requesting user creates.
@@ -39,32 +41,6 @@ type Workload struct {
 
 // String names the workload: "Deployment team/web".
 func (w Workload) String() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name) }
-
-// controllers are the ServiceAccounts of kube-controller-manager that create
-// the pods of each workload kind (a CronJob creates Jobs, whose pods the Job
-// controller creates; a Deployment creates ReplicaSets).
-var controllers = map[string]string{
-	"Deployment":            "replicaset-controller",
-	"ReplicaSet":            "replicaset-controller",
-	"StatefulSet":           "statefulset-controller",
-	"DaemonSet":             "daemon-set-controller",
-	"ReplicationController": "replication-controller",
-	"Job":                   "job-controller",
-	"CronJob":               "job-controller",
-}
-
-// ControllerUser is the identity of the controller that creates the pods of
-// a workload kind, as kube-controller-manager authenticates with
-// --use-service-account-credentials; false for kinds no controller creates.
-func ControllerUser(kind string) (authorizer.UserInfo, bool) {
-	sa, ok := controllers[kind]
-	if !ok {
-		return authorizer.UserInfo{}, false
-	}
-	u := authorizer.ServiceAccountUser("kube-system", sa)
-	u.Groups = append(u.Groups, authorizer.GroupAuthenticated)
-	return u, true
-}
 
 // Options tune reading.
 type Options struct {
@@ -132,44 +108,28 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 	return out, nil
 }
 
-// podTemplates extract the metadata and pod template of each workload kind.
-var podTemplates = map[string]func(decode func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error){
-	"Deployment": templateOf(func(o *appsv1.Deployment) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.Template
-	}),
-	"StatefulSet": templateOf(func(o *appsv1.StatefulSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.Template
-	}),
-	"DaemonSet": templateOf(func(o *appsv1.DaemonSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.Template
-	}),
-	"ReplicaSet": templateOf(func(o *appsv1.ReplicaSet) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.Template
-	}),
-	"ReplicationController": templateOf(func(o *corev1.ReplicationController) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, o.Spec.Template
-	}),
-	"Job": templateOf(func(o *batchv1.Job) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.Template
-	}),
-	"CronJob": templateOf(func(o *batchv1.CronJob) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template
-	}),
-	"PodTemplate": templateOf(func(o *corev1.PodTemplate) (metav1.ObjectMeta, *corev1.PodTemplateSpec) {
-		return o.ObjectMeta, &o.Template
-	}),
+// workloadKinds decode each workload kind whose controller creates pods.
+var workloadKinds = map[string]func(decode func(any) error) (metav1.Object, error){
+	"Deployment":            decodeAs[appsv1.Deployment],
+	"StatefulSet":           decodeAs[appsv1.StatefulSet],
+	"DaemonSet":             decodeAs[appsv1.DaemonSet],
+	"ReplicaSet":            decodeAs[appsv1.ReplicaSet],
+	"ReplicationController": decodeAs[corev1.ReplicationController],
+	"Job":                   decodeAs[batchv1.Job],
+	"CronJob":               decodeAs[batchv1.CronJob],
+	"PodTemplate":           decodeAs[corev1.PodTemplate],
 }
 
-// templateOf decodes an object of type T and returns its metadata and pod template.
-func templateOf[T any](get func(*T) (metav1.ObjectMeta, *corev1.PodTemplateSpec)) func(func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error) {
-	return func(decode func(any) error) (metav1.ObjectMeta, *corev1.PodTemplateSpec, error) {
-		var o T
-		if err := decode(&o); err != nil {
-			return metav1.ObjectMeta{}, nil, err
-		}
-		meta, tmpl := get(&o)
-		return meta, tmpl, nil
+// decodeAs decodes an object of type T.
+func decodeAs[T any, PT interface {
+	*T
+	metav1.Object
+}](decode func(any) error) (metav1.Object, error) {
+	o := PT(new(T))
+	if err := decode(o); err != nil {
+		return nil, err
 	}
+	return o, nil
 }
 
 type header struct {
@@ -235,27 +195,21 @@ func objectJSON(src loader.Source, js []byte, opts Options) ([]Workload, error) 
 		o.Namespace = namespace(o.Namespace, opts)
 		return []Workload{{Source: src, Kind: h.Kind, Namespace: o.Namespace, Name: o.Name, Pod: &o}}, nil
 	}
-	templateOf, ok := podTemplates[h.Kind]
+	decodeKind, ok := workloadKinds[h.Kind]
 	if !ok {
 		return nil, nil // not a workload: policies, RBAC, Services, ...
 	}
-	meta, tmpl, err := templateOf(decode)
+	obj, err := decodeKind(decode)
 	if err != nil {
 		return nil, err
 	}
-	if tmpl == nil {
-		return nil, fmt.Errorf("%s: %s %q has no spec.template", src, h.Kind, meta.Name)
+	obj.SetNamespace(namespace(obj.GetNamespace(), opts))
+	pod, err := podcreate.FromWorkload(obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	ns := namespace(meta.Namespace, opts)
-	pod := &corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: *tmpl.ObjectMeta.DeepCopy(),
-		Spec:       *tmpl.Spec.DeepCopy(),
-	}
-	// Controllers create pods with a generated name in the workload's namespace.
-	pod.Name, pod.GenerateName, pod.Namespace = "", meta.Name+"-", ns
-	w := Workload{Source: src, Kind: h.Kind, Namespace: ns, Name: meta.Name, Pod: pod}
-	if u, ok := ControllerUser(h.Kind); ok {
+	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Pod: pod}
+	if u, ok := podcreate.ControllerUser(h.Kind); ok {
 		w.Creator = &u
 	}
 	return []Workload{w}, nil

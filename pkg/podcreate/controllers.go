@@ -69,8 +69,9 @@ var ownerKinds = map[string][2]string{
 // A Deployment's pods are owned by a ReplicaSet and a CronJob's by a Job
 // whose names carry a hash or a schedule time known only in the cluster:
 // the owner reference and generateName use the workload's name instead,
-// which no PodSecurityPolicy control reads. PodTemplates, which no
-// controller instantiates, become a pod of the template's name.
+// which no PodSecurityPolicy control reads. A PodTemplate, which no
+// controller of kube-controller-manager instantiates, gets generateName and
+// no owner.
 //
 // obj is one of *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet,
 // *appsv1.ReplicaSet, *corev1.ReplicationController, *batchv1.Job,
@@ -112,12 +113,11 @@ func FromWorkload(obj metav1.Object) (*corev1.Pod, error) {
 		},
 		Spec: *tmpl.Spec.DeepCopy(),
 	}
+	pod.GenerateName = obj.GetName() + "-"
 	owner, ok := ownerKinds[kind]
 	if !ok {
-		pod.Name = obj.GetName()
 		return pod, nil
 	}
-	pod.GenerateName = obj.GetName() + "-"
 	yes := true
 	pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: owner[0], Kind: owner[1], Name: obj.GetName(), UID: obj.GetUID(),
 		Controller: &yes, BlockOwnerDeletion: &yes}}

@@ -1,6 +1,8 @@
 package podcreate
 
 import (
+	"flag"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kube-psp/kube-psp/internal/testutil"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -45,8 +48,6 @@ func TestInventoryCoversEveryControlField(t *testing.T) {
 		}
 	}
 }
-
-func trueP() *bool { return &[]bool{true}[0] }
 
 func basePod() *corev1.Pod {
 	return &corev1.Pod{
@@ -320,7 +321,7 @@ func TestFromWorkload(t *testing.T) {
 		{&corev1.ReplicationController{ObjectMeta: meta, Spec: corev1.ReplicationControllerSpec{Template: &tmpl}}, "ReplicationController", ""},
 		{&batchv1.Job{ObjectMeta: meta, Spec: batchv1.JobSpec{Template: tmpl}}, "Job", ""},
 		{&batchv1.CronJob{ObjectMeta: meta, Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: tmpl}}}}, "Job", ""},
-		{&corev1.PodTemplate{ObjectMeta: meta, Template: tmpl}, "", "web"},
+		{&corev1.PodTemplate{ObjectMeta: meta, Template: tmpl}, "", ""},
 	}
 	for _, c := range cases {
 		pod, err := FromWorkload(c.obj)
@@ -389,4 +390,24 @@ func TestControllerUser(t *testing.T) {
 	if _, ok := ControllerUser("Pod"); ok {
 		t.Error("a controller for Pod")
 	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated part of docs/engine.md")
+
+// TestEngineDocInventory keeps the table of defaulted fields in
+// docs/engine.md generated from Inventory.
+func TestEngineDocInventory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| field | set by | value | upstream (v1.37) |\n| --- | --- | --- | --- |\n")
+	var untouched []string
+	for _, d := range Inventory() {
+		if d.Step == "" {
+			untouched = append(untouched, "`"+d.Field+"`")
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", d.Field, d.Step, d.Default, d.Source)
+	}
+	fmt.Fprintf(&b, "\nAs written (no step sets them): %s.\n", strings.Join(untouched, ", "))
+	testutil.GeneratedSection(t, "../../docs/engine.md", "podcreate-inventory", b.String(), *updateDocs,
+		"run go test ./pkg/podcreate -run TestEngineDocInventory -update")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
@@ -124,19 +125,7 @@ func TestMutateAdmitsWithPatch(t *testing.T) {
 	if !resp.Allowed || resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch || resp.AuditAnnotations[AuditAdmitPolicy] != "restricted" {
 		t.Fatalf("response %+v", resp)
 	}
-	patch, err := jsonpatch.DecodePatch(resp.Patch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	original, _ := json.Marshal(in)
-	patched, err := patch.Apply(original)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got corev1.Pod
-	if err := json.Unmarshal(patched, &got); err != nil {
-		t.Fatal(err)
-	}
+	got, patched := applyPatch(t, in, resp.Patch)
 	c := got.Spec.Containers[0].SecurityContext
 	if got.Annotations["kubernetes.io/psp"] != "restricted" || c == nil || c.RunAsNonRoot == nil || !*c.RunAsNonRoot || *got.Spec.SecurityContext.FSGroup != 1 {
 		t.Errorf("patched pod: %s", patched)
@@ -390,4 +379,69 @@ func checkPatch(t *testing.T, snap *source.Snapshot, req *admissionv1.AdmissionR
 	if !equality.Semantic.DeepEqual(got, d.Pod) {
 		t.Fatalf("patched pod differs from the engine's:\n patch %s\n got  %+v\n want %+v", patch, got, *d.Pod)
 	}
+}
+
+// TestServiceAccountAlias: a pod that names its ServiceAccount only with the
+// deprecated spec.serviceAccount is authorized as that ServiceAccount, as
+// the apiserver reads it (issue 12: ServiceAccount ci/builder alone may use
+// nonroot, and the cluster admits the pods with kubernetes.io/psp: nonroot).
+func TestServiceAccountAlias(t *testing.T) {
+	res, err := loader.Load([]string{"../../examples/apiserver/serviceaccount-alias/policy.yaml"}, loader.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inNamespace := func(body []byte, ns string) []byte {
+		var ar admissionv1.AdmissionReview
+		if err := json.Unmarshal(body, &ar); err != nil {
+			t.Fatal(err)
+		}
+		ar.Request.Namespace = ns
+		out, err := json.Marshal(ar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	in := pod(func(p *corev1.Pod) {
+		p.Namespace, p.Spec.ServiceAccountName, p.Spec.DeprecatedServiceAccount = "ci", "", "builder"
+	})
+	f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, snap)
+	resp := f.post(t, inNamespace(review(t, admissionv1.Create, "", in, nil), "ci"))
+	if !resp.Allowed || resp.AuditAnnotations[AuditAdmitPolicy] != "nonroot" {
+		t.Fatalf("admit: %+v", resp)
+	}
+	got, _ := applyPatch(t, in, resp.Patch)
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
+	if vr := v.post(t, inNamespace(review(t, admissionv1.Create, "", &got, nil), "ci")); !vr.Allowed || vr.AuditAnnotations[AuditValidatePolicy] != "nonroot" {
+		t.Errorf("validate: %+v", vr)
+	}
+	// Without the alias, the default ServiceAccount may not use it.
+	in.Spec.DeprecatedServiceAccount = "default"
+	if resp := f.post(t, inNamespace(review(t, admissionv1.Create, "", in, nil), "ci")); resp.Allowed {
+		t.Errorf("ServiceAccount default was admitted: %+v", resp)
+	}
+}
+
+// applyPatch applies a response's JSON patch to the pod sent, as the
+// apiserver does, and returns the result, also as JSON.
+func applyPatch(t *testing.T, in *corev1.Pod, patchJSON []byte) (corev1.Pod, []byte) {
+	t.Helper()
+	patch, err := jsonpatch.DecodePatch(patchJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	original, _ := json.Marshal(in)
+	patched, err := patch.Apply(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Pod
+	if err := json.Unmarshal(patched, &got); err != nil {
+		t.Fatal(err)
+	}
+	return got, patched
 }
