@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -618,8 +619,9 @@ func runCheckCLI(t *testing.T, c *cluster, policies, rbac, dir, as string) []cli
 		args = append(args, "--as", as)
 	}
 	out, errOut, err := c.pspRun("", args...)
-	var exit interface{ ExitCode() int }
-	if err != nil && !(asExitCoder(err, &exit) && exit.ExitCode() == 1) {
+	// Exit status 1: some workload is denied.
+	var exit *exec.ExitError
+	if err != nil && !(asExit(err, &exit) && exit.ExitCode() == 1) {
 		t.Fatalf("psp %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
 	var results []cliResult
@@ -627,14 +629,6 @@ func runCheckCLI(t *testing.T, c *cluster, policies, rbac, dir, as string) []cli
 		t.Fatalf("psp %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return results
-}
-
-func asExitCoder(err error, target *interface{ ExitCode() int }) bool {
-	e, ok := err.(interface{ ExitCode() int })
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // runCheckAPI runs what psp check runs, through the Go API, for the pods
@@ -746,8 +740,8 @@ func comparePods(stored, admitted *corev1.Pod) string {
 //     runAsNonRoot, supplementalGroups, fsGroup, seLinuxOptions, sysctls,
 //     seccompProfile, appArmorProfile, windowsOptions.hostProcess);
 //   - each container, init container and ephemeral container, by name:
-//     ports (all of each port: containerPort, hostPort, protocol, ...),
-//     volumeMounts (name, mountPath, readOnly: what allowedHostPaths
+//     ports (containerPort and hostPort: the protocol, which the apiserver
+//     defaults, no control reads), volumeMounts (name, mountPath, readOnly: what allowedHostPaths
 //     reads) and the whole securityContext (every field has a control,
 //     windowsOptions but hostProcess excepted);
 //   - each volume, by name: its type, and what the engine reads inside
@@ -815,6 +809,11 @@ func engineFields(pod *corev1.Pod) map[string]string {
 					case !controlled["Container"][ck]:
 					case ck == "securityContext":
 						keep(cpath+".securityContext", ce, "SecurityContext")
+					case ck == "ports":
+						// The hostPorts control reads hostPort; containerPort says which port it is.
+						for i, port := range asArray(ce) {
+							flatten(out, fmt.Sprintf("%s.ports[%d]", cpath, i), pick(asObject(port), "containerPort", "hostPort"))
+						}
 					case ck == "volumeMounts":
 						for i, m := range asArray(ce) {
 							mount := asObject(m)
