@@ -116,15 +116,16 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 			denied++
 		}
 		r, ok := cli[w.name]
-		if !ok {
-			t.Errorf("%s: psp check did not report it", w)
+		if !ok || r.Kind != w.kind || r.Namespace != w.namespace {
+			t.Errorf("%s: psp check did not report it (%+v)", w, r)
 			continue
 		}
 		if diff := compareDecision(got, r, api[w.name]); diff != "" {
 			t.Errorf("%s: psp check disagrees with the cluster:\n%s", w, diff)
-			continue
 		}
-		if got.admitted {
+		// Compared whenever both admitted: with different policies too,
+		// the fields show why.
+		if got.admitted && api[w.name].Admitted {
 			if diff := comparePods(got.pod, api[w.name].AdmittedPod); diff != "" {
 				t.Errorf("%s: the pod psp check admitted differs from the stored pod %s/%s on fields the engine reads (cluster, then psp check):\n%s",
 					w, got.pod.Namespace, got.pod.Name, diff)
@@ -173,6 +174,8 @@ type offlineWorkload struct {
 	as          string
 	annotations string
 	spec        string
+	// workloadSpec is more of the workload's spec (YAML at indentation 0).
+	workloadSpec string
 }
 
 func (w offlineWorkload) String() string { return fmt.Sprintf("%s %s/%s", w.kind, w.namespace, w.name) }
@@ -240,6 +243,13 @@ func offlineWorkloads() []offlineWorkload {
 		w.annotations = annotations
 		return w
 	}
+	withClaims := func(w offlineWorkload) offlineWorkload {
+		w.workloadSpec = `volumeClaimTemplates:
+- metadata: {name: data}
+  spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`
+		return w
+	}
 	var ws []offlineWorkload
 	// Deployments: pods created by the replicaset controller, which is
 	// granted nothing: what counts is the pod's ServiceAccount.
@@ -280,6 +290,13 @@ containers:
 			`container.apparmor.security.beta.kubernetes.io/app: runtime/default`),
 		apps("Deployment", "deploy-apparmor-field", "serviceAccountName: web\n"+pauseContainer+"  securityContext: {appArmorProfile: {type: RuntimeDefault}}\n"),
 		apps("Deployment", "deploy-hostnetwork", "hostNetwork: true\n"+pauseContainer+"  ports: [{containerPort: 8080}]\n"),
+		// A volume without a source is an emptyDir.
+		apps("Deployment", "deploy-volume-no-source", `volumes: [{name: scratch}]
+containers:
+- name: app
+  image: registry.k8s.io/pause:3.10
+  volumeMounts: [{name: scratch, mountPath: /scratch}]
+`),
 		apps("Deployment", "deploy-localhost-seccomp", "serviceAccountName: web\nsecurityContext: {seccompProfile: {type: RuntimeDefault}}\n"+pauseContainer+
 			"  securityContext: {seccompProfile: {type: Localhost, localhostProfile: profiles/audit.json}, appArmorProfile: {type: RuntimeDefault}}\n"),
 	)
@@ -313,6 +330,15 @@ containers:
 		apps("StatefulSet", "sts-plain", pauseContainer),
 		apps("StatefulSet", "sts-alias", "serviceAccount: builder\n"+hostTmp),
 		apps("StatefulSet", "sts-root", pauseContainer+"  securityContext: {runAsUser: 0}\n"),
+		// A claim template becomes a persistentVolumeClaim volume, replacing
+		// the template's volume of the same name; d-hostports allows no claims.
+		withClaims(apps("StatefulSet", "sts-claims", `volumes: [{name: data, emptyDir: {}}]
+containers:
+- name: app
+  image: registry.k8s.io/pause:3.10
+  volumeMounts: [{name: data, mountPath: /data}]
+`)),
+		withClaims(system("StatefulSet", "sts-claims-system", "hostNetwork: true\n"+pauseContainer+"  volumeMounts: [{name: data, mountPath: /data}]\n")),
 		// The AppArmor annotation becomes the field in the stored pod.
 		withAnnotations(apps("StatefulSet", "sts-web-profiles", "serviceAccountName: web\nsecurityContext: {seccompProfile: {type: RuntimeDefault}}\n"+pauseContainer),
 			`container.apparmor.security.beta.kubernetes.io/app: runtime/default`),
@@ -402,7 +428,7 @@ func (w offlineWorkload) manifest() string {
 	case "DaemonSet":
 		return head("apps/v1") + selector + template("  ")
 	case "StatefulSet":
-		return head("apps/v1") + "  replicas: 1\n  serviceName: " + w.name + "\n" + selector + template("  ")
+		return head("apps/v1") + "  replicas: 1\n  serviceName: " + w.name + "\n" + selector + template("  ") + indentLines(w.workloadSpec, "  ")
 	case "ReplicationController":
 		return head("v1") + "  replicas: 1\n" + template("  ")
 	case "Job":
