@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
@@ -82,5 +84,31 @@ func TestAuditChecksRunningPodsAsTheirCreators(t *testing.T) {
 		if got[name] != admitted {
 			t.Errorf("%s: admitted %v, want %v", name, got[name], admitted)
 		}
+	}
+}
+
+// TestStoredPodsPassThePodPathUnchanged: a pod as a cluster stores it has
+// been through the apiserver's defaults and the ServiceAccount plugin
+// already; check's podcreate steps leave its spec as it is.
+func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
+	p := pod("agent-1", "agent", false, "DaemonSet")
+	p.Spec.DeprecatedServiceAccount = "agent"
+	p.Spec.HostNetwork = true
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{}
+	p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/c": "runtime/default"}
+	c := &p.Spec.Containers[0]
+	c.Ports = []corev1.ContainerPort{{ContainerPort: 9100, HostPort: 9100, Protocol: corev1.ProtocolTCP}}
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "kube-api-access-x7k2p", ReadOnly: true, MountPath: podcreate.TokenMountPath}}
+	c.SecurityContext.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x7k2p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
+
+	w := Workload(p)
+	created := podcreate.Create(w.Pod)
+	podcreate.PrepareForCreate(created)
+	if !equality.Semantic.DeepEqual(created.Spec, p.Spec) || !equality.Semantic.DeepEqual(created.Annotations, p.Annotations) {
+		t.Errorf("the pod path changed a stored pod:\n got %+v\nwant %+v", created.Spec, p.Spec)
+	}
+	if w.Creator == nil || w.Creator.Name != "system:serviceaccount:kube-system:daemon-set-controller" {
+		t.Errorf("creator %+v", w.Creator)
 	}
 }

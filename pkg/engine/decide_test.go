@@ -192,6 +192,19 @@ func TestDecideAuthorization(t *testing.T) {
 		t.Errorf("authorization = %+v", a)
 	}
 
+	// The deprecated alias spec.serviceAccount names the ServiceAccount when
+	// serviceAccountName is empty, as the apiserver reads it.
+	pod = newPod()
+	pod.Spec.DeprecatedServiceAccount = "app"
+	authz = &staticAuthorizer{grants: map[string][]string{"system:serviceaccount:app-test:app": {"privileged"}}}
+	if d = decide(t, set, authz, Request{Namespace: "app-test", Pod: pod}); !d.Allowed || d.Attempts[0].Authorization.Subject != "system:serviceaccount:app-test:app" {
+		t.Errorf("alias: %+v", d)
+	}
+	pod.Spec.ServiceAccountName = "other"
+	if d = decide(t, set, authz, Request{Namespace: "app-test", Pod: pod}); d.Allowed {
+		t.Errorf("serviceAccountName must win over the alias: %+v", d)
+	}
+
 	// Without a ServiceAccount name only the user is asked: policy, extensions, kube-psp's group.
 	authz = &staticAuthorizer{}
 	decide(t, set, authz, Request{Pod: newPod()})

@@ -41,7 +41,7 @@ var inventory = []FieldDecision{
 	{"PodSpec.dnsPolicy", "", "name resolution only", false},
 	{"PodSpec.nodeSelector", "", notSecurity, false},
 	{"PodSpec.serviceAccountName", "authorization", "the ServiceAccount whose `use` grants count", false},
-	{"PodSpec.serviceAccount", "", "deprecated alias of serviceAccountName, which the apiserver keeps equal", false},
+	{"PodSpec.serviceAccount", "authorization", "deprecated alias of serviceAccountName: names the ServiceAccount when serviceAccountName is empty, as the apiserver reads it", false},
 	{"PodSpec.automountServiceAccountToken", "", "API credentials, not node privilege; the token volume is a projected volume checked by volumes", false},
 	{"PodSpec.nodeName", "", "binds to a node without the scheduler; no privilege on it (PSP never checked it)", false},
 	{"PodSpec.hostNetwork", "hostNamespaces", "needs hostNetwork in the policy", false},
