@@ -761,8 +761,8 @@ func comparePods(stored, admitted *corev1.Pod) string {
 // PodSecurityContext, Container (so init and ephemeral containers),
 // SecurityContext, WindowsSecurityContextOptions); today they are
 //
-//   - spec: hostNetwork, hostPID, hostIPC, hostUsers, serviceAccountName,
-//     runtimeClassName, securityContext (runAsUser, runAsGroup,
+//   - spec: hostNetwork, hostPID, hostIPC, hostUsers, serviceAccountName
+//     and its alias serviceAccount, runtimeClassName, securityContext (runAsUser, runAsGroup,
 //     runAsNonRoot, supplementalGroups, fsGroup, seLinuxOptions, sysctls,
 //     seccompProfile, appArmorProfile, windowsOptions.hostProcess);
 //   - each container, init container and ephemeral container, by name:
