@@ -967,3 +967,46 @@ func asArray(v any) []any {
 	a, _ := v.([]any)
 	return a
 }
+
+// TestOfflineComparison checks, without a cluster, that the comparison of
+// TestOfflineCheckMatchesCluster sees what it must: a defaulted hostPort, a
+// volume's type, a security context field; and ignores the token volume's
+// random name and fields the engine does not read.
+func TestOfflineComparison(t *testing.T) {
+	stored := &corev1.Pod{Spec: corev1.PodSpec{
+		HostNetwork: true,
+		Containers: []corev1.Container{{Name: "app", Image: "pause", ImagePullPolicy: corev1.PullIfNotPresent,
+			Ports:        []corev1.ContainerPort{{ContainerPort: 9100, HostPort: 9100, Protocol: corev1.ProtocolTCP}},
+			VolumeMounts: []corev1.VolumeMount{{Name: "kube-api-access-x7k2q", MountPath: podcreate.TokenMountPath, ReadOnly: true}}}},
+		Volumes: []corev1.Volume{{Name: "kube-api-access-x7k2q", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}},
+	}}
+	same := stored.DeepCopy()
+	same.Spec.Containers[0].ImagePullPolicy, same.Spec.Containers[0].Ports[0].Protocol = "", ""
+	same.Spec.Volumes[0].Name, same.Spec.Containers[0].VolumeMounts[0].Name = podcreate.TokenVolumeName, podcreate.TokenVolumeName
+	if diff := comparePods(stored, same); diff != "" {
+		t.Errorf("differences the engine does not read were reported:\n%s", diff)
+	}
+	differs := same.DeepCopy()
+	differs.Spec.Containers[0].Ports[0].HostPort = 0
+	differs.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
+	differs.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{RunAsNonRoot: &[]bool{true}[0]}
+	want := "  spec.containers[app].ports[0].hostPort: 9100 | <unset>\n" +
+		"  spec.containers[app].securityContext.runAsNonRoot: <unset> | true\n" +
+		"  spec.volumes[kube-api-access-*].type: projected | emptyDir\n"
+	if diff := comparePods(stored, differs); diff != want {
+		t.Errorf("comparePods:\n%s\nwant:\n%s", diff, want)
+	}
+
+	for text, want := range map[string]clusterOutcome{
+		`Error creating: admission webhook "pods.mutate.kube-psp.io" denied the request: PodSecurityPolicy: unable to admit pod: []`: {
+			webhook: "pods.mutate.kube-psp.io", message: "PodSecurityPolicy: unable to admit pod: []"},
+		"Warning: policy \"a\" refuses the pod\nError from server (Forbidden): error when creating \"p.yaml\": admission webhook \"pods.validate.kube-psp.io\" denied the request: PodSecurityPolicy: unable to validate pod: [x]\n": {
+			webhook: "pods.validate.kube-psp.io", message: "PodSecurityPolicy: unable to validate pod: [x]"},
+		`Error from server (NotFound): serviceaccounts "x" not found`: {message: `Error from server (NotFound): serviceaccounts "x" not found`},
+	} {
+		got := deniedOutcome("here", text)
+		if got.webhook != want.webhook || got.message != want.message {
+			t.Errorf("deniedOutcome(%q) = webhook %q, message %q; want %q, %q", text, got.webhook, got.message, want.webhook, want.message)
+		}
+	}
+}
