@@ -507,7 +507,7 @@ func waitForOfflineGrants(t *testing.T, c *cluster) {
 	t.Helper()
 	for _, probe := range []struct{ as, policy, spec string }{
 		{offlineDev, "offline-f-defaults", hostLogReadOnly},
-		{"system:serviceaccount:kube-system:replication-controller", "offline-g-profiles", "securityContext: {seccompProfile: {type: RuntimeDefault}}\n" + pauseContainer},
+		{"system:serviceaccount:kube-system:replication-controller", "offline-g-profiles", podProfiles + pauseContainer},
 	} {
 		w := offlineWorkload{kind: "Pod", namespace: offlineApps, name: "grants-probe", spec: probe.spec}
 		eventually(t, "psp serve to admit a pod with "+probe.policy, 30*time.Second, func() (bool, string) {
