@@ -103,7 +103,7 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 	checkTime := time.Since(checked)
 
 	admittedBy := map[string]int{}
-	denied := 0
+	denied, compared := 0, 0
 	for _, w := range offlineWorkloads() {
 		got, ok := cluster[w.name]
 		if !ok {
@@ -126,6 +126,7 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 		// Compared whenever both admitted: with different policies too,
 		// the fields show why.
 		if got.admitted && api[w.name].Admitted {
+			compared += len(engineFields(got.pod))
 			if diff := comparePods(got.pod, api[w.name].AdmittedPod); diff != "" {
 				t.Errorf("%s: the pod psp check admitted differs from the stored pod %s/%s on fields the engine reads (cluster, then psp check):\n%s",
 					w, got.pod.Namespace, got.pod.Name, diff)
@@ -141,8 +142,8 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 	if denied < 10 {
 		t.Errorf("the cluster denied only %d workloads, want at least 10", denied)
 	}
-	t.Logf("%d workloads: %d admitted (%v), %d denied; setup %s, cluster %s, psp check %s",
-		len(offlineWorkloads()), len(offlineWorkloads())-denied, admittedBy, denied,
+	t.Logf("%d workloads: %d admitted (%v), %d denied; %d field values of stored pods compared; setup %s, cluster %s, psp check %s",
+		len(offlineWorkloads()), len(offlineWorkloads())-denied, admittedBy, denied, compared,
 		setupTime.Round(100*time.Millisecond), clusterTime.Round(100*time.Millisecond), checkTime.Round(100*time.Millisecond))
 }
 
@@ -500,13 +501,16 @@ func writeOfflineManifests(t *testing.T, dir string) offlineFiles {
 }
 
 // waitForOfflineGrants waits until psp serve has read the test's policies
-// and RBAC: a server-side dry run that only a RoleBinding's grant admits
-// (dev's f-defaults) and one that only a ClusterRoleBinding's admits (the
-// replication-controller's g-profiles) must be admitted by those policies.
+// and RBAC. Its informers see the objects of each type in the order they
+// were created, so it is enough that a server-side dry run is admitted
+// through the last policy, ClusterRole, RoleBinding and ClusterRoleBinding
+// of the files: g-profiles, through web's RoleBinding (dev's own
+// f-defaults would have to change the pod, so it comes second) and
+// through the replication-controller's ClusterRoleBinding.
 func waitForOfflineGrants(t *testing.T, c *cluster) {
 	t.Helper()
 	for _, probe := range []struct{ as, policy, spec string }{
-		{offlineDev, "offline-f-defaults", hostLogReadOnly},
+		{offlineDev, "offline-g-profiles", "serviceAccountName: web\n" + podProfiles + pauseContainer},
 		{"system:serviceaccount:kube-system:replication-controller", "offline-g-profiles", podProfiles + pauseContainer},
 	} {
 		w := offlineWorkload{kind: "Pod", namespace: offlineApps, name: "grants-probe", spec: probe.spec}
