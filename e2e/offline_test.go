@@ -259,6 +259,9 @@ func offlineWorkloads() []offlineWorkload {
 		// The alias alone (the second case): builder may use
 		// c-nonroot, which allows the host path a-restricted refuses.
 		apps("Deployment", "deploy-alias", "serviceAccount: builder\n"+hostTmp),
+		// builder may use a-restricted and c-nonroot, which both must change
+		// the pod: the first by name wins.
+		apps("Deployment", "deploy-alias-plain", "serviceAccount: builder\n"+pauseContainer),
 		apps("Deployment", "deploy-alias-and-name", "serviceAccount: builder\nserviceAccountName: builder\n"+hostTmp),
 		apps("Deployment", "deploy-hostpath", hostTmp),
 		apps("Deployment", "deploy-privileged", pauseContainer+"  securityContext: {privileged: true}\n"),
