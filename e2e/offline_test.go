@@ -509,12 +509,15 @@ func writeOfflineManifests(t *testing.T, dir string) offlineFiles {
 // through the last policy, ClusterRole, RoleBinding and ClusterRoleBinding
 // of the files: g-profiles, through web's RoleBinding (dev's own
 // f-defaults would have to change the pod, so it comes second) and
-// through the replication-controller's ClusterRoleBinding.
+// through the replication-controller's ClusterRoleBinding. The apiserver's
+// own RBAC must also let dev and the deployer create pods: the last
+// RoleBinding of the setup file is the deployer's.
 func waitForOfflineGrants(t *testing.T, c *cluster) {
 	t.Helper()
 	for _, probe := range []struct{ as, policy, spec string }{
 		{offlineDev, "offline-g-profiles", "serviceAccountName: web\n" + podProfiles + pauseContainer},
 		{"system:serviceaccount:kube-system:replication-controller", "offline-g-profiles", podProfiles + pauseContainer},
+		{offlineDeployer, "offline-e-privileged", pauseContainer},
 	} {
 		w := offlineWorkload{kind: "Pod", namespace: offlineApps, name: "grants-probe", spec: probe.spec}
 		eventually(t, "psp serve to admit a pod with "+probe.policy, 30*time.Second, func() (bool, string) {
