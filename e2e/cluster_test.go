@@ -231,6 +231,7 @@ func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 		"--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", fmt.Sprint(kcmPort),
 		"--controllers", "serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,"+
 			"deployment-controller,replicaset-controller,namespace-controller,garbage-collector-controller,"+
+			"daemonset-controller,statefulset-controller,job-controller,replicationcontroller-controller,"+
 			// Fills the aggregated ClusterRoles (edit, view, admin).
 			"clusterrole-aggregation-controller")
 	if err != nil {
