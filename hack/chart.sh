@@ -57,7 +57,7 @@ if "$helm" template kube-psp "$chart" --set mode=strict > /dev/null 2> "$out/err
 grep -q 'mode must be enforce, warn or audit' "$out/err"
 # Generated certificates: one CA, in the Secret and in every caBundle.
 [ "$(grep -o 'caBundle: .*' "$out/generate.yaml" | sort -u | wc -l)" = 1 ] || { echo "caBundles differ"; exit 1; }
-ca=$(grep -o 'caBundle: .*' "$out/generate.yaml" | head -1 | cut -d' ' -f2)
+ca=$(grep -m1 -o 'caBundle: .*' "$out/generate.yaml" | cut -d' ' -f2)
 grep -q "ca.crt: $ca" "$out/generate.yaml" || { echo "the Secret's ca.crt is not the caBundle"; exit 1; }
 # kube-psp's own pod passes the restricted policy (created by the
 # replicaset controller, with kube-psp's ServiceAccount).
