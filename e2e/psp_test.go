@@ -249,10 +249,11 @@ func TestDefaultsOnStoredPod(t *testing.T) {
 		`{.spec.containers[0].securityContext.runAsNonRoot}`:             "true",
 		`{.spec.securityContext.fsGroup}`:                                "1",
 		`{.spec.securityContext.supplementalGroups[0]}`:                  "1",
-		// The seccomp and AppArmor defaults reach the fields the kubelet reads.
+		// The seccomp default reaches the field the kubelet reads; the
+		// preset sets no AppArmor profile (docs/commands/init.md).
 		`{.metadata.annotations.seccomp\.security\.alpha\.kubernetes\.io/pod}`: "runtime/default",
 		`{.spec.securityContext.seccompProfile.type}`:                          "RuntimeDefault",
-		`{.spec.containers[0].securityContext.appArmorProfile.type}`:           "RuntimeDefault",
+		`{.spec.containers[0].securityContext.appArmorProfile.type}`:           "",
 	} {
 		if got := get(path); got != want {
 			t.Errorf("stored pod %s = %q, want %q", path, got, want)

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
@@ -455,13 +456,28 @@ func applyPatch(t *testing.T, in *corev1.Pod, resp *admissionv1.AdmissionRespons
 	return &got
 }
 
-// Issue 13's examples under the restricted preset (which allows and
-// defaults runtime/default, as the Kubernetes documentation's example): a
-// pod without seccomp settings and a pod with only the seccomp annotation
-// both leave the mutating webhook with the seccompProfile field the kubelet
-// runs, and the AppArmor default as the field too; the validating webhook
-// refuses the annotation-only pod as written, naming the field to set.
+// Issue 13's examples under the restricted preset with the Kubernetes
+// documentation's AppArmor annotations added (seccomp and AppArmor both
+// allow and default runtime/default): a pod without seccomp settings and a
+// pod with only the seccomp annotation both leave the mutating webhook with
+// the seccompProfile field the kubelet runs, and the AppArmor default as the
+// field too; the validating webhook refuses the annotation-only pod as
+// written, naming the field to set.
 func TestSeccompAndAppArmorFields(t *testing.T) {
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.Policies {
+		if p.Name == "restricted" {
+			p.Annotations[policyv1.AppArmorAllowedProfilesAnnotationKey] = "runtime/default"
+			p.Annotations[policyv1.AppArmorDefaultProfileAnnotationKey] = "runtime/default"
+		}
+	}
+	snap, err := source.Build(res, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	runAsUser := func(p *corev1.Pod) {
 		p.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: ptr(int64(1000))}
 	}
@@ -471,7 +487,7 @@ func TestSeccompAndAppArmorFields(t *testing.T) {
 	}
 	for name, mutate := range map[string]func(*corev1.Pod){"no seccomp settings": runAsUser, "annotation only": annotated} {
 		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			f := newFixture(t, engine.PhaseAdmit, ModeEnforce, FailurePolicyFail, snap)
 			in := pod(mutate)
 			resp := f.post(t, review(t, admissionv1.Create, "", in, nil))
 			if !resp.Allowed {
@@ -487,13 +503,13 @@ func TestSeccompAndAppArmorFields(t *testing.T) {
 			if c := got.Spec.Containers[0].SecurityContext; c == nil || c.AppArmorProfile == nil || c.AppArmorProfile.Type != corev1.AppArmorProfileTypeRuntimeDefault {
 				t.Errorf("container's appArmorProfile: %+v", c)
 			}
-			v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+			v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
 			if vr := v.post(t, review(t, admissionv1.Create, "", got, nil)); !vr.Allowed {
 				t.Errorf("the patched pod fails validation: %+v", vr.Result)
 			}
 		})
 	}
-	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, restrictedSnapshot(t))
+	v := newFixture(t, engine.PhaseValidate, ModeEnforce, FailurePolicyFail, snap)
 	in := pod(annotated)
 	in.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+"web"] = "runtime/default"
 	vr := v.post(t, review(t, admissionv1.Create, "", in, nil))
