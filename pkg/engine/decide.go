@@ -53,6 +53,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	mutationAllowed := req.Phase == PhaseAdmit
 	auth := newUseChecker(ctx, authz, req)
 	order := providerOrder(set, req)
+	pre := auth.prefetch(order, req.Pod, mutationAllowed, opts)
 	attempts := make([]Attempt, len(order))
 	copies := make([]*corev1.Pod, len(order))
 	chosen := -1
@@ -68,9 +69,14 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			a.Outcome = OutcomeNotReached
 			continue
 		}
-		podCopy := copyForDefaults(req.Pod, spare)
-		spare = podCopy
-		a.Changes, a.Errors = prov.apply(podCopy)
+		var podCopy *corev1.Pod
+		if pre != nil {
+			podCopy, a.Changes, a.Errors = pre[i].pod, pre[i].changes, pre[i].errors
+		} else {
+			podCopy = copyForDefaults(req.Pod, spare)
+			spare = podCopy
+			a.Changes, a.Errors = prov.apply(podCopy)
+		}
 		copies[i] = podCopy
 		mutated := len(a.Changes) > 0
 		switch {
@@ -113,6 +119,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	}
 
 	// Denied: report the errors of the policies the requester may use.
+	auth.prefetchDenied(attempts)
 	var errs field.ErrorList
 	for i := range attempts {
 		a := &attempts[i]
@@ -221,6 +228,8 @@ type useChecker struct {
 	namespace string
 	sa        *authorizer.UserInfo
 	user      authorizer.UserInfo
+	// answers are those prefetched concurrently, by policy (useplan.go).
+	answers map[string]*Authorization
 }
 
 func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request) *useChecker {
@@ -233,11 +242,19 @@ func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request
 }
 
 func (c *useChecker) check(policy string) *Authorization {
+	if a, ok := c.answers[policy]; ok {
+		return a
+	}
+	return AuthorizeUse(c.ctx, c.authz, c.subjects(), c.namespace, policy)
+}
+
+// subjects are who may use a policy, in the order asked.
+func (c *useChecker) subjects() []authorizer.UserInfo {
 	subjects := make([]authorizer.UserInfo, 0, 2)
 	if c.sa != nil {
 		subjects = append(subjects, *c.sa)
 	}
-	return AuthorizeUse(c.ctx, c.authz, append(subjects, c.user), c.namespace, policy)
+	return append(subjects, c.user)
 }
 
 // AuthorizeUse asks whether any of the subjects, in order, may `use` the

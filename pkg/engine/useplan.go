@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/field"
+)
+
+// applied is one policy's defaults and errors for the pod, computed ahead
+// of the decision loop when the authorizer is concurrent.
+type applied struct {
+	pod     *corev1.Pod
+	changes []Change
+	errors  field.ErrorList
+}
+
+// prefetch, for a concurrent authorizer (SubjectAccessReview), applies
+// every policy to the pod and then asks, concurrently, the `use` questions
+// the decision loop will need: those of the policies that admit the pod
+// (every policy with ExplainAll), up to the first that admits it unchanged
+// and may be used. The loop then reads the answers instead of asking one
+// after another. It returns nil for any other authorizer: the loop applies
+// and asks as it goes, and never applies a policy past the chosen one.
+//
+// The answers only stand in for the loop's own questions: a policy the loop
+// asks about that was not prefetched is asked then, so the decision is the
+// same either way.
+func (c *useChecker) prefetch(order []*provider, pod *corev1.Pod, mutationAllowed bool, opts Options) []applied {
+	if c.concurrency() <= 1 {
+		return nil
+	}
+	out := make([]applied, len(order))
+	var policies []string
+	var decisive []bool
+	for i, prov := range order {
+		p := copyForDefaults(pod, nil)
+		changes, errs := prov.apply(p)
+		out[i] = applied{pod: p, changes: changes, errors: errs}
+		mutated := len(changes) > 0
+		if opts.ExplainAll || (len(errs) == 0 && (mutationAllowed || !mutated)) {
+			policies = append(policies, prov.name)
+			// Without ExplainAll, one that admits the pod unchanged and
+			// may be used ends the loop: later policies are not reached.
+			decisive = append(decisive, !opts.ExplainAll && !mutated)
+		}
+	}
+	c.resolve(policies, decisive)
+	return out
+}
+
+// prefetchDenied asks concurrently about the policies whose errors a
+// denial may report (v1.24 reports those the requester may use).
+func (c *useChecker) prefetchDenied(attempts []Attempt) {
+	if c.concurrency() <= 1 {
+		return
+	}
+	var policies []string
+	for i := range attempts {
+		if attempts[i].Outcome == OutcomeInvalid && attempts[i].Authorization == nil {
+			policies = append(policies, attempts[i].Policy)
+		}
+	}
+	c.resolve(policies, make([]bool, len(policies)))
+}
+
+func (c *useChecker) concurrency() int {
+	if cc, ok := c.authz.(authorizer.Concurrent); ok {
+		return cc.Concurrency()
+	}
+	return 1
+}
+
+// useAnswer is one question's answer.
+type useAnswer struct {
+	started, done bool
+	allowed       bool
+	reason        string
+	err           error
+	cancel        context.CancelFunc
+}
+
+// resolve asks the `use` questions of the policies, in order, at most
+// concurrency() at a time, and records each policy's Authorization as
+// AuthorizeUse would make it. It asks nothing whose answer cannot change
+// one: a question after one of the same policy that answered yes (an
+// earlier identity or API group), or of a policy after a decisive policy
+// that may be used. Questions in flight that become needless are cancelled.
+// When ctx ends, the questions left get its error.
+func (c *useChecker) resolve(policies []string, decisive []bool) {
+	if len(policies) == 0 {
+		return
+	}
+	subjects := c.subjects()
+	groups := UseAPIGroups()
+	perPolicy := len(subjects) * len(groups)
+	answers := make([]useAnswer, len(policies)*perPolicy)
+	firstYes := make([]int, len(policies)) // question index within the policy, or perPolicy
+	for i := range firstYes {
+		firstYes[i] = perPolicy
+	}
+	cutoff := len(policies) // policies after it are not reached
+	needed := func(q int) bool {
+		p := q / perPolicy
+		return p <= cutoff && q%perPolicy < firstYes[p]
+	}
+
+	var mu sync.Mutex
+	next := 0
+	work := func() {
+		for {
+			mu.Lock()
+			for next < len(answers) && !needed(next) {
+				next++
+			}
+			if next == len(answers) || c.ctx.Err() != nil {
+				mu.Unlock()
+				return
+			}
+			q := next
+			next++
+			ctx, cancel := context.WithCancel(c.ctx)
+			answers[q].started, answers[q].cancel = true, cancel
+			mu.Unlock()
+
+			p, k := q/perPolicy, q%perPolicy
+			allowed, reason, err := c.authz.Authorize(ctx, authorizer.Attributes{
+				User: subjects[k/len(groups)], Verb: "use", Namespace: c.namespace,
+				APIGroup: groups[k%len(groups)], Resource: "podsecuritypolicies", Name: policies[p],
+			})
+			cancel()
+
+			mu.Lock()
+			a := &answers[q]
+			a.done, a.allowed, a.reason, a.err = true, allowed, reason, err
+			if allowed && k < firstYes[p] {
+				firstYes[p] = k
+				if decisive[p] && p < cutoff {
+					cutoff = p
+				}
+				// Cancel what just became needless.
+				for o := range answers {
+					if answers[o].started && !answers[o].done && !needed(o) {
+						answers[o].cancel()
+					}
+				}
+			}
+			mu.Unlock()
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(c.concurrency(), len(answers)) {
+		wg.Go(work)
+	}
+	wg.Wait()
+
+	if c.answers == nil {
+		c.answers = make(map[string]*Authorization, len(policies))
+	}
+	for p := 0; p <= cutoff && p < len(policies); p++ {
+		result := &Authorization{}
+		for k := range perPolicy {
+			a := &answers[p*perPolicy+k]
+			if !a.done {
+				// Not asked: ctx ended first.
+				a.err = context.Cause(c.ctx)
+				if a.err == nil {
+					a.err = fmt.Errorf("not asked")
+				}
+			}
+			if a.err != nil {
+				result.Errors = append(result.Errors, fmt.Sprintf("%s: %v", subjects[k/len(groups)].Name, a.err))
+			}
+			if a.allowed {
+				result.Allowed, result.Subject, result.APIGroup, result.Reason = true, subjects[k/len(groups)].Name, groups[k%len(groups)], a.reason
+				break
+			}
+		}
+		c.answers[policies[p]] = result
+	}
+}
