@@ -54,7 +54,6 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/term v0.46.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
-	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
@@ -67,6 +66,7 @@ require (
 
 require (
 	github.com/kube-psp/kube-psp/bench/scenario v0.0.0
+	golang.org/x/time v0.15.0
 	k8s.io/client-go v0.37.2
 )
 

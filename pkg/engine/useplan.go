@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -84,13 +83,17 @@ type useAnswer struct {
 	cancel        context.CancelFunc
 }
 
-// resolve asks the `use` questions of the policies, in order, at most
-// concurrency() at a time, and records each policy's Authorization as
-// AuthorizeUse would make it. It asks nothing whose answer cannot change
-// one: a question after one of the same policy that answered yes (an
-// earlier identity or API group), or of a policy after a decisive policy
-// that may be used. Questions in flight that become needless are cancelled.
-// When ctx ends, the questions left get its error.
+// resolve asks the `use` questions of the policies, in order, and records
+// each policy's Authorization as AuthorizeUse would make it. It asks
+// nothing whose answer can no longer change one: a question after one of
+// the same policy that answered yes (an earlier identity or API group), or
+// of a policy after a decisive policy that may be used; questions in flight
+// that become needless are cancelled. At most concurrency() questions are
+// in flight, and fewer at first: one, then one more for each answer (as
+// TCP's slow start), so that a decision settled by its first question (the
+// usual case: the first policy may be used) asks only that one, and a long
+// search soon runs at full width. When ctx ends, the questions left get
+// its error.
 func (c *useChecker) resolve(policies []string, decisive []bool) {
 	if len(policies) == 0 {
 		return
@@ -109,54 +112,59 @@ func (c *useChecker) resolve(policies []string, decisive []bool) {
 		return p <= cutoff && q%perPolicy < firstYes[p]
 	}
 
-	var mu sync.Mutex
-	next := 0
-	work := func() {
-		for {
-			mu.Lock()
+	type result struct {
+		q       int
+		allowed bool
+		reason  string
+		err     error
+	}
+	results := make(chan result, c.concurrency())
+	next, inFlight, window := 0, 0, 1
+	for {
+		for inFlight < window && c.ctx.Err() == nil {
 			for next < len(answers) && !needed(next) {
 				next++
 			}
-			if next == len(answers) || c.ctx.Err() != nil {
-				mu.Unlock()
-				return
+			if next == len(answers) {
+				break
 			}
 			q := next
 			next++
 			ctx, cancel := context.WithCancel(c.ctx)
 			answers[q].started, answers[q].cancel = true, cancel
-			mu.Unlock()
-
+			inFlight++
 			p, k := q/perPolicy, q%perPolicy
-			allowed, reason, err := c.authz.Authorize(ctx, authorizer.Attributes{
+			attrs := authorizer.Attributes{
 				User: subjects[k/len(groups)], Verb: "use", Namespace: c.namespace,
 				APIGroup: groups[k%len(groups)], Resource: "podsecuritypolicies", Name: policies[p],
-			})
-			cancel()
-
-			mu.Lock()
-			a := &answers[q]
-			a.done, a.allowed, a.reason, a.err = true, allowed, reason, err
-			if allowed && k < firstYes[p] {
-				firstYes[p] = k
-				if decisive[p] && p < cutoff {
-					cutoff = p
-				}
-				// Cancel what just became needless.
-				for o := range answers {
-					if answers[o].started && !answers[o].done && !needed(o) {
-						answers[o].cancel()
-					}
+			}
+			go func() {
+				allowed, reason, err := c.authz.Authorize(ctx, attrs)
+				results <- result{q, allowed, reason, err}
+			}()
+		}
+		if inFlight == 0 {
+			break
+		}
+		r := <-results
+		inFlight--
+		window = min(window+1, c.concurrency())
+		a := &answers[r.q]
+		a.cancel()
+		a.done, a.allowed, a.reason, a.err = true, r.allowed, r.reason, r.err
+		p, k := r.q/perPolicy, r.q%perPolicy
+		if r.allowed && k < firstYes[p] {
+			firstYes[p] = k
+			if decisive[p] && p < cutoff {
+				cutoff = p
+			}
+			for o := range answers {
+				if answers[o].started && !answers[o].done && !needed(o) {
+					answers[o].cancel()
 				}
 			}
-			mu.Unlock()
 		}
 	}
-	var wg sync.WaitGroup
-	for range min(c.concurrency(), len(answers)) {
-		wg.Go(work)
-	}
-	wg.Wait()
 
 	if c.answers == nil {
 		c.answers = make(map[string]*Authorization, len(policies))

@@ -151,6 +151,17 @@ func TestConcurrentUseChecksStopEarly(t *testing.T) {
 		}
 	}
 
+	// The usual case: the first policy may be used, and its first question
+	// says so. Asking starts one question wide: nothing else is asked.
+	grants.grants["user"] = "p000"
+	authz.calls.Store(0)
+	if d, err := Decide(context.Background(), set, concurrentAuthz{authz, 8}, req, Options{}); err != nil || d.Policy != "p000" {
+		t.Fatalf("decision %+v, %v", d, err)
+	}
+	if calls := authz.calls.Load(); calls != 1 {
+		t.Errorf("%d questions when the first answers yes, want 1", calls)
+	}
+
 	// Denied: every policy refuses the pod; each one's use is asked (v1.24
 	// reports the errors of the usable ones), concurrently.
 	denySet := mustSet(t, restrictedPolicyList(100)...)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
@@ -43,6 +44,11 @@ type Cluster struct {
 	settle time.Duration
 	// waitLog is how often to say that informers have not synced yet.
 	waitLog time.Duration
+
+	// rbacMetadata and invalidate, when set, watch RBAC to invalidate
+	// authz's cached answers (rbacwatch.go).
+	rbacMetadata metadata.Interface
+	invalidate   func()
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
@@ -106,6 +112,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 			return fmt.Errorf("watching: %w", err)
 		}
 	}
+	var rbacSynced []cache.InformerSynced
+	if c.authz != nil && c.rbacMetadata != nil {
+		var err error
+		if rbacSynced, err = c.watchRBACMetadata(ctx); err != nil {
+			return err
+		}
+	}
 	factory.Start(ctx.Done())
 	dynFactory.Start(ctx.Done())
 	// Say why the server is not ready while it waits: a missing CRD or
@@ -135,6 +148,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("informer for %v did not sync (is the CRD installed?)", gvr)
 		}
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), rbacSynced...) {
+		return fmt.Errorf("watching RBAC changes did not sync (may kube-psp list and watch roles, clusterroles, rolebindings and clusterrolebindings?)")
 	}
 	c.rebuild(l)
 	go c.run(ctx, l)
