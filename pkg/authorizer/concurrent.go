@@ -9,4 +9,8 @@ type Concurrent interface {
 	Authorizer
 	// Concurrency is the most questions of one decision asked at once.
 	Concurrency() int
+	// Cached answers a question at once if the answer is at hand (ok),
+	// without asking: the engine takes such answers in order before
+	// asking anything, so a decision that cached answers settle asks nothing.
+	Cached(attrs Attributes) (allowed bool, reason string, ok bool)
 }

@@ -93,6 +93,13 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			}
 			continue
 		}
+		if mutated && chosen >= 0 && !opts.ExplainAll && auth.concurrency() > 1 {
+			// An earlier policy admits the pod with changes: this one, which
+			// would change it too, cannot win. v1.24 asked anyway; a
+			// SubjectAccessReview costs a round trip, so it is not asked.
+			*a = Attempt{Policy: prov.name, Outcome: OutcomeNotReached}
+			continue
+		}
 		a.Authorization = auth.check(prov.name)
 		switch {
 		case !a.Authorization.Allowed:

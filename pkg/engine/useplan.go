@@ -35,7 +35,7 @@ func (c *useChecker) prefetch(order []*provider, pod *corev1.Pod, mutationAllowe
 	}
 	out := make([]applied, len(order))
 	var policies []string
-	var decisive []bool
+	var mutating []bool
 	for i, prov := range order {
 		p := copyForDefaults(pod, nil)
 		changes, errs := prov.apply(p)
@@ -43,12 +43,10 @@ func (c *useChecker) prefetch(order []*provider, pod *corev1.Pod, mutationAllowe
 		mutated := len(changes) > 0
 		if opts.ExplainAll || (len(errs) == 0 && (mutationAllowed || !mutated)) {
 			policies = append(policies, prov.name)
-			// Without ExplainAll, one that admits the pod unchanged and
-			// may be used ends the loop: later policies are not reached.
-			decisive = append(decisive, !opts.ExplainAll && !mutated)
+			mutating = append(mutating, mutated)
 		}
 	}
-	c.resolve(policies, decisive)
+	c.resolve(policies, mutating, !opts.ExplainAll)
 	return out
 }
 
@@ -64,7 +62,7 @@ func (c *useChecker) prefetchDenied(attempts []Attempt) {
 			policies = append(policies, attempts[i].Policy)
 		}
 	}
-	c.resolve(policies, make([]bool, len(policies)))
+	c.resolve(policies, nil, false)
 }
 
 func (c *useChecker) concurrency() int {
@@ -86,15 +84,17 @@ type useAnswer struct {
 // resolve asks the `use` questions of the policies, in order, and records
 // each policy's Authorization as AuthorizeUse would make it. It asks
 // nothing whose answer can no longer change one: a question after one of
-// the same policy that answered yes (an earlier identity or API group), or
-// of a policy after a decisive policy that may be used; questions in flight
-// that become needless are cancelled. At most concurrency() questions are
+// the same policy that answered yes (an earlier identity or API group),
+// and, when choosing (the decision loop's rules), any question of a policy
+// after one that may be used and admits the pod unchanged, or of a
+// mutating policy after one that may be used; questions in flight that
+// become needless are cancelled. At most concurrency() questions are
 // in flight, and fewer at first: one, then one more for each answer (as
 // TCP's slow start), so that a decision settled by its first question (the
 // usual case: the first policy may be used) asks only that one, and a long
 // search soon runs at full width. When ctx ends, the questions left get
 // its error.
-func (c *useChecker) resolve(policies []string, decisive []bool) {
+func (c *useChecker) resolve(policies []string, mutating []bool, choosing bool) {
 	if len(policies) == 0 {
 		return
 	}
@@ -106,10 +106,15 @@ func (c *useChecker) resolve(policies []string, decisive []bool) {
 	for i := range firstYes {
 		firstYes[i] = perPolicy
 	}
-	cutoff := len(policies) // policies after it are not reached
+	// When choosing: policies after cutoff are not reached, and mutating
+	// policies after firstUsable cannot win.
+	cutoff, firstUsable := len(policies), len(policies)
+	policyNeeded := func(p int) bool {
+		return !choosing || (p <= cutoff && (!mutating[p] || p <= firstUsable))
+	}
 	needed := func(q int) bool {
 		p := q / perPolicy
-		return p <= cutoff && q%perPolicy < firstYes[p]
+		return policyNeeded(p) && q%perPolicy < firstYes[p]
 	}
 
 	type result struct {
@@ -119,6 +124,30 @@ func (c *useChecker) resolve(policies []string, decisive []bool) {
 		err     error
 	}
 	results := make(chan result, c.concurrency())
+	record := func(r result) {
+		a := &answers[r.q]
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.done, a.allowed, a.reason, a.err = true, r.allowed, r.reason, r.err
+		p, k := r.q/perPolicy, r.q%perPolicy
+		if !r.allowed || k >= firstYes[p] {
+			return
+		}
+		firstYes[p] = k
+		if choosing {
+			if !mutating[p] {
+				cutoff = min(cutoff, p)
+			}
+			firstUsable = min(firstUsable, p)
+		}
+		for o := range answers {
+			if answers[o].started && !answers[o].done && !needed(o) {
+				answers[o].cancel()
+			}
+		}
+	}
+	cached, _ := c.authz.(authorizer.Concurrent)
 	next, inFlight, window := 0, 0, 1
 	for {
 		for inFlight < window && c.ctx.Err() == nil {
@@ -130,14 +159,21 @@ func (c *useChecker) resolve(policies []string, decisive []bool) {
 			}
 			q := next
 			next++
-			ctx, cancel := context.WithCancel(c.ctx)
-			answers[q].started, answers[q].cancel = true, cancel
-			inFlight++
 			p, k := q/perPolicy, q%perPolicy
 			attrs := authorizer.Attributes{
 				User: subjects[k/len(groups)], Verb: "use", Namespace: c.namespace,
 				APIGroup: groups[k%len(groups)], Resource: "podsecuritypolicies", Name: policies[p],
 			}
+			answers[q].started = true
+			if cached != nil {
+				if allowed, reason, ok := cached.Cached(attrs); ok {
+					record(result{q, allowed, reason, nil})
+					continue
+				}
+			}
+			ctx, cancel := context.WithCancel(c.ctx)
+			answers[q].cancel = cancel
+			inFlight++
 			go func() {
 				allowed, reason, err := c.authz.Authorize(ctx, attrs)
 				results <- result{q, allowed, reason, err}
@@ -149,27 +185,16 @@ func (c *useChecker) resolve(policies []string, decisive []bool) {
 		r := <-results
 		inFlight--
 		window = min(window+1, c.concurrency())
-		a := &answers[r.q]
-		a.cancel()
-		a.done, a.allowed, a.reason, a.err = true, r.allowed, r.reason, r.err
-		p, k := r.q/perPolicy, r.q%perPolicy
-		if r.allowed && k < firstYes[p] {
-			firstYes[p] = k
-			if decisive[p] && p < cutoff {
-				cutoff = p
-			}
-			for o := range answers {
-				if answers[o].started && !answers[o].done && !needed(o) {
-					answers[o].cancel()
-				}
-			}
-		}
+		record(r)
 	}
 
 	if c.answers == nil {
 		c.answers = make(map[string]*Authorization, len(policies))
 	}
-	for p := 0; p <= cutoff && p < len(policies); p++ {
+	for p := range policies {
+		if !policyNeeded(p) {
+			continue
+		}
 		result := &Authorization{}
 		for k := range perPolicy {
 			a := &answers[p*perPolicy+k]

@@ -103,6 +103,21 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 // Concurrency implements authorizer.Concurrent.
 func (a *Authorizer) Concurrency() int { return a.opts.Concurrency }
 
+// Cached implements authorizer.Concurrent.
+func (a *Authorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opts.TTL <= 0 {
+		return false, "", false
+	}
+	e, ok := a.entries[cacheKey(attrs)]
+	if !ok || !a.now().Before(e.expires) {
+		return false, "", false // counted as a miss when asked
+	}
+	a.lookups.WithLabelValues("hit").Inc()
+	return e.allowed, e.reason, true
+}
+
 // Describe implements prometheus.Collector.
 func (a *Authorizer) Describe(ch chan<- *prometheus.Desc) {
 	a.latency.Describe(ch)
