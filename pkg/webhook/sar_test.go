@@ -142,10 +142,12 @@ func TestSubjectAccessReviewColdDecisionWithinBudget(t *testing.T) {
 		t.Fatalf("not admitted by p079: %+v", resp)
 	}
 	// Needed: p000..p078 × (ServiceAccount, user) × 3 groups, then p079's
-	// ServiceAccount (3) and the user's 3rd group: 480; at most 16 more were in flight.
+	// ServiceAccount (3) and the user's 3rd group: 480. Later questions
+	// start while p079's are in flight (16 at a time, more if p079's answer
+	// is late), and stop at its yes: far from all 600.
 	calls := int(server.calls.Load())
-	if calls < 480 || calls > 480+16 {
-		t.Errorf("%d SubjectAccessReviews, want 480 (+ at most 16 in flight when p079 answered)", calls)
+	if calls < 480 || calls > 480+48 {
+		t.Errorf("%d SubjectAccessReviews, want 480 (+ those started while p079's were in flight)", calls)
 	}
 	if m := server.max(); m > 16 || m < 8 {
 		t.Errorf("at most %d in flight, want 8..16", m)
@@ -156,14 +158,19 @@ func TestSubjectAccessReviewColdDecisionWithinBudget(t *testing.T) {
 	}
 	t.Logf("cold: %v, %d reviews, %d at most in flight", elapsed, calls, server.max())
 
-	resp, elapsed = f.timedPost(t, body)
-	if !resp.Allowed || int(server.calls.Load()) != calls {
-		t.Fatalf("warm decision asked again (%d reviews) or differs: %+v", int(server.calls.Load())-calls, resp)
+	best := time.Hour
+	for range 5 {
+		resp, elapsed = f.timedPost(t, body)
+		if !resp.Allowed || int(server.calls.Load()) != calls {
+			t.Fatalf("warm decision asked again (%d reviews) or differs: %+v", int(server.calls.Load())-calls, resp)
+		}
+		best = min(best, elapsed)
 	}
-	if elapsed > 50*time.Millisecond {
-		t.Errorf("warm decision took %v", elapsed)
+	// About 1 ms: 100 policies applied, 480 answers from the cache.
+	if best > 20*time.Millisecond {
+		t.Errorf("warm decision took %v at best", best)
 	}
-	t.Logf("warm: %v", elapsed)
+	t.Logf("warm: %v at best", best)
 }
 
 // TestSubjectAccessReviewDeniedPodManyPolicies: a pod that 100 policies
