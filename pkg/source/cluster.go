@@ -107,10 +107,15 @@ func (c *Cluster) Start(ctx context.Context) error {
 		l.roleBindings = func() ([]*rbacv1.RoleBinding, error) { return nil, nil }
 		l.clusterRoleBindings = func() ([]*rbacv1.ClusterRoleBinding, error) { return nil, nil }
 	}
+	// handlersSynced report when each handler has been given its
+	// informer's initial list: those events are in the first build.
+	var handlersSynced []cache.InformerSynced
 	for _, inf := range watched {
-		if _, err := inf.AddEventHandler(notify); err != nil {
+		reg, err := inf.AddEventHandler(notify)
+		if err != nil {
 			return fmt.Errorf("watching: %w", err)
 		}
+		handlersSynced = append(handlersSynced, reg.HasSynced)
 	}
 	var rbacSynced []cache.InformerSynced
 	if c.authz != nil && c.rbacMetadata != nil {
@@ -151,6 +156,15 @@ func (c *Cluster) Start(ctx context.Context) error {
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), rbacSynced...) {
 		return fmt.Errorf("watching RBAC changes did not sync (may kube-psp list and watch roles, clusterroles, rolebindings and clusterrolebindings?)")
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), handlersSynced...) {
+		return fmt.Errorf("informers did not deliver their initial lists: %w", ctx.Err())
+	}
+	// The initial lists' events are all in the caches the first build reads:
+	// they must not trigger a second full build right after it.
+	select {
+	case <-c.changed:
+	default:
 	}
 	c.rebuild(l)
 	go c.run(ctx, l)
