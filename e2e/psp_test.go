@@ -459,7 +459,8 @@ func TestCRDValidationRefusesInvalidPolicies(t *testing.T) {
 func TestWebhookRestart(t *testing.T) {
 	c := needCluster(t)
 	c.stopWebhook()
-	// The chart's RBAC for authorization=subjectaccessreview: no RBAC reads.
+	// The chart's RBAC for authorization=subjectaccessreview: RBAC is only
+	// watched (to drop cached answers), SubjectAccessReviews are created.
 	if err := c.applyChartRBAC("kube-psp-chart-sar.yaml"); err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	authz, err := o.authorization.authorizer(clients.Kube)
+	authz, err := o.authorization.authorizer(clients.Config)
 	if err != nil {
 		return err
 	}

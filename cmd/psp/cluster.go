@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
@@ -39,16 +39,31 @@ func (o *connectionOptions) connect(inCluster bool) (*kubeclient.Clients, time.D
 
 // authorizationOptions choose who decides policy use in a cluster.
 type authorizationOptions struct {
-	mode string
-	sar  sar.Options
+	mode  string
+	sar   sar.Options
+	qps   float32
+	burst int
 }
+
+// The SubjectAccessReview client's default rate: a cold decision at 100
+// policies asks about 600 questions (3 API groups, the ServiceAccount and
+// the user, each policy until one may be used), which must fit the
+// decision budget. A review costs the apiserver no storage; its API
+// Priority and Fairness still bounds kube-psp's share.
+const (
+	defaultSARQPS   = 500
+	defaultSARBurst = 1000
+)
 
 func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
 	f := cmd.Flags()
 	f.StringVar(&o.mode, "authorization", "rbac", when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
-	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never); an RBAC change is in force within this time")
+	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops every answer at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
 	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
 	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
+	f.IntVar(&o.sar.Concurrency, "sar-concurrency", sar.DefaultOptions.Concurrency, "with --authorization=subjectaccessreview, the most SubjectAccessReviews one admission request has in flight at once")
+	f.Float32Var(&o.qps, "sar-qps", defaultSARQPS, "with --authorization=subjectaccessreview, the SubjectAccessReviews per second kube-psp's client may send on average (its own client, as kube-controller-manager's --kube-api-qps)")
+	f.IntVar(&o.burst, "sar-burst", defaultSARBurst, "with --authorization=subjectaccessreview, the SubjectAccessReviews kube-psp's client may send at once above --sar-qps")
 }
 
 func (o *authorizationOptions) subjectAccessReview() bool { return o.mode == "subjectaccessreview" }
@@ -62,16 +77,24 @@ func (o *authorizationOptions) validate() error {
 	if o.sar.TTL < 0 || o.sar.MaxEntries < 0 || o.sar.Timeout <= 0 {
 		return fmt.Errorf("--sar-cache-ttl and --sar-cache-size must not be negative, and --sar-timeout must be positive")
 	}
+	if o.sar.Concurrency <= 0 || o.qps <= 0 || o.burst <= 0 {
+		return fmt.Errorf("--sar-concurrency, --sar-qps and --sar-burst must be positive")
+	}
 	return nil
 }
 
-// authorizer is nil for local RBAC evaluation.
-func (o *authorizationOptions) authorizer(client kubernetes.Interface) (authorizer.Authorizer, error) {
+// authorizer is nil for local RBAC evaluation; cfg is the connection the
+// SubjectAccessReview client (with its own rate limit) is made from.
+func (o *authorizationOptions) authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
 	if !o.subjectAccessReview() {
 		return nil, nil
 	}
-	return sar.New(client.AuthorizationV1().SubjectAccessReviews(), o.sar), nil
+	client, err := sar.NewClient(cfg, o.qps, o.burst)
+	if err != nil {
+		return nil, err
+	}
+	return sar.New(client, o.sar), nil
 }

@@ -74,6 +74,7 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.StringVar(&o.unknownFields, "unknown-fields", "warn", "pod fields unknown to this build (sent by a newer apiserver): warn (admit if the policies do; warn, log, count) or deny")
 	f.DurationVar(&o.cfg.ReloadInterval, "reload-interval", 2*time.Second, "how often to check policy, RBAC and certificate files for changes")
 	f.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long requests in flight may take after SIGTERM")
+	f.DurationVar(&o.cfg.DecisionTimeout, "decision-timeout", 7*time.Second, "the most one admission request may take: past it (SubjectAccessReviews answered too slowly) the request is answered by --failure-policy; keep it a few seconds under the webhook configurations' timeoutSeconds (the Helm chart's 10 s)")
 	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.IntVar(&o.gcPercent, "gc-percent", 400, "the Go garbage collector's target (GOGC) unless GOGC is set: the heap is small and each request makes short-lived garbage, so collecting less often raises throughput by about half for tens of MB; GOMEMLIMIT still bounds it (the Helm chart sets it from the memory limit)")
@@ -108,6 +109,9 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 	if o.cfg.ReloadInterval <= 0 {
 		return fmt.Errorf("--reload-interval must be positive")
 	}
+	if o.cfg.DecisionTimeout <= 0 {
+		return fmt.Errorf("--decision-timeout must be positive")
+	}
 	cluster := o.connection.kubeconfig != "" || o.inCluster
 	switch {
 	case o.connection.kubeconfig != "" && o.inCluster:
@@ -119,13 +123,13 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 		if err != nil {
 			return err
 		}
-		o.cfg.Cluster = &serve.ClusterClients{Kube: clients.Kube, Dynamic: clients.Dynamic}
+		o.cfg.Cluster = &serve.ClusterClients{Kube: clients.Kube, Dynamic: clients.Dynamic, Metadata: clients.Metadata, Config: clients.Config}
 	}
 	if o.authorization.subjectAccessReview() && !cluster {
 		return fmt.Errorf("--authorization=subjectaccessreview asks a cluster's apiserver: give --kubeconfig or --in-cluster")
 	}
 	if cluster {
-		if o.cfg.Cluster.Authorizer, err = o.authorization.authorizer(o.cfg.Cluster.Kube); err != nil {
+		if o.cfg.Cluster.Authorizer, err = o.authorization.authorizer(o.cfg.Cluster.Config); err != nil {
 			return err
 		}
 	} else if err := o.authorization.validate(); err != nil {

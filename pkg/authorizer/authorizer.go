@@ -12,10 +12,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// UserInfo is an authenticated identity: a user name and its groups.
+// UserInfo is an authenticated identity: a user name and its groups, and
+// for a request's user its uid and extra attributes as the apiserver
+// authenticated them (v1.24 passed the whole user.Info to the authorizer;
+// an authorizer other than RBAC, a webhook say, may read them).
 type UserInfo struct {
-	Name   string   `json:"name"`
-	Groups []string `json:"groups,omitempty"`
+	Name   string              `json:"name"`
+	UID    string              `json:"uid,omitempty"`
+	Groups []string            `json:"groups,omitempty"`
+	Extra  map[string][]string `json:"extra,omitempty"`
 }
 
 // Attributes is one authorization question, shaped like the apiserver's

@@ -78,6 +78,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	}
 	auth := newUseChecker(ctx, authz, req)
 	order := providerOrder(set, req)
+	pre := auth.prefetch(order, pod, mutationAllowed, opts)
 	attempts := make([]Attempt, len(order))
 	copies := make([]*corev1.Pod, len(order))
 	chosen := -1
@@ -93,9 +94,14 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			a.Outcome = OutcomeNotReached
 			continue
 		}
-		podCopy := copyForDefaults(pod, spare)
-		spare = podCopy
-		a.Changes, a.Errors = prov.apply(podCopy)
+		var podCopy *corev1.Pod
+		if pre != nil {
+			podCopy, a.Changes, a.Errors = pre[i].pod, pre[i].changes, pre[i].errors
+		} else {
+			podCopy = copyForDefaults(pod, spare)
+			spare = podCopy
+			a.Changes, a.Errors = prov.apply(podCopy)
+		}
 		copies[i] = podCopy
 		mutated := len(a.Changes) > 0
 		switch {
@@ -110,6 +116,13 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 			if opts.ExplainAll {
 				a.Authorization = auth.check(prov.name)
 			}
+			continue
+		}
+		if mutated && chosen >= 0 && !opts.ExplainAll && auth.concurrency() > 1 {
+			// An earlier policy admits the pod with changes: this one, which
+			// would change it too, cannot win. v1.24 asked anyway; a
+			// SubjectAccessReview costs a round trip, so it is not asked.
+			*a = Attempt{Policy: prov.name, Outcome: OutcomeNotReached}
 			continue
 		}
 		a.Authorization = auth.check(prov.name)
@@ -138,6 +151,7 @@ func Decide(ctx context.Context, set *PolicySet, authz authorizer.Authorizer, re
 	}
 
 	// Denied: report the errors of the policies the requester may use.
+	auth.prefetchDenied(attempts)
 	var errs field.ErrorList
 	for i := range attempts {
 		a := &attempts[i]
@@ -253,6 +267,8 @@ type useChecker struct {
 	namespace string
 	sa        *authorizer.UserInfo
 	user      authorizer.UserInfo
+	// answers are those prefetched concurrently, by policy (useplan.go).
+	answers map[string]*Authorization
 }
 
 func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request) *useChecker {
@@ -277,11 +293,19 @@ func PodServiceAccount(pod *corev1.Pod) string {
 }
 
 func (c *useChecker) check(policy string) *Authorization {
+	if a, ok := c.answers[policy]; ok {
+		return a
+	}
+	return AuthorizeUse(c.ctx, c.authz, c.subjects(), c.namespace, policy)
+}
+
+// subjects are who may use a policy, in the order asked.
+func (c *useChecker) subjects() []authorizer.UserInfo {
 	subjects := make([]authorizer.UserInfo, 0, 2)
 	if c.sa != nil {
 		subjects = append(subjects, *c.sa)
 	}
-	return AuthorizeUse(c.ctx, c.authz, append(subjects, c.user), c.namespace, policy)
+	return append(subjects, c.user)
 }
 
 // AuthorizeUse asks whether any of the subjects, in order, may `use` the

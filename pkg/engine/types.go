@@ -90,7 +90,9 @@ const (
 	// requesting user nor the pod's ServiceAccount may use it.
 	OutcomeUnauthorized Outcome = "Unauthorized"
 	// OutcomeNotReached: an earlier policy admitted the pod unchanged, so
-	// this one was not tried.
+	// this one was not tried; or, with a concurrent (SubjectAccessReview)
+	// authorizer, an earlier policy admitted it with changes and this one
+	// would change it too, so it could not win and its use was not asked.
 	OutcomeNotReached Outcome = "NotReached"
 )
 

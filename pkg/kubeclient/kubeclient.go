@@ -21,6 +21,7 @@ import (
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/transport"
@@ -52,6 +53,12 @@ type Options struct {
 type Clients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Metadata reads objects' metadata only (the RBAC change watch of
+	// SubjectAccessReview mode).
+	Metadata metadata.Interface
+	// Config is the connection, for clients of their own (the
+	// SubjectAccessReview client has its own rate limit).
+	Config *rest.Config
 }
 
 // Connect loads the configuration and makes the clients. Nothing is sent
@@ -85,7 +92,11 @@ func Connect(opts Options) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
-	return &Clients{Kube: kube, Dynamic: dyn}, nil
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return &Clients{Kube: kube, Dynamic: dyn, Metadata: md, Config: cfg}, nil
 }
 
 // TimeoutError is a request that got no (complete) answer within

@@ -7,8 +7,10 @@
 // their selectors match. Members of system:masters may do everything, as a
 // real apiserver allows them before RBAC is asked.
 //
-// A Snapshot is immutable and indexed by subject, so an authorization check
-// looks only at the bindings that name the user or one of its groups.
+// A Snapshot is immutable and indexed by subject and namespace, so an
+// authorization check looks only at the ClusterRoleBindings and the
+// RoleBindings of the request's namespace that name the user or one of its
+// groups: its cost does not grow with the number of namespaces that bind them.
 package rbac
 
 import (
@@ -72,6 +74,25 @@ type subjectRef struct {
 	subject int // index into the binding's Subjects
 }
 
+// subjectBindings are the bindings naming one subject: ClusterRoleBindings
+// (in force everywhere) and RoleBindings by namespace, each in binding order.
+type subjectBindings struct {
+	cluster     []subjectRef
+	byNamespace map[string][]subjectRef
+}
+
+// in returns the refs in force in a namespace ("" is cluster scope):
+// ClusterRoleBindings come first in binding order, so appending keeps it.
+func (sb *subjectBindings) in(namespace string) (cluster, namespaced []subjectRef) {
+	if sb == nil {
+		return nil, nil
+	}
+	if namespace == "" {
+		return sb.cluster, nil
+	}
+	return sb.cluster, sb.byNamespace[namespace]
+}
+
 // Snapshot is an immutable, indexed set of RBAC objects. It implements
 // authorizer.Authorizer.
 type Snapshot struct {
@@ -79,8 +100,8 @@ type Snapshot struct {
 	bindings []Binding
 	// byUser indexes User subjects by name and ServiceAccount subjects by
 	// their user name (system:serviceaccount:NS:NAME).
-	byUser  map[string][]subjectRef
-	byGroup map[string][]subjectRef
+	byUser  map[string]*subjectBindings
+	byGroup map[string]*subjectBindings
 	// clusterRoles are the ClusterRoles with aggregation resolved, by name.
 	clusterRoles map[string][]rbacv1.PolicyRule
 	roles        map[string][]rbacv1.PolicyRule // by "namespace/name"
@@ -91,8 +112,8 @@ var _ authorizer.Authorizer = (*Snapshot)(nil)
 // NewSnapshot indexes RBAC objects. The objects are copied.
 func NewSnapshot(objs Objects) *Snapshot {
 	s := &Snapshot{
-		byUser:       map[string][]subjectRef{},
-		byGroup:      map[string][]subjectRef{},
+		byUser:       map[string]*subjectBindings{},
+		byGroup:      map[string]*subjectBindings{},
 		clusterRoles: aggregateClusterRoles(objs.ClusterRoles),
 		roles:        make(map[string][]rbacv1.PolicyRule, len(objs.Roles)),
 	}
@@ -128,12 +149,25 @@ func (s *Snapshot) addBinding(b Binding) {
 	s.bindings = append(s.bindings, b)
 	// add indexes a subject once per binding (the first time it is named),
 	// so that one index list needs no deduplication when it is read.
-	add := func(index map[string][]subjectRef, name string, ref subjectRef) {
-		refs := index[name]
-		if len(refs) > 0 && refs[len(refs)-1].binding == ref.binding {
+	add := func(index map[string]*subjectBindings, name string, ref subjectRef) {
+		sb := index[name]
+		if sb == nil {
+			sb = &subjectBindings{}
+			index[name] = sb
+		}
+		if b.Namespace == "" {
+			if n := len(sb.cluster); n == 0 || sb.cluster[n-1].binding != ref.binding {
+				sb.cluster = append(sb.cluster, ref)
+			}
 			return
 		}
-		index[name] = append(refs, ref)
+		if sb.byNamespace == nil {
+			sb.byNamespace = map[string][]subjectRef{}
+		}
+		refs := sb.byNamespace[b.Namespace]
+		if n := len(refs); n == 0 || refs[n-1].binding != ref.binding {
+			sb.byNamespace[b.Namespace] = append(refs, ref)
+		}
 	}
 	for j, subj := range b.Subjects {
 		ref := subjectRef{binding: idx, subject: j}
@@ -179,11 +213,8 @@ func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bo
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters, nil
 	}
-	for _, ref := range s.candidates(attrs.User) {
+	for _, ref := range s.candidates(attrs.User, attrs.Namespace) {
 		b := &s.bindings[ref.binding]
-		if !b.AppliesIn(attrs.Namespace) {
-			continue
-		}
 		for i := range b.Rules {
 			if RuleAllows(&b.Rules[i], attrs) {
 				return true, b.reasons[ref.subject], nil
@@ -193,26 +224,40 @@ func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bo
 	return false, "", nil
 }
 
-// candidates are the subjects of bindings naming the user or one of its
-// groups, in binding order, each binding once.
-func (s *Snapshot) candidates(user authorizer.UserInfo) []subjectRef {
-	// Most identities are named by one list only (their group's, say):
-	// it is already in binding order, once per binding, and is returned
-	// as it is (callers only read it).
-	only := s.byUser[user.Name]
-	lists := min(len(only), 1)
-	for _, g := range user.Groups {
-		if l := s.byGroup[g]; len(l) > 0 {
-			only = l
-			lists++
+// candidates are the subjects of the bindings in force in the namespace
+// that name the user or one of its groups, in binding order, each binding
+// once. The cost is that of the bindings found, not of the namespaces that
+// bind the same subjects elsewhere.
+func (s *Snapshot) candidates(user authorizer.UserInfo, namespace string) []subjectRef {
+	// Most identities are named by one list only (their group's in this
+	// namespace, say): it is already in binding order, once per binding,
+	// and is returned as it is (callers only read it).
+	var buf [8][]subjectRef
+	lists := buf[:0]
+	for i := -1; i < len(user.Groups); i++ {
+		var sb *subjectBindings
+		if i < 0 {
+			sb = s.byUser[user.Name]
+		} else {
+			sb = s.byGroup[user.Groups[i]]
+		}
+		cluster, namespaced := sb.in(namespace)
+		if len(cluster) > 0 {
+			lists = append(lists, cluster)
+		}
+		if len(namespaced) > 0 {
+			lists = append(lists, namespaced)
 		}
 	}
-	if lists <= 1 {
-		return only
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0]
 	}
-	refs := slices.Clone(s.byUser[user.Name])
-	for _, g := range user.Groups {
-		refs = append(refs, s.byGroup[g]...)
+	var refs []subjectRef
+	for _, l := range lists {
+		refs = append(refs, l...)
 	}
 	slices.SortFunc(refs, func(a, b subjectRef) int {
 		if a.binding != b.binding {

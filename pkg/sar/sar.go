@@ -1,16 +1,25 @@
 // Package sar answers the engine's authorization questions by asking the
 // apiserver (SubjectAccessReview), for clusters whose authorizers are more
-// than RBAC (webhook authorizers, Node, ABAC). Answers are cached briefly
-// and the cache is bounded; errors are never cached.
+// than RBAC (webhook authorizers, Node, ABAC).
+//
+// Answers are cached briefly, keyed by everything a review sends, and the
+// cache is bounded; errors are never cached. Invalidate drops every answer
+// (the server calls it on each RBAC change it sees), and an answer asked
+// before an Invalidate is not stored after it. The engine asks an
+// Authorizer's questions concurrently (authorizer.Concurrent); the client's
+// own rate limit (rest.Config QPS and Burst) bounds the rate.
 package sar
 
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
@@ -18,7 +27,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 )
 
-// Options bound the cache.
+// Options bound the cache and the asking.
 type Options struct {
 	// TTL is how long an answer is reused. Zero disables the cache: every
 	// question reaches the apiserver.
@@ -28,23 +37,40 @@ type Options struct {
 	MaxEntries int
 	// Timeout bounds one SubjectAccessReview call.
 	Timeout time.Duration
+	// Concurrency is the most SubjectAccessReviews one decision has in
+	// flight at once.
+	Concurrency int
 }
 
-// DefaultOptions: a change of RBAC is in force within TTL; 10,000 entries
-// are a few MB.
-var DefaultOptions = Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second}
+// DefaultOptions: a change of authorization outside RBAC (a webhook
+// authorizer's) is in force within TTL, an RBAC change as soon as its watch
+// event arrives; 10,000 entries are a few MB.
+var DefaultOptions = Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second, Concurrency: 16}
 
-// Authorizer asks SubjectAccessReviews.
+// Authorizer asks SubjectAccessReviews. It implements
+// authorizer.Concurrent and prometheus.Collector (the latency of its
+// reviews and its cache's hits).
 type Authorizer struct {
 	client authorizationclient.SubjectAccessReviewInterface
 	opts   Options
 	now    func() time.Time
 
+	latency *prometheus.HistogramVec
+	lookups *prometheus.CounterVec
+
 	mu      sync.Mutex
 	entries map[string]entry
 	// order holds keys in insertion order, for evicting the oldest.
 	order []string
+	// generation counts Invalidate calls: an answer asked in an earlier
+	// generation may predate an RBAC change and is not stored.
+	generation uint64
 }
+
+var (
+	_ authorizer.Concurrent = (*Authorizer)(nil)
+	_ prometheus.Collector  = (*Authorizer)(nil)
+)
 
 type entry struct {
 	allowed bool
@@ -57,13 +83,60 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 	if opts.MaxEntries <= 0 {
 		opts.TTL = 0
 	}
-	return &Authorizer{client: client, opts: opts, now: time.Now, entries: map[string]entry{}}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	return &Authorizer{
+		client: client, opts: opts, now: time.Now, entries: map[string]entry{},
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kube_psp_subjectaccessreview_duration_seconds",
+			Help:    "SubjectAccessReview latency, from asking (client-side throttling included) to the apiserver's answer, by result (allowed, denied, error).",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+		}, []string{"result"}),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_subjectaccessreview_cache_lookups_total",
+			Help: "SubjectAccessReview answers looked up in the cache, by result (hit, miss).",
+		}, []string{"result"}),
+	}
 }
 
-// Authorize implements authorizer.Authorizer.
+// Concurrency implements authorizer.Concurrent.
+func (a *Authorizer) Concurrency() int { return a.opts.Concurrency }
+
+// Cached implements authorizer.Concurrent.
+func (a *Authorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opts.TTL <= 0 {
+		return false, "", false
+	}
+	e, ok := a.entries[cacheKey(attrs)]
+	if !ok || !a.now().Before(e.expires) {
+		return false, "", false // counted as a miss when asked
+	}
+	a.lookups.WithLabelValues("hit").Inc()
+	return e.allowed, e.reason, true
+}
+
+// Describe implements prometheus.Collector.
+func (a *Authorizer) Describe(ch chan<- *prometheus.Desc) {
+	a.latency.Describe(ch)
+	a.lookups.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (a *Authorizer) Collect(ch chan<- prometheus.Metric) {
+	a.latency.Collect(ch)
+	a.lookups.Collect(ch)
+}
+
+// Authorize implements authorizer.Authorizer: a cached answer, else one
+// SubjectAccessReview with the user's name, uid, groups and extra, and the
+// question's resource attributes.
 func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	key := cacheKey(attrs)
-	if e, ok := a.lookup(key); ok {
+	e, ok, generation := a.lookup(key)
+	if ok {
 		return e.allowed, e.reason, nil
 	}
 	if a.opts.Timeout > 0 {
@@ -71,9 +144,33 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 		ctx, cancel = context.WithTimeout(ctx, a.opts.Timeout)
 		defer cancel()
 	}
+	start := time.Now()
+	allowed, reason, err := a.ask(ctx, attrs)
+	result := map[bool]string{true: "allowed", false: "denied"}[allowed]
+	if err != nil {
+		result = "error"
+	}
+	a.latency.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return false, "", err
+	}
+	a.store(key, generation, entry{allowed: allowed, reason: reason})
+	return allowed, reason, nil
+}
+
+func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
+	var extra map[string]authorizationv1.ExtraValue
+	if len(attrs.User.Extra) > 0 {
+		extra = make(map[string]authorizationv1.ExtraValue, len(attrs.User.Extra))
+		for k, v := range attrs.User.Extra {
+			extra[k] = v
+		}
+	}
 	review, err := a.client.Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User:   attrs.User.Name,
+		UID:    attrs.User.UID,
 		Groups: attrs.User.Groups,
+		Extra:  extra,
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
 			Verb: attrs.Verb, Namespace: attrs.Namespace, Group: attrs.APIGroup, Resource: attrs.Resource, Name: attrs.Name,
 		},
@@ -91,24 +188,38 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 	if reason == "" {
 		reason = "SubjectAccessReview: " + map[bool]string{true: "allowed", false: "not allowed"}[st.Allowed]
 	}
-	a.store(key, entry{allowed: st.Allowed, reason: reason})
 	return st.Allowed, reason, nil
 }
 
-func (a *Authorizer) lookup(key string) (entry, bool) {
-	if a.opts.TTL <= 0 {
-		return entry{}, false
-	}
+// Invalidate drops every cached answer, and keeps answers asked before it
+// from being stored: call it when authorization may have changed (an RBAC
+// object was added, changed or deleted).
+func (a *Authorizer) Invalidate() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	e, ok := a.entries[key]
-	if !ok || !a.now().Before(e.expires) {
-		return entry{}, false
-	}
-	return e, true
+	a.generation++
+	clear(a.entries)
+	a.order = a.order[:0]
 }
 
-func (a *Authorizer) store(key string, e entry) {
+// lookup returns a live cached answer, and the generation a new answer
+// would be stored in.
+func (a *Authorizer) lookup(key string) (entry, bool, uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opts.TTL <= 0 {
+		return entry{}, false, a.generation
+	}
+	e, ok := a.entries[key]
+	if !ok || !a.now().Before(e.expires) {
+		a.lookups.WithLabelValues("miss").Inc()
+		return entry{}, false, a.generation
+	}
+	a.lookups.WithLabelValues("hit").Inc()
+	return e, true, a.generation
+}
+
+func (a *Authorizer) store(key string, generation uint64, e entry) {
 	if a.opts.TTL <= 0 {
 		return
 	}
@@ -116,6 +227,9 @@ func (a *Authorizer) store(key string, e entry) {
 	e.expires = now.Add(a.opts.TTL)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if generation != a.generation {
+		return // asked before an RBAC change: the answer may be stale
+	}
 	if _, ok := a.entries[key]; !ok {
 		if len(a.entries) >= a.opts.MaxEntries {
 			a.evictLocked(now)
@@ -153,17 +267,39 @@ func (a *Authorizer) Len() int {
 	return len(a.entries)
 }
 
+// cacheKey is everything a review sends: user name, uid, groups (in the
+// order given: the engine sends an identity's groups in the same order),
+// extra (by key), verb, namespace, API group, resource and name. Each part
+// is length-prefixed, so no two questions share a key.
 func cacheKey(a authorizer.Attributes) string {
 	var b strings.Builder
-	for _, s := range []string{a.User.Name, a.Verb, a.Namespace, a.APIGroup, a.Resource, a.Name} {
+	put := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
 		b.WriteString(s)
-		b.WriteByte(0)
 	}
-	// Groups as given: the engine always sends an identity's groups in the
-	// same order.
+	for _, s := range []string{a.User.Name, a.User.UID, a.Verb, a.Namespace, a.APIGroup, a.Resource, a.Name} {
+		put(s)
+	}
+	b.WriteString(strconv.Itoa(len(a.User.Groups)))
+	b.WriteByte('g')
 	for _, g := range a.User.Groups {
-		b.WriteString(g)
-		b.WriteByte(1)
+		put(g)
+	}
+	keys := make([]string, 0, len(a.User.Extra))
+	for k := range a.User.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b.WriteString(strconv.Itoa(len(keys)))
+	b.WriteByte('e')
+	for _, k := range keys {
+		put(k)
+		b.WriteString(strconv.Itoa(len(a.User.Extra[k])))
+		b.WriteByte('v')
+		for _, v := range a.User.Extra[k] {
+			put(v)
+		}
 	}
 	return b.String()
 }

@@ -136,3 +136,112 @@ func TestNoCache(t *testing.T) {
 		t.Fatalf("TTL 0 cached: %d calls", calls.Load())
 	}
 }
+
+// TestKeyIsExact: the uid, each extra value and the order of groups make
+// different questions; the order of extra keys does not (a map has none).
+func TestKeyIsExact(t *testing.T) {
+	base := useAttrs("alice", "policy", "a")
+	withUID := base
+	withUID.User.UID = "u-1"
+	withExtra := base
+	withExtra.User.Extra = map[string][]string{"scopes": {"a", "b"}}
+	otherExtra := base
+	otherExtra.User.Extra = map[string][]string{"scopes": {"ab"}}
+	splitExtra := base
+	splitExtra.User.Extra = map[string][]string{"scopes": {"a"}, "b": nil}
+	twoGroups := base
+	twoGroups.User.Groups = []string{"devs", "ops"}
+	swapped := base
+	swapped.User.Groups = []string{"ops", "devs"}
+	joined := base
+	joined.User.Groups = []string{"devsops"}
+	keys := map[string]string{}
+	for name, attrs := range map[string]authorizer.Attributes{
+		"base": base, "uid": withUID, "extra": withExtra, "other extra": otherExtra, "split extra": splitExtra,
+		"two groups": twoGroups, "swapped groups": swapped, "joined groups": joined,
+	} {
+		k := cacheKey(attrs)
+		if other, dup := keys[k]; dup {
+			t.Errorf("%s and %s share a key", name, other)
+		}
+		keys[k] = name
+	}
+	a := base
+	a.User.Extra = map[string][]string{"x": {"1"}, "y": {"2"}}
+	b := base
+	b.User.Extra = map[string][]string{"y": {"2"}, "x": {"1"}}
+	for range 10 { // map iteration order varies
+		if cacheKey(a) != cacheKey(b) {
+			t.Fatal("the same extra gave different keys")
+		}
+	}
+}
+
+// TestInvalidate: Invalidate drops every answer, and an answer asked
+// before it (it may predate the RBAC change) is returned but not stored.
+func TestInvalidate(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	client := fake.NewClientset()
+	client.PrependReactor("create", "subjectaccessreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		calls.Add(1)
+		review := action.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
+		if review.Spec.User == "slow" {
+			<-release
+		}
+		review.Status.Allowed = true
+		return true, review, nil
+	})
+	a := New(client.AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	if a.Len() != 1 {
+		t.Fatal("not cached")
+	}
+	a.Invalidate()
+	if a.Len() != 0 {
+		t.Fatal("Invalidate kept answers")
+	}
+	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
+	if calls.Load() != 2 {
+		t.Fatalf("%d calls: the answer survived Invalidate", calls.Load())
+	}
+
+	done := make(chan bool)
+	go func() {
+		ok, _, _ := a.Authorize(context.Background(), useAttrs("slow", "policy", "a"))
+		done <- ok
+	}()
+	for calls.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	a.Invalidate() // while "slow" is being asked
+	close(release)
+	if !<-done {
+		t.Fatal("the answer in flight was not returned")
+	}
+	if _, _, ok := a.Cached(useAttrs("slow", "policy", "a")); ok || a.Len() != 0 {
+		t.Fatal("an answer asked before Invalidate was stored after it")
+	}
+}
+
+// TestWaitingLimiter: a request waits for its token until its context
+// ends, then fails with the context's cause, and gives the token back.
+func TestWaitingLimiter(t *testing.T) {
+	l := newWaitingLimiter(10, 1)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := l.Wait(context.Background()); err != nil || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("second token after %v: %v; want about 100 ms", time.Since(start), err)
+	}
+	cause := errors.New("budget")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 20*time.Millisecond, cause)
+	defer cancel()
+	start = time.Now()
+	// client-go's limiter would fail at once (the wait passes the
+	// deadline); this one waits the 20 ms out.
+	if err := l.Wait(ctx); !errors.Is(err, cause) || time.Since(start) < 15*time.Millisecond {
+		t.Fatalf("after %v: %v; want the cause after 20 ms", time.Since(start), err)
+	}
+}

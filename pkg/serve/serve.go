@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -57,7 +59,10 @@ type Config struct {
 	// DevDir, when set (--dev), is where a missing certificate and preset
 	// are made; see devFiles.
 	DevDir string
-	Log    *slog.Logger
+	// DecisionTimeout bounds one decision (0: unbounded); see
+	// webhook.Reviewer.DecisionTimeout.
+	DecisionTimeout time.Duration
+	Log             *slog.Logger
 }
 
 // ClusterClients reach the cluster whose policies and RBAC are served.
@@ -65,8 +70,16 @@ type ClusterClients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 	// Authorizer, when set, decides policy use instead of local evaluation
-	// of the cluster's RBAC (--authorization=subjectaccessreview).
+	// of the cluster's RBAC (--authorization=subjectaccessreview). If it
+	// has an Invalidate method and Metadata is set, RBAC objects' metadata
+	// is watched and every change calls it; if it is a
+	// prometheus.Collector, its metrics are served.
 	Authorizer authorizer.Authorizer
+	// Metadata watches RBAC objects' metadata for Authorizer's Invalidate.
+	Metadata metadata.Interface
+	// Config is the connection, for clients of their own (the
+	// SubjectAccessReview client has its own rate limit).
+	Config *rest.Config
 }
 
 // Run serves until ctx ends or SIGTERM/SIGINT arrives, then shuts down
@@ -104,6 +117,12 @@ func Run(ctx context.Context, cfg Config) error {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
 		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
+		if inv, ok := cfg.Cluster.Authorizer.(interface{ Invalidate() }); ok && cfg.Cluster.Metadata != nil {
+			cluster.InvalidateOnRBACChange(cfg.Cluster.Metadata, inv.Invalidate)
+		}
+		if col, ok := cfg.Cluster.Authorizer.(prometheus.Collector); ok {
+			reg.MustRegister(col)
+		}
 		current, notReady = cluster.Current, cluster.NotReady
 		go func() {
 			if err := cluster.Start(ctx); err != nil && ctx.Err() == nil {
@@ -125,7 +144,7 @@ func Run(ctx context.Context, cfg Config) error {
 	metrics := webhook.NewMetrics(reg)
 	handler := func(phase engine.Phase) http.Handler {
 		return &webhook.Handler{
-			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy, UnknownFields: cfg.UnknownFields},
+			Reviewer: webhook.Reviewer{Phase: phase, Mode: cfg.Mode, FailurePolicy: cfg.FailurePolicy, UnknownFields: cfg.UnknownFields, DecisionTimeout: cfg.DecisionTimeout},
 			Snapshot: current, Log: log, Metrics: metrics,
 		}
 	}
@@ -174,7 +193,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if len(listeners) > 1 {
 		metricsAddr = listeners[1].Addr().String()
 	}
-	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", metricsAddr, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy, "unknownFields", cfg.UnknownFields)
+	log.Info("serving", "listen", ln.Addr().String(), "metricsListen", metricsAddr, "mode", cfg.Mode, "failurePolicy", cfg.FailurePolicy, "unknownFields", cfg.UnknownFields, "decisionTimeout", cfg.DecisionTimeout)
 
 	var serveErr error
 	select {

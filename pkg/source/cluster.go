@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
@@ -50,6 +51,11 @@ type Cluster struct {
 	settle time.Duration
 	// waitLog is how often to say that informers have not synced yet.
 	waitLog time.Duration
+
+	// rbacMetadata and invalidate, when set, watch RBAC to invalidate
+	// authz's cached answers (rbacwatch.go).
+	rbacMetadata metadata.Interface
+	invalidate   func()
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
@@ -207,10 +213,15 @@ func (c *Cluster) start(ctx context.Context, failed chan error) error {
 		l.clusterRoleBindings = func() ([]*rbacv1.ClusterRoleBinding, error) { return nil, nil }
 	}
 	var hasSynced []cache.InformerSynced
+	// handlersSynced report when each handler has been given its
+	// informer's initial list: those events are in the first build.
+	var handlersSynced []cache.InformerSynced
 	for _, w := range watched {
-		if _, err := w.informer.AddEventHandler(notify); err != nil {
+		reg, err := w.informer.AddEventHandler(notify)
+		if err != nil {
 			return fmt.Errorf("watching: %w", err)
 		}
+		handlersSynced = append(handlersSynced, reg.HasSynced)
 		// Instead of client-go's default, which logs every retry through
 		// klog and says nothing to NotReady or to a one-shot reader.
 		if err := w.informer.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -225,6 +236,13 @@ func (c *Cluster) start(ctx context.Context, failed chan error) error {
 	c.mu.Unlock()
 	if err := c.reach(ctx); err != nil && failed != nil {
 		return err
+	}
+	var rbacSynced []cache.InformerSynced
+	if c.authz != nil && c.rbacMetadata != nil {
+		var err error
+		if rbacSynced, err = c.watchRBACMetadata(ctx); err != nil {
+			return err
+		}
 	}
 	factory.Start(ctx.Done())
 	dynFactory.Start(ctx.Done())
@@ -249,6 +267,18 @@ func (c *Cluster) start(ctx context.Context, failed chan error) error {
 			_ = c.reach(ctx)
 			c.log.Warn("not ready", "reason", c.notReadyYet(ctx).Error())
 		}
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), rbacSynced...) {
+		return fmt.Errorf("watching RBAC changes did not sync (may kube-psp list and watch roles, clusterroles, rolebindings and clusterrolebindings?)")
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), handlersSynced...) {
+		return fmt.Errorf("informers did not deliver their initial lists: %w", ctx.Err())
+	}
+	// The initial lists' events are all in the caches the first build reads:
+	// they must not trigger a second full build right after it.
+	select {
+	case <-c.changed:
+	default:
 	}
 	c.rebuild(l)
 	go c.run(ctx, l)

@@ -49,6 +49,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if res.Outcome == OutcomeAllowed {
 		h.Metrics.policies.WithLabelValues(phase, res.Policy).Inc()
 	}
+	if res.TimedOut {
+		h.Metrics.timeouts.WithLabelValues(phase).Inc()
+	}
 	for _, f := range res.UnknownFields {
 		h.Metrics.unknown.WithLabelValues(metricFieldName(f)).Inc()
 	}

@@ -11,6 +11,7 @@ type Metrics struct {
 	policies    *prometheus.CounterVec
 	badRequests *prometheus.CounterVec
 	unknown     *prometheus.CounterVec
+	timeouts    *prometheus.CounterVec
 }
 
 // NewMetrics registers the request metrics with reg.
@@ -37,7 +38,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "kube_psp_unknown_fields_total",
 			Help: "Pod fields unknown to this build (from a newer apiserver), by field path without list indexes; they are not checked.",
 		}, []string{"field"}),
+		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_subjectaccessreview_timeouts_total",
+			Help: "Admission requests answered by the failure policy because SubjectAccessReview latency ran past --decision-timeout (see kube_psp_subjectaccessreview_duration_seconds), by phase.",
+		}, []string{"phase"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests, m.unknown)
+	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests, m.unknown, m.timeouts)
 	return m
 }

@@ -6,10 +6,13 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -78,6 +81,8 @@ type Result struct {
 	Reason string
 	// UnknownFields are pod fields this build does not know.
 	UnknownFields []string
+	// TimedOut: DecisionTimeout ran out waiting for SubjectAccessReviews.
+	TimedOut bool
 }
 
 // Reviewer answers admission requests for one phase.
@@ -86,7 +91,15 @@ type Reviewer struct {
 	Mode          Mode
 	FailurePolicy FailurePolicy
 	UnknownFields UnknownFieldPolicy
+	// DecisionTimeout bounds a decision (0: unbounded). Only asking the
+	// apiserver (SubjectAccessReview) can take that long: past it, the
+	// request is answered by the failure policy, before the apiserver's
+	// own webhook timeout ends it.
+	DecisionTimeout time.Duration
 }
+
+// errDecisionTimeout ends a decision's context when DecisionTimeout runs out.
+var errDecisionTimeout = errors.New("decision timeout")
 
 // Review decides one request with the given snapshot.
 func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest) Result {
@@ -147,12 +160,24 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	}
 	ereq := engine.Request{
 		Phase: r.Phase, Operation: engine.Operation(req.Operation), Namespace: namespace,
-		User: authorizer.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups},
+		User: userInfo(req.UserInfo),
 		Pod:  pod, OldPod: oldPod,
+	}
+	if r.DecisionTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, r.DecisionTimeout, errDecisionTimeout)
+		defer cancel()
 	}
 	d, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{})
 	if err != nil {
 		return r.failed(resp, err)
+	}
+	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
+		// Some answers may be the deadline's errors, read as "no": the
+		// decision cannot be trusted.
+		res := r.failed(resp, fmt.Errorf("SubjectAccessReview latency: the apiserver did not answer whether the user or ServiceAccount may use the policies within --decision-timeout=%v (see kube_psp_subjectaccessreview_duration_seconds; --sar-qps and --sar-burst bound kube-psp's own rate)", r.DecisionTimeout))
+		res.TimedOut = true
+		return res
 	}
 	switch {
 	case d.Skipped:
@@ -166,6 +191,10 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 		return r.failed(resp, err)
 	}
 	warnings := explain.Explain(ereq, explained).Warnings()
+	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
+		// The denial stands (it was decided in time); its explanation was not.
+		warnings = []string{explain.Truncate(fmt.Sprintf("kube-psp: the explanation of this denial is left out: SubjectAccessReview latency ran past --decision-timeout=%v", r.DecisionTimeout))}
+	}
 	switch r.Mode {
 	case ModeWarn:
 		resp.Warnings = append([]string{explain.Truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
@@ -324,4 +353,17 @@ func encodePart(v any) ([]byte, error) {
 		return nil, fmt.Errorf("encoding the pod: %w", err)
 	}
 	return data, nil
+}
+
+// userInfo is the requester as the apiserver authenticated it: name, uid,
+// groups and extra, all of which v1.24 handed to the authorizer.
+func userInfo(u authenticationv1.UserInfo) authorizer.UserInfo {
+	info := authorizer.UserInfo{Name: u.Username, UID: u.UID, Groups: u.Groups}
+	if len(u.Extra) > 0 {
+		info.Extra = make(map[string][]string, len(u.Extra))
+		for k, v := range u.Extra {
+			info.Extra[k] = v
+		}
+	}
+	return info
 }

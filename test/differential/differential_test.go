@@ -191,6 +191,13 @@ func compare(t *testing.T, up *upstream, seed int, set *engine.PolicySet, authz 
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
+	// SubjectAccessReview mode asks concurrently and skips what cannot win:
+	// the same decision.
+	asked, err := engine.Decide(context.Background(), set, concurrent{authz}, req, engine.Options{})
+	if err != nil || asked.Allowed != ours.Allowed || asked.Policy != ours.Policy || asked.Message != ours.Message || !equality.Semantic.DeepEqual(asked.Pod, ours.Pod) {
+		t.Errorf("seed %d (%s): asked concurrently, the decision differs: %+v, %v", seed, req.Phase, asked, err)
+		return false
+	}
 	c := &upstreamCase{RBAC: objs, Phase: string(req.Phase), Operation: string(req.Operation), Namespace: req.Namespace, User: req.User, Pod: req.Pod, OldPod: req.OldPod}
 	if req.Phase == engine.PhaseValidate {
 		// The pod as v1.24's apiserver handed it to validating admission.
@@ -257,6 +264,14 @@ func differences(ours engine.Decision, theirs upstreamAnswer, req engine.Request
 	}
 	return problems
 }
+
+// concurrent makes the engine ask its questions as it asks
+// SubjectAccessReviews: concurrently, with nothing cached.
+type concurrent struct{ authorizer.Authorizer }
+
+func (concurrent) Concurrency() int { return 4 }
+
+func (concurrent) Cached(authorizer.Attributes) (bool, string, bool) { return false, "", false }
 
 // sameDenial accepts v1.24's message when it is kube-psp's with the
 // policies' error groups in another order: v1.24 collected them from a map,
