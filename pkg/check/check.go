@@ -110,7 +110,9 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 			return r, err
 		}
 	}
-	r.Explanation = explain.Explain(req, explained)
+	r.Explanation = explain.ExplainCreated(req, explained, func(path string) (string, string) {
+		return podcreate.Origin(w.Pod, r.Pod, path)
+	})
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
 		return r, nil
