@@ -111,7 +111,7 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 		}
 	}
 	r.Explanation = explain.ExplainCreated(req, explained, func(path string) (string, string) {
-		return podcreate.Origin(w.Pod, r.Pod, path)
+		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
 	})
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit

@@ -15,8 +15,8 @@ var (
 )
 
 // Origin says how the apiserver set the field at path of created, the pod
-// Create made of written, when written, the pod as its creator sent it,
-// does not have that value: how is the step that set it, avoid a change of
+// Create made of written with sa (nil when unknown), when written, the pod
+// as its creator sent it, does not have that value: how is the step that set it, avoid a change of
 // written that goes without it ("" when there is none to suggest). It knows
 // the fields a policy refuses that Create sets:
 //
@@ -28,7 +28,7 @@ var (
 // how is "" for any other path, and when written has the value. Create
 // keeps the order of containers, ports and written volumes, so a path means
 // the same field in both pods.
-func Origin(written, created *corev1.Pod, path string) (how, avoid string) {
+func Origin(written, created *corev1.Pod, sa *corev1.ServiceAccount, path string) (how, avoid string) {
 	if m := hostPortPath.FindStringSubmatch(path); m != nil {
 		i, _ := strconv.Atoi(m[2])
 		j, _ := strconv.Atoi(m[3])
@@ -57,8 +57,11 @@ func Origin(written, created *corev1.Pod, path string) (how, avoid string) {
 	if !strings.HasPrefix(v.Name, TokenVolumePrefix) || v.Projected == nil {
 		return "", ""
 	}
-	return fmt.Sprintf("the ServiceAccount admission plugin adds the projected volume %s… with the token of ServiceAccount %s", TokenVolumePrefix, created.Spec.ServiceAccountName),
-		"set automountServiceAccountToken: false on the pod or its ServiceAccount"
+	how = fmt.Sprintf("the ServiceAccount admission plugin adds the projected volume %s… with the token of ServiceAccount %s", TokenVolumePrefix, created.Spec.ServiceAccountName)
+	if sa == nil && written.Spec.AutomountServiceAccountToken == nil {
+		how += " (its object not given, so automountServiceAccountToken is taken as unset)"
+	}
+	return how, "set automountServiceAccountToken: false on the pod or its ServiceAccount"
 }
 
 // containerPort is port j of container i in the list named list, or nil.

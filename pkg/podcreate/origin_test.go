@@ -28,17 +28,25 @@ func TestOrigin(t *testing.T) {
 		{"spec.volumes[3]", "", ""},
 		{"spec.hostNetwork", "", ""},
 	} {
-		how, avoid := Origin(written, created, tc.path)
+		how, avoid := Origin(written, created, &corev1.ServiceAccount{}, tc.path)
 		if how != tc.how || avoid != tc.avoid {
 			t.Errorf("%s: got %q, %q; want %q, %q", tc.path, how, avoid, tc.how, tc.avoid)
 		}
 	}
 
 	// A pod read back from a cluster has both already: nothing was set.
-	if how, _ := Origin(created, Create(created, nil), "spec.volumes[2]"); how != "" {
+	if how, _ := Origin(written, created, nil, "spec.volumes[2]"); how != "the ServiceAccount admission plugin adds the projected volume kube-api-access-… with the token of ServiceAccount quiet (its object not given, so automountServiceAccountToken is taken as unset)" {
+		t.Errorf("a token volume of an unknown ServiceAccount: %q", how)
+	}
+	on := true
+	written.Spec.AutomountServiceAccountToken = &on
+	if how, _ := Origin(written, Create(written, nil), nil, "spec.volumes[2]"); how != "the ServiceAccount admission plugin adds the projected volume kube-api-access-… with the token of ServiceAccount quiet" {
+		t.Errorf("a token volume the pod asks for: %q", how)
+	}
+	if how, _ := Origin(created, Create(created, nil), nil, "spec.volumes[2]"); how != "" {
 		t.Errorf("a token volume the pod already has: %q", how)
 	}
-	if how, _ := Origin(created, Create(created, nil), "spec.containers[0].ports[1].hostPort"); how != "" {
+	if how, _ := Origin(created, Create(created, nil), nil, "spec.containers[0].ports[1].hostPort"); how != "" {
 		t.Errorf("a hostPort the pod already has: %q", how)
 	}
 }
