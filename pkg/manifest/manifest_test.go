@@ -105,9 +105,9 @@ func TestRecursive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// examples/eks holds only a policy and RBAC; examples/apiserver holds 4
+	// examples/eks holds only a policy and RBAC; examples/apiserver holds 6
 	// workloads.
-	if len(flat) != 6 || len(deep) != 10 {
+	if len(flat) != 6 || len(deep) != 12 {
 		t.Errorf("flat %d, recursive %d workloads", len(flat), len(deep))
 	}
 }
