@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kube-psp/kube-psp/pkg/field"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/field"
 )
 
 // FieldOrigin says how the apiserver set the value at path of a pod that
