@@ -165,7 +165,7 @@ const (
 
 // offlinePolicies are the names in testdata/offline/policies.yaml.
 var offlinePolicies = []string{"offline-a-restricted", "offline-b-hostnet", "offline-c-nonroot", "offline-d-hostports",
-	"offline-e-privileged", "offline-f-defaults", "offline-g-profiles"}
+	"offline-e-privileged", "offline-f-defaults", "offline-g-profiles", "offline-h-notoken"}
 
 // offlineWorkload is one workload: its pod spec as written (YAML at
 // indentation 0) and, for a template, the pod template's annotations.
@@ -277,6 +277,13 @@ containers:
 `),
 		apps("Deployment", "deploy-sidecar", "serviceAccountName: web\n"+initAndSidecar),
 		apps("Deployment", "deploy-no-token", "automountServiceAccountToken: false\nserviceAccountName: builder\n"+hostTmp),
+		// quiet's automountServiceAccountToken is false (in the setup file,
+		// which psp check reads): no token volume, so h-notoken, which
+		// refuses it, admits the pod unchanged; unless the pod asks for the
+		// token, and then only a-restricted admits it.
+		apps("Deployment", "deploy-quiet", "serviceAccountName: quiet\n"+pauseContainer),
+		apps("Deployment", "deploy-quiet-alias", "serviceAccount: quiet\n"+pauseContainer),
+		apps("Deployment", "deploy-quiet-token", "serviceAccountName: quiet\nautomountServiceAccountToken: true\n"+pauseContainer),
 		// A projected volume of the user's own: a-restricted allows it only
 		// when it is exactly an injected token volume.
 		apps("Deployment", "deploy-projected", `volumes:
@@ -350,6 +357,7 @@ containers:
 	// Jobs and CronJobs: the job-controller may use f-defaults.
 	ws = append(ws,
 		apps("Job", "job-plain", pauseContainer),
+		apps("Job", "job-quiet", "serviceAccountName: quiet\n"+pauseContainer),
 		apps("Job", "job-hostpath-read-only", hostLogReadOnly),
 		apps("Job", "job-hostpath-writable", strings.Replace(hostLogReadOnly, ", readOnly: true", "", 1)),
 		apps("Job", "job-net-admin", pauseContainer+"  securityContext: {capabilities: {add: [NET_ADMIN]}}\n"),
@@ -475,8 +483,9 @@ func writeOfflineManifests(t *testing.T, dir string) offlineFiles {
 	for _, ns := range []string{offlineApps, offlineSystem, offlineOps} {
 		setup = append(setup, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}")
 	}
-	for _, sa := range []struct{ ns, name string }{{offlineApps, "web"}, {offlineApps, "builder"}, {offlineSystem, "agent"}, {offlineOps, "deployer"}} {
-		setup = append(setup, fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: %s}", sa.name, sa.ns))
+	for _, sa := range []struct{ ns, name, more string }{{offlineApps, "web", ""}, {offlineApps, "builder", ""}, {offlineSystem, "agent", ""}, {offlineOps, "deployer", ""},
+		{offlineApps, "quiet", "\nautomountServiceAccountToken: false"}} {
+		setup = append(setup, fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: %s}%s", sa.name, sa.ns, sa.more))
 	}
 	for _, s := range []struct{ name, subject string }{
 		{"dev-edit", "{kind: User, apiGroup: rbac.authorization.k8s.io, name: " + offlineDev + "}"},

@@ -114,6 +114,11 @@ func TestCommandsGolden(t *testing.T) {
 		{"check-impersonation-default.txt", append([]string{"check", "-f", "examples/apiserver/impersonation/pod.yaml"}, apiserver("impersonation")...), 1},
 		{"can-i-impersonation.txt", append([]string{"can-i", "use", "podsecuritypolicy/privileged", "--as", controller, "-n", "shop"}, apiserver("impersonation")...), 0},
 		{"can-i-impersonation-groups.txt", append([]string{"can-i", "use", "podsecuritypolicy/privileged", "--as", controller, "--as-group", "ops", "-n", "shop"}, apiserver("impersonation")...), 1},
+		// A ServiceAccount with automountServiceAccountToken: false, in the
+		// input and not: the token volume, which the policy refuses.
+		{"check-serviceaccount-automount.txt", append([]string{"check", "-f", "examples/apiserver/serviceaccount-automount"}, apiserver("serviceaccount-automount")...), 1},
+		{"check-serviceaccount-automount-unknown.txt", append([]string{"check", "-f", "examples/apiserver/serviceaccount-automount/deployment.yaml"}, apiserver("serviceaccount-automount")...), 1},
+		{"explain-hostnetwork-ports.json", append([]string{"explain", "examples/apiserver/hostnetwork-ports/daemonset.yaml", "-o", "json"}, apiserver("hostnetwork-ports")...), 0},
 		{"explain-serviceaccount-alias.txt", append([]string{"explain", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
 		{"init-restricted.yaml", []string{"init", "--preset", "restricted"}, 0},
 		{"init-eks-v1beta1.yaml", []string{"init", "--preset", "eks", "--to", "policy/v1beta1"}, 0},

@@ -105,7 +105,7 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 	p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x7k2p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
 
 	w := Workload(p)
-	created := podcreate.Create(w.Pod)
+	created := podcreate.Create(w.Pod, w.ServiceAccount)
 	podcreate.PrepareForCreate(created)
 	if !equality.Semantic.DeepEqual(created.Spec, p.Spec) || !equality.Semantic.DeepEqual(created.Annotations, p.Annotations) {
 		t.Errorf("the pod path changed a stored pod:\n got %+v\nwant %+v", created.Spec, p.Spec)

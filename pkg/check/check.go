@@ -98,7 +98,7 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	if w.Creator != nil {
 		r.Requester = *w.Creator
 	}
-	r.Pod = podcreate.Create(w.Pod)
+	r.Pod = podcreate.Create(w.Pod, w.ServiceAccount)
 	req := engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: w.Namespace, User: r.Requester, Pod: r.Pod}
 	admit, err := engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: opts.ExplainAll})
 	if err != nil {
@@ -110,7 +110,9 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 			return r, err
 		}
 	}
-	r.Explanation = explain.Explain(req, explained)
+	r.Explanation = explain.ExplainCreated(req, explained, func(path string) (string, string) {
+		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
+	})
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
 		return r, nil

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,7 +104,7 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 }
 
 // runExample checks an examples/apiserver case as the given user.
-func runExample(t *testing.T, name, workloads string, user authorizer.UserInfo) []Result {
+func runExample(t *testing.T, name string, user authorizer.UserInfo, workloads ...string) []Result {
 	t.Helper()
 	dir := "../../examples/apiserver/" + name + "/"
 	res, err := loader.Load([]string{dir + "policy.yaml"}, loader.Options{Strict: true})
@@ -114,7 +115,11 @@ func runExample(t *testing.T, name, workloads string, user authorizer.UserInfo) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := manifest.Read([]string{dir + workloads}, nil, manifest.Options{})
+	var paths []string
+	for _, w := range workloads {
+		paths = append(paths, dir+w)
+	}
+	ws, err := manifest.Read(paths, nil, manifest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +136,7 @@ func TestClusterAnswers(t *testing.T) {
 	anyone := authorizer.Impersonate("kube-psp:check", nil)
 
 	// 1. The apiserver sets hostPort 9100 on the DaemonSet's pods.
-	r := runExample(t, "hostnetwork-ports", "daemonset.yaml", anyone)[0]
+	r := runExample(t, "hostnetwork-ports", anyone, "daemonset.yaml")[0]
 	const hostPortDenial = "PodSecurityPolicy: unable to admit pod: [spec.containers[0].hostPort: Invalid value: 9100: Host port 9100 is not allowed to be used. Allowed ports: []]"
 	if r.Admitted || r.DeniedIn != engine.PhaseAdmit || r.Message != hostPortDenial || r.AdmittedPod != nil {
 		t.Errorf("hostNetwork DaemonSet: admitted %v in %s: %q", r.Admitted, r.DeniedIn, r.Message)
@@ -142,9 +147,18 @@ func TestClusterAnswers(t *testing.T) {
 	if r.Workload.Pod.Spec.Containers[0].Ports[0].HostPort != 0 {
 		t.Error("the workload's own pod was modified")
 	}
+	// The message is v1.24's; the explanation says where 9100 came from.
+	const hostPortNote = "the apiserver sets hostPort to containerPort 9100 because hostNetwork is true (v1 defaults); let the policy's hostPorts allow 9100"
+	if !slices.Equal(r.Explanation.Notes, []string{hostPortNote}) || !strings.HasSuffix(r.Explanation.Policies[0].Errors[0], " ("+hostPortNote+")") {
+		t.Errorf("hostNetwork DaemonSet: notes %q, errors %q", r.Explanation.Notes, r.Explanation.Policies[0].Errors)
+	}
+	w := r.Explanation.Warnings()
+	if !slices.Contains(w, `policy "hostnet": `+hostPortNote) || !slices.Contains(w, `policy "hostnet": spec.containers[0].hostPort: Invalid value: 9100: Host port 9100 is not allowed to be used. Allowed ports: []`) {
+		t.Errorf("hostNetwork DaemonSet: warnings %q", w)
+	}
 
 	// 2. serviceAccount: builder is the pod's ServiceAccount.
-	r = runExample(t, "serviceaccount-alias", "deployment.yaml", anyone)[0]
+	r = runExample(t, "serviceaccount-alias", anyone, "deployment.yaml")[0]
 	if !r.Admitted || r.Policy != "nonroot" || r.AdmittedPod == nil || r.AdmittedPod.Annotations["kubernetes.io/psp"] != "nonroot" {
 		t.Errorf("alias: admitted %v by %q: %s", r.Admitted, r.Policy, r.Message)
 	} else if sc := r.AdmittedPod.Spec.Containers[0].SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
@@ -157,12 +171,12 @@ func TestClusterAnswers(t *testing.T) {
 	// 3. Impersonating the replicaset controller gives its groups: the bare
 	// pod is admitted like the Deployment's; as an ordinary user it is not.
 	controller := authorizer.Impersonate("system:serviceaccount:kube-system:replicaset-controller", nil)
-	for _, r := range runExample(t, "impersonation", "pod.yaml", controller) {
+	for _, r := range runExample(t, "impersonation", controller, "pod.yaml") {
 		if !r.Admitted || r.Policy != "privileged" {
 			t.Errorf("%s as the replicaset controller: %s", r.Workload, r.Message)
 		}
 	}
-	results := runExample(t, "impersonation", "pod.yaml", anyone)
+	results := runExample(t, "impersonation", anyone, "pod.yaml")
 	if results[0].Admitted || results[0].Message != "PodSecurityPolicy: unable to admit pod: []" || !results[1].Admitted {
 		t.Errorf("as kube-psp:check: pod %v %q, Deployment %v", results[0].Admitted, results[0].Message, results[1].Admitted)
 	}
@@ -213,4 +227,31 @@ func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer,
 		t.Fatal(err)
 	}
 	return Run(context.Background(), set, authz, ws, Options{User: user})
+}
+
+// TestServiceAccountAutomount: with its ServiceAccount in the input, a pod
+// of a ServiceAccount whose automountServiceAccountToken is false gets no
+// token volume, unless the pod asks for it; without it, the token is
+// mounted. A denial at the token volume says where it came from.
+func TestServiceAccountAutomount(t *testing.T) {
+	anyone := authorizer.Impersonate("kube-psp:check", nil)
+	const denial = `PodSecurityPolicy: unable to admit pod: [spec.volumes[0]: Invalid value: "projected": projected volumes are not allowed to be used]`
+	const note = "the ServiceAccount admission plugin adds the projected volume kube-api-access-… with the token of ServiceAccount quiet; " +
+		"set automountServiceAccountToken: false on the pod or its ServiceAccount, or let the policy's volumes allow projected or secret"
+	with := runExample(t, "serviceaccount-automount", anyone, "deployment.yaml", "serviceaccount.yaml")
+	if r := with[0]; !r.Admitted || r.Policy != "notoken" || len(r.Pod.Spec.Volumes) != 0 || r.Workload.ServiceAccount == nil {
+		t.Errorf("Deployment with its ServiceAccount: admitted %v by %q, volumes %v: %s", r.Admitted, r.Policy, r.Pod.Spec.Volumes, r.Message)
+	}
+	if r := with[1]; r.Admitted || r.Message != denial || !slices.Equal(r.Explanation.Notes, []string{note}) {
+		t.Errorf("Pod asking for the token: admitted %v: %q, notes %q", r.Admitted, r.Message, r.Explanation.Notes)
+	}
+	const unknown = "the ServiceAccount admission plugin adds the projected volume kube-api-access-… with the token of ServiceAccount quiet " +
+		"(its object not given, so automountServiceAccountToken is taken as unset); " +
+		"set automountServiceAccountToken: false on the pod or its ServiceAccount, or let the policy's volumes allow projected or secret"
+	for i, r := range runExample(t, "serviceaccount-automount", anyone, "deployment.yaml") {
+		want := []string{unknown, note}[i] // the Pod asks for the token itself
+		if r.Admitted || r.Message != denial || !slices.Equal(r.Explanation.Notes, []string{want}) {
+			t.Errorf("%s without its ServiceAccount: admitted %v: %q, notes %q", r.Workload, r.Admitted, r.Message, r.Explanation.Notes)
+		}
+	}
 }

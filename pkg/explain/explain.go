@@ -33,8 +33,10 @@ type Explanation struct {
 	PodFix *PodFix `json:"podFix,omitempty"`
 	// Notes explain errors of usable policies that name a seccomp or
 	// AppArmor annotation the pod does not have: which field the profile
-	// came from, or which to set (engine.AnnotationFieldNote). Message keeps
-	// v1.24's text; the policies' errors carry the same notes.
+	// came from, or which to set (engine.AnnotationFieldNote); and, from
+	// ExplainCreated, errors at values the apiserver set, not the author
+	// (engine.SetFieldNote). Message keeps v1.24's text; the policies'
+	// errors carry the same notes.
 	Notes []string `json:"notes,omitempty"`
 	// Requester says who may not use a policy, for messages.
 	cannotUse string
@@ -54,7 +56,7 @@ type Policy struct {
 	// use the policy (a SubjectAccessReview that failed): the policy
 	// counted as not usable.
 	AuthorizationErrors []string `json:"authorizationErrors,omitempty"`
-	// notes[i] is the AnnotationFieldNote appended to Errors[i], if any.
+	// notes[i] is the note appended to Errors[i], if any.
 	notes []string
 }
 
@@ -76,6 +78,14 @@ type PodFix struct {
 // Explain builds the explanation of d, which must come from
 // engine.Decide(..., engine.Options{ExplainAll: true}) for req.
 func Explain(req engine.Request, d engine.Decision) Explanation {
+	return ExplainCreated(req, d, nil)
+}
+
+// ExplainCreated is Explain for a pod that the apiserver changed before
+// admission, as offline commands simulate it: origin says which values of
+// req.Pod its author did not write, and errors at them get a note
+// (engine.SetFieldNote). A nil origin is Explain.
+func ExplainCreated(req engine.Request, d engine.Decision, origin engine.FieldOrigin) Explanation {
 	e := Explanation{Allowed: d.Allowed, Policy: d.Policy, Message: d.Message, cannotUse: cannotUse(req), Policies: []Policy{}}
 	for _, a := range d.Attempts {
 		p := Policy{Name: a.Policy, Outcome: a.Outcome, Changes: a.Changes, Chosen: a.Chosen}
@@ -93,6 +103,9 @@ func Explain(req engine.Request, d engine.Decision) Explanation {
 			// v1.24's messages name seccomp and AppArmor annotations the
 			// author may never have written; say which field counts.
 			note := engine.AnnotationFieldNote(req.Pod, err.Field)
+			if note == "" {
+				note = engine.SetFieldNote(req.Pod, err, origin)
+			}
 			if note != "" {
 				text += " (" + note + ")"
 				if !slices.Contains(e.Notes, note) && p.Usable {

@@ -41,6 +41,11 @@ type Workload struct {
 	// Creator is the identity that creates the pod; nil for a bare Pod,
 	// which the requesting user creates.
 	Creator *authorizer.UserInfo
+	// ServiceAccount is the pod's ServiceAccount (podcreate.ServiceAccountName
+	// in the workload's namespace) when the input has it, else nil: its
+	// automountServiceAccountToken decides whether the ServiceAccount
+	// admission plugin adds the token volume (podcreate.AdmitServiceAccount).
+	ServiceAccount *corev1.ServiceAccount
 }
 
 // String names the workload: "Deployment team/web"; without a name,
@@ -87,6 +92,9 @@ type Input struct {
 	// Others are the kinds read that are neither Pods nor workloads, in
 	// the order first met.
 	Others []string
+	// ServiceAccounts are the ServiceAccount objects read, keyed
+	// "NAMESPACE/NAME"; of two with the same key, the later in input order.
+	ServiceAccounts map[string]*corev1.ServiceAccount
 }
 
 // Kinds names the kinds whose pods are checked, for messages.
@@ -143,7 +151,7 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 		data []byte // nil: read the file
 	}
 	var inputs []input
-	res := &Input{}
+	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
@@ -187,6 +195,14 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 				res.Others = append(res.Others, k)
 			}
 		}
+		for _, sa := range o.serviceAccounts {
+			res.ServiceAccounts[sa.Namespace+"/"+sa.Name] = sa
+		}
+	}
+	// A workload's ServiceAccount may come in any file, before or after it.
+	for i := range res.Workloads {
+		w := &res.Workloads[i]
+		w.ServiceAccount = res.ServiceAccounts[w.Namespace+"/"+podcreate.ServiceAccountName(w.Pod)]
 	}
 	return res, nil
 }
@@ -241,10 +257,11 @@ type header struct {
 
 // parsed is what one file holds.
 type parsed struct {
-	workloads []Workload
-	errs      []error
-	warnings  []string
-	others    []string
+	workloads       []Workload
+	errs            []error
+	warnings        []string
+	others          []string
+	serviceAccounts []*corev1.ServiceAccount
 }
 
 func parse(file string, data []byte, opts Options) parsed {
@@ -353,6 +370,9 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		}
 		return
 	}
+	if h.Kind == "ServiceAccount" && h.APIVersion == "v1" {
+		d.serviceAccount(src, h.Metadata.Name, js)
+	}
 	decodeKind, ok := workloadKinds[h.Kind]
 	if h.Kind == "Pod" {
 		decodeKind, ok = decodeAs[corev1.Pod], true
@@ -407,6 +427,19 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		}
 	}
 	d.out.workloads = append(d.out.workloads, w)
+}
+
+// serviceAccount keeps a ServiceAccount object for the pods that name it.
+// It is not checked, so only a value of the wrong type is an error (the
+// apiserver would refuse it too); unknown fields are not reported.
+func (d *document) serviceAccount(src loader.Source, name string, js []byte) {
+	var sa corev1.ServiceAccount
+	if _, err := loader.DecodeJSON(js, &sa); err != nil {
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: ServiceAccount %q: %v", src, name, err))
+		return
+	}
+	sa.Namespace = namespace(sa.Namespace, d.opts)
+	d.out.serviceAccounts = append(d.out.serviceAccounts, &sa)
 }
 
 func namespace(ns string, opts Options) string {

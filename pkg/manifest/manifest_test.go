@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -103,9 +105,9 @@ func TestRecursive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// examples/eks holds only a policy and RBAC; examples/apiserver holds 4
+	// examples/eks holds only a policy and RBAC; examples/apiserver holds 6
 	// workloads.
-	if len(flat) != 6 || len(deep) != 10 {
+	if len(flat) != 6 || len(deep) != 12 {
 		t.Errorf("flat %d, recursive %d workloads", len(flat), len(deep))
 	}
 }
@@ -262,5 +264,90 @@ func TestNothingRead(t *testing.T) {
 	in, err = ReadAll([]string{"-"}, strings.NewReader("# nothing\n---\n"), Options{})
 	if err != nil || in.NothingRead([]string{"-"}) != "<stdin> holds no object" {
 		t.Errorf("stdin: %v %q", err, in.NothingRead([]string{"-"}))
+	}
+}
+
+// TestServiceAccounts: each workload gets the ServiceAccount its pod names
+// (serviceAccountName, the alias, or default) from any file of the input,
+// in its namespace; a later object of the same name wins.
+func TestServiceAccounts(t *testing.T) {
+	dir := t.TempDir()
+	workloads := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      serviceAccountName: quiet
+      containers: [{name: app, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: alias, namespace: shop}
+spec:
+  serviceAccount: quiet
+  containers: [{name: app, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: plain}
+spec:
+  containers: [{name: app, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: other}
+spec:
+  serviceAccountName: quiet
+  containers: [{name: app, image: nginx}]
+`
+	accounts := `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: quiet, namespace: shop}
+automountServiceAccountToken: true
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: quiet, namespace: shop}
+  automountServiceAccountToken: false
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: default}
+`
+	for name, data := range map[string]string{"a-workloads.yaml": workloads, "b-accounts.yaml": accounts} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := ReadAll([]string{dir}, nil, Options{})
+	if err != nil || len(in.Errors) > 0 {
+		t.Fatal(err, in.Errors)
+	}
+	if len(in.ServiceAccounts) != 2 || in.ServiceAccounts["default/default"] == nil {
+		t.Errorf("ServiceAccounts: %v, want shop/quiet and default/default", in.ServiceAccounts)
+	}
+	want := map[string]string{"web": "shop/quiet false", "alias": "shop/quiet false", "plain": "default/default unset", "elsewhere": "none"}
+	for _, w := range in.Workloads {
+		got := "none"
+		if sa := w.ServiceAccount; sa != nil {
+			got = sa.Namespace + "/" + sa.Name + " unset"
+			if a := sa.AutomountServiceAccountToken; a != nil {
+				got = fmt.Sprintf("%s/%s %t", sa.Namespace, sa.Name, *a)
+			}
+		}
+		if got != want[w.Name] {
+			t.Errorf("%s: ServiceAccount %s, want %s", w, got, want[w.Name])
+		}
+	}
+	if !slices.Contains(in.Others, "ServiceAccount") {
+		t.Errorf("Others %v lacks ServiceAccount", in.Others)
+	}
+	bad := "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\nautomountServiceAccountToken: maybe\n"
+	in, err = ReadAll([]string{"-"}, strings.NewReader(bad), Options{})
+	if err != nil || len(in.Errors) != 1 || !strings.Contains(in.Errors[0].Error(), `<stdin>: document 1 (line 1): ServiceAccount "x": `) {
+		t.Errorf("a bad ServiceAccount: %v %v", err, in.Errors)
 	}
 }

@@ -52,7 +52,7 @@ const (
 var inventory = []FieldDefault{
 	// PodSpec
 	{"PodSpec.volumes", StepController, "a StatefulSet's volumeClaimTemplates become persistentVolumeClaim volumes", statefulSetGo},
-	{"PodSpec.volumes", StepServiceAccount, "the projected token volume kube-api-access-*, unless automountServiceAccountToken is false", saPluginGo + " mountServiceAccountToken"},
+	{"PodSpec.volumes", StepServiceAccount, "the projected token volume kube-api-access-*, unless automountServiceAccountToken is false (the pod's, else its ServiceAccount's)", saPluginGo + " mountServiceAccountToken"},
 	{"PodSpec.initContainers", "", "", ""},
 	{"PodSpec.containers", "", "", ""},
 	{"PodSpec.ephemeralContainers", "", "", ""},

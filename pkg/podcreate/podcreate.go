@@ -30,12 +30,13 @@ import (
 // Create returns the pod a v1.37 apiserver hands to mutating admission (so
 // to PodSecurityPolicy's admit phase) when pod is created: a deep copy,
 // defaulted (Default) and passed through the ServiceAccount admission plugin
-// (AdmitServiceAccount). pod must have its namespace set. Create is
+// (AdmitServiceAccount with sa, the pod's ServiceAccount object or nil when
+// unknown). pod must have its namespace set. Create is
 // idempotent: a pod read back from a cluster comes out unchanged, except for
 // a token volume or mount that was removed from it.
-func Create(pod *corev1.Pod) *corev1.Pod {
+func Create(pod *corev1.Pod, sa *corev1.ServiceAccount) *corev1.Pod {
 	p := pod.DeepCopy()
 	Default(p)
-	AdmitServiceAccount(p)
+	AdmitServiceAccount(p, sa)
 	return p
 }

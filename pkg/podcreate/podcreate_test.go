@@ -151,7 +151,7 @@ func run(t *testing.T, obj metav1.Object) *corev1.Pod {
 			t.Fatal(err)
 		}
 	}
-	p := Create(pod)
+	p := Create(pod, nil)
 	PrepareForCreate(p)
 	return p
 }
@@ -182,7 +182,7 @@ func TestInventoryDefaults(t *testing.T) {
 func TestHostPortsNotDefaultedWithoutHostNetwork(t *testing.T) {
 	p := basePod()
 	p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 9100}}
-	if got := Create(p).Spec.Containers[0].Ports[0].HostPort; got != 0 {
+	if got := Create(p, nil).Spec.Containers[0].Ports[0].HostPort; got != 0 {
 		t.Errorf("hostPort = %d without hostNetwork", got)
 	}
 }
@@ -190,7 +190,7 @@ func TestHostPortsNotDefaultedWithoutHostNetwork(t *testing.T) {
 func TestServiceAccountNameWinsOverAlias(t *testing.T) {
 	p := basePod()
 	p.Spec.ServiceAccountName, p.Spec.DeprecatedServiceAccount = "new", "old"
-	got := Create(p)
+	got := Create(p, nil)
 	if got.Spec.ServiceAccountName != "new" || got.Spec.DeprecatedServiceAccount != "new" {
 		t.Errorf("got serviceAccountName %q, serviceAccount %q", got.Spec.ServiceAccountName, got.Spec.DeprecatedServiceAccount)
 	}
@@ -204,41 +204,49 @@ func TestCreateLeavesInputAndIsIdempotent(t *testing.T) {
 			continue
 		}
 		before := pod.DeepCopy()
-		once := Create(pod)
+		once := Create(pod, nil)
 		if !equality.Semantic.DeepEqual(pod, before) {
 			t.Errorf("%s: Create modified its input", name)
 		}
-		if twice := Create(once); !equality.Semantic.DeepEqual(once, twice) {
+		if twice := Create(once, nil); !equality.Semantic.DeepEqual(once, twice) {
 			t.Errorf("%s: Create is not idempotent", name)
 		}
 	}
 }
 
 func TestAdmitServiceAccount(t *testing.T) {
-	off := false
+	off, on := false, true
+	saOff := &corev1.ServiceAccount{AutomountServiceAccountToken: &off}
+	saOn := &corev1.ServiceAccount{AutomountServiceAccountToken: &on}
 	cases := []struct {
 		name        string
 		edit        func(*corev1.Pod)
+		sa          *corev1.ServiceAccount
 		volumes     []string
 		appMounts   int
 		serviceAcct string
 	}{
-		{"automount off", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = &off }, nil, 0, "default"},
+		{"automount off", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = &off }, nil, nil, 0, "default"},
+		{"unknown ServiceAccount: automount on", func(*corev1.Pod) {}, nil, []string{TokenVolumeName}, 1, "default"},
+		{"ServiceAccount automount off", func(*corev1.Pod) {}, saOff, nil, 0, "default"},
+		{"ServiceAccount automount unset", func(*corev1.Pod) {}, &corev1.ServiceAccount{}, []string{TokenVolumeName}, 1, "default"},
+		{"the pod's true wins over the ServiceAccount's false", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = &on }, saOff, []string{TokenVolumeName}, 1, "default"},
+		{"the pod's false wins over the ServiceAccount's true", func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = &off }, saOn, nil, 0, "default"},
 		{"an existing token volume is reused", func(p *corev1.Pod) {
 			p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-abcde", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
-		}, []string{"kube-api-access-abcde"}, 1, "default"},
+		}, nil, []string{"kube-api-access-abcde"}, 1, "default"},
 		{"every container mounts the path already: no volume", func(p *corev1.Pod) {
 			m := corev1.VolumeMount{Name: "own", MountPath: TokenMountPath}
 			p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{m}
 			p.Spec.InitContainers[0].VolumeMounts = []corev1.VolumeMount{m}
 			p.Spec.Volumes = []corev1.Volume{{Name: "own", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{}}}}
-		}, []string{"own"}, 1, "default"},
-		{"mirror pods are left alone", func(p *corev1.Pod) { p.Annotations = map[string]string{mirrorPodAnnotation: "x"} }, nil, 0, ""},
+		}, nil, []string{"own"}, 1, "default"},
+		{"mirror pods are left alone", func(p *corev1.Pod) { p.Annotations = map[string]string{mirrorPodAnnotation: "x"} }, nil, nil, 0, ""},
 	}
 	for _, c := range cases {
 		p := basePod()
 		c.edit(p)
-		AdmitServiceAccount(p)
+		AdmitServiceAccount(p, c.sa)
 		var names []string
 		for _, v := range p.Spec.Volumes {
 			names = append(names, v.Name)
@@ -249,6 +257,17 @@ func TestAdmitServiceAccount(t *testing.T) {
 		}
 		if len(p.Spec.Containers[0].VolumeMounts) == 1 && p.Spec.Containers[0].VolumeMounts[0].Name != c.volumes[0] {
 			t.Errorf("%s: mount of %q, want the volume %q", c.name, p.Spec.Containers[0].VolumeMounts[0].Name, c.volumes[0])
+		}
+	}
+}
+
+func TestServiceAccountName(t *testing.T) {
+	for _, c := range []struct{ name, alias, want string }{
+		{"", "", "default"}, {"", "builder", "builder"}, {"web", "builder", "web"}, {"web", "", "web"},
+	} {
+		p := &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: c.name, DeprecatedServiceAccount: c.alias}}
+		if got := ServiceAccountName(p); got != c.want {
+			t.Errorf("serviceAccountName %q, serviceAccount %q: got %q, want %q", c.name, c.alias, got, c.want)
 		}
 	}
 }

@@ -37,11 +37,14 @@ const (
 //     kube-root-ca.crt, namespace) when some container needed it and no
 //     volume named kube-api-access-* exists.
 //
-// Mirror pods are left alone. Offline, the ServiceAccount object is unknown:
-// its automountServiceAccountToken is taken as unset (true) and its
-// existence is assumed (the apiserver refuses a pod whose ServiceAccount
-// does not exist).
-func AdmitServiceAccount(pod *corev1.Pod) {
+// Whether the token is mounted is upstream's shouldAutomount: the pod's
+// automountServiceAccountToken when set, else the ServiceAccount's, else
+// true. sa is the pod's ServiceAccount object, nil when unknown (offline,
+// when the input does not have it): then its automountServiceAccountToken
+// is taken as unset. Its existence is assumed either way (the apiserver
+// refuses a pod whose ServiceAccount does not exist). Mirror pods are left
+// alone.
+func AdmitServiceAccount(pod *corev1.Pod, sa *corev1.ServiceAccount) {
 	if _, mirror := pod.Annotations[mirrorPodAnnotation]; mirror {
 		return
 	}
@@ -49,7 +52,7 @@ func AdmitServiceAccount(pod *corev1.Pod) {
 		pod.Spec.ServiceAccountName = DefaultServiceAccountName
 		pod.Spec.DeprecatedServiceAccount = DefaultServiceAccountName
 	}
-	if a := pod.Spec.AutomountServiceAccountToken; a != nil && !*a {
+	if !shouldAutomount(pod, sa) {
 		return
 	}
 	volume := TokenVolumeName
@@ -75,6 +78,32 @@ func AdmitServiceAccount(pod *corev1.Pod) {
 	if needed && !hasVolume {
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{Projected: tokenVolumeSource()}})
 	}
+}
+
+// shouldAutomount is upstream's: the pod's preference wins, then the
+// ServiceAccount's, then true.
+func shouldAutomount(pod *corev1.Pod, sa *corev1.ServiceAccount) bool {
+	if a := pod.Spec.AutomountServiceAccountToken; a != nil {
+		return *a
+	}
+	if sa != nil && sa.AutomountServiceAccountToken != nil {
+		return *sa.AutomountServiceAccountToken
+	}
+	return true
+}
+
+// ServiceAccountName is the name of the ServiceAccount whose token pod gets,
+// as the apiserver resolves it before the ServiceAccount admission plugin:
+// spec.serviceAccountName, else the deprecated spec.serviceAccount, else
+// "default".
+func ServiceAccountName(pod *corev1.Pod) string {
+	switch {
+	case pod.Spec.ServiceAccountName != "":
+		return pod.Spec.ServiceAccountName
+	case pod.Spec.DeprecatedServiceAccount != "":
+		return pod.Spec.DeprecatedServiceAccount
+	}
+	return DefaultServiceAccountName
 }
 
 // tokenVolumeSource is the projected token volume, as upstream's
