@@ -56,7 +56,7 @@ func (a appArmor) defaultContainer(m *mutation, ref containerRef) {
 	// reads first: the annotation is deprecated since v1.30, draws a warning
 	// on every pod, and only an apiserver's annotation-to-field copy
 	// (applyAppArmorVersionSkew) gives it effect.
-	if p := appArmorFieldForAnnotation(a.defaultProfile); p != nil {
+	if p := appArmorFieldForAnnotation(a.defaultProfile); p != nil && !windowsPod(m.pod) {
 		ensureContainerSC(ref.c).AppArmorProfile = p
 		m.record(ref.sc.Child("appArmorProfile"), *p)
 	}

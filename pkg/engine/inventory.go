@@ -66,7 +66,7 @@ var inventory = []FieldDecision{
 	{"PodSpec.overhead", "", "resource accounting", false},
 	{"PodSpec.topologySpreadConstraints", "", notSecurity, false},
 	{"PodSpec.setHostnameAsFQDN", "", notSecurity, false},
-	{"PodSpec.os", "", "declares the OS the pod needs; Windows privilege is governed by hostProcess", true},
+	{"PodSpec.os", "seccomp, AppArmor", "declares the OS the pod needs; Windows privilege is governed by hostProcess. On a Windows pod the seccomp and AppArmor defaults are written as annotations only (the apiserver refuses the fields there) and the profiles its containers run with are not judged", true},
 	{"PodSpec.hostUsers", "requireUserNamespace", "false runs the pod in a user namespace, which only lowers privilege; a policy.kube-psp.io/v1 policy may require it", true},
 	{"PodSpec.schedulingGates", "", notSecurity, true},
 	{"PodSpec.resourceClaims", "", "dynamic resource allocation: device access is granted by ResourceClaims and DRA's own admin-access controls, not by pod security (PSP never governed devices)", true},

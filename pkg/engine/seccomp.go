@@ -85,8 +85,9 @@ func (s seccomp) defaultPod(m *mutation) {
 		return
 	}
 	m.setAnnotation(corev1.SeccompPodAnnotationKey, s.defaultProfile)
-	// The kubelet runs the field; the annotation alone has no effect since v1.27.
-	if sp := seccompFieldForAnnotation(s.defaultProfile); sp != nil {
+	// The kubelet runs the field; the annotation alone has no effect since
+	// v1.27. A Windows pod may not have the field (v1.37 validateWindows).
+	if sp := seccompFieldForAnnotation(s.defaultProfile); sp != nil && !windowsPod(m.pod) {
 		m.ensurePodSC().SeccompProfile = sp
 		m.record(podSCPath.Child("seccompProfile"), *sp)
 	}
@@ -111,7 +112,7 @@ func (s seccomp) checkContainer(pod *corev1.Pod, ref containerRef, errs field.Er
 	// An annotation naming an allowed profile must not mask that the
 	// container runs Unconfined. A profile v1.24 already found unset has
 	// its error above.
-	if profile != "" && EffectiveSeccompProfile(pod, ref.c) == nil && !s.unconfinedAllowed() {
+	if profile != "" && EffectiveSeccompProfile(pod, ref.c) == nil && !s.unconfinedAllowed() && !windowsPod(pod) {
 		errs = append(errs, field.Forbidden(ref.sc.Child("seccompProfile"), SeccompUnsetMessage+". Valid values are "+s.allowedText))
 	}
 	return errs
@@ -232,7 +233,9 @@ func seccompAnnotationView(pod, old *corev1.Pod) *corev1.Pod {
 // without copying it. It runs on every admission, so it loops without a
 // closure, which would allocate.
 func needsSeccompVersionSkew(pod *corev1.Pod) bool {
-	if len(pod.Annotations) == 0 {
+	// Windows pods run no seccomp, and the apiserver refuses the field on
+	// them (v1.37 pkg/apis/core/validation validateWindows).
+	if len(pod.Annotations) == 0 || windowsPod(pod) {
 		return false
 	}
 	if p, ok := pod.Annotations[corev1.SeccompPodAnnotationKey]; ok && podSC(pod).SeccompProfile == nil && seccompFieldForAnnotation(p) != nil {
@@ -308,6 +311,15 @@ func containerSeccompProfile(pod *corev1.Pod, c *corev1.Container) string {
 		return seccompAnnotationForField(sp)
 	}
 	return pod.Annotations[corev1.SeccompPodAnnotationKey]
+}
+
+// windowsPod reports whether pod declares spec.os.name windows: the v1.37
+// apiserver refuses the seccompProfile and appArmorProfile fields on such a
+// pod ("cannot be set for a windows pod", pkg/apis/core/validation
+// validateWindows), and its kubelet runs neither, so kube-psp neither writes
+// those fields to it nor judges the profiles its containers run with.
+func windowsPod(pod *corev1.Pod) bool {
+	return pod.Spec.OS != nil && pod.Spec.OS.Name == corev1.Windows
 }
 
 // seccompAnnotationForField is the annotation form of a seccompProfile field;
@@ -397,6 +409,9 @@ func (s *PolicySet) RunningSeccompErrors(policy string, pod *corev1.Pod) (errs f
 	i, ok := s.index[policy]
 	if !ok {
 		return nil, false
+	}
+	if windowsPod(pod) {
+		return nil, true
 	}
 	var ctl seccomp
 	for _, c := range s.providers[i].podCheckers {

@@ -329,3 +329,45 @@ func TestSeccompOnUpdate(t *testing.T) {
 		t.Errorf("debug container without a profile:\n got  %v %s\n want %s", d.Allowed, d.Message, want)
 	}
 }
+
+// A Windows pod (spec.os.name windows) gets the seccomp and AppArmor
+// defaults as annotations only: the v1.37 apiserver refuses the fields on
+// it ("cannot be set for a windows pod"), and it is not judged by the
+// profile its containers run with, as its kubelet runs none.
+func TestWindowsPodsGetNoProfileFields(t *testing.T) {
+	policy := modernRestricted()
+	policy.Annotations[policyv1.AppArmorAllowedProfilesAnnotationKey] = "runtime/default"
+	policy.Annotations[policyv1.AppArmorDefaultProfileAnnotationKey] = "runtime/default"
+	set := mustSet(t, policy)
+	plain := compliantPod()
+	plain.Annotations = nil
+	plain.Spec.SecurityContext.SeccompProfile = nil
+	plain.Spec.OS = &corev1.PodOS{Name: corev1.Windows}
+	annotated := plain.DeepCopy()
+	annotated.Annotations = map[string]string{corev1.SeccompPodAnnotationKey: "runtime/default"}
+	for name, pod := range map[string]*corev1.Pod{"no seccomp settings": plain, "annotation only": annotated} {
+		t.Run(name, func(t *testing.T) {
+			d := decide(t, set, allowAll(), Request{Pod: pod})
+			if !d.Allowed {
+				t.Fatal(d.Message)
+			}
+			if sp := d.Pod.Spec.SecurityContext.SeccompProfile; sp != nil {
+				t.Errorf("pod seccompProfile = %+v, want none on a Windows pod", sp)
+			}
+			for _, c := range d.Pod.Spec.Containers {
+				if c.SecurityContext != nil && (c.SecurityContext.SeccompProfile != nil || c.SecurityContext.AppArmorProfile != nil) {
+					t.Errorf("container %s got profile fields: %+v", c.Name, c.SecurityContext)
+				}
+			}
+			if d.Pod.Annotations[corev1.SeccompPodAnnotationKey] != "runtime/default" {
+				t.Errorf("pod annotation = %q, want the default", d.Pod.Annotations[corev1.SeccompPodAnnotationKey])
+			}
+			if v := decide(t, set, allowAll(), Request{Phase: PhaseValidate, Pod: d.Pod}); !v.Allowed {
+				t.Errorf("validate the admitted Windows pod: %s", v.Message)
+			}
+			if errs, _ := set.RunningSeccompErrors(policy.Name, d.Pod); len(errs) > 0 {
+				t.Errorf("running errors on a Windows pod: %v", errs)
+			}
+		})
+	}
+}

@@ -174,9 +174,9 @@ func TestConcurrentUseChecksStopEarly(t *testing.T) {
 	if m := authz.maxInFlight.Load(); m > 8 || m < 2 {
 		t.Errorf("at most %d questions in flight, want 2..8", m)
 	}
-	if elapsed > 240*2*time.Millisecond/2 {
-		t.Errorf("took %v: not concurrent", elapsed)
-	}
+	// Concurrency is shown by maxInFlight, not by wall-clock time, which a
+	// loaded machine stretches.
+	t.Logf("took %v", elapsed)
 	for _, a := range d.Attempts[80:] {
 		if a.Outcome != OutcomeNotReached || a.Authorization != nil {
 			t.Fatalf("%s after the chosen policy: %+v", a.Policy, a)
@@ -206,9 +206,10 @@ func TestConcurrentUseChecksStopEarly(t *testing.T) {
 	if calls := authz.calls.Load(); calls != 300 {
 		t.Errorf("%d questions for a denial, want 300", calls)
 	}
-	if elapsed := time.Since(start); elapsed > 300*2*time.Millisecond/2 {
-		t.Errorf("denial took %v: not concurrent", elapsed)
+	if m := authz.maxInFlight.Load(); m > 8 || m < 2 {
+		t.Errorf("at most %d questions in flight, want 2..8", m)
 	}
+	t.Logf("denial took %v", time.Since(start))
 }
 
 func restrictedPolicyList(n int) []*policyv1.PodSecurityPolicy {
