@@ -155,7 +155,10 @@ func (s *Snapshot) addBinding(b Binding) {
 			sb = &subjectBindings{}
 			index[name] = sb
 		}
-		if b.Namespace == "" {
+		// By kind, as AppliesIn decides: a RoleBinding without a namespace
+		// (only the exported API can make one; loaders default it) grants
+		// nowhere, never cluster-wide.
+		if b.Kind == "ClusterRoleBinding" {
 			if n := len(sb.cluster); n == 0 || sb.cluster[n-1].binding != ref.binding {
 				sb.cluster = append(sb.cluster, ref)
 			}

@@ -133,3 +133,18 @@ func TestAggregation(t *testing.T) {
 		}
 	}
 }
+
+// A RoleBinding without a namespace (only the exported API can make one:
+// loaders give it the default namespace) grants nowhere, as AppliesIn and
+// who-can say, never cluster-wide.
+func TestRoleBindingWithoutNamespaceGrantsNowhere(t *testing.T) {
+	s := NewSnapshot(Objects{
+		ClusterRoles: []rbacv1.ClusterRole{clusterRole("all-policies", useRule([]string{"policy"}, pspList, nil))},
+		RoleBindings: []rbacv1.RoleBinding{rb("", "no-namespace", "ClusterRole", "all-policies", rbacv1.Subject{Kind: "User", Name: "alice"})},
+	})
+	for _, ns := range []string{"prod", ""} {
+		if ok, reason, err := s.Authorize(context.Background(), use(alice, ns, "policy", "privileged")); ok || err != nil {
+			t.Errorf("namespace %q: allowed (%s, %v)", ns, reason, err)
+		}
+	}
+}
