@@ -11,12 +11,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
@@ -131,7 +133,10 @@ func listPods(ctx context.Context, client kubernetes.Interface, namespace string
 // annotations are kept. They already carry the apiserver's defaults, the
 // ServiceAccount plugin's token volume and what the admitting policy set,
 // as the controller's next pod does once admitted: podcreate.Create, which
-// check applies, leaves them as they are.
+// check applies, leaves them as they are. The ServiceAccount object is not
+// read; whether the plugin mounted its token is seen on the pod itself (a
+// kube-api-access- volume), so a pod stored without one, because its
+// ServiceAccount turned automounting off, is not given one.
 func Workload(pod *corev1.Pod) manifest.Workload {
 	p := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -145,6 +150,10 @@ func Workload(pod *corev1.Pod) manifest.Workload {
 		Namespace: pod.Namespace,
 		Name:      pod.Name,
 		Pod:       p,
+		ServiceAccount: &corev1.ServiceAccount{
+			ObjectMeta:                   metav1.ObjectMeta{Namespace: pod.Namespace, Name: podcreate.ServiceAccountName(pod)},
+			AutomountServiceAccountToken: ptr.To(slices.ContainsFunc(pod.Spec.Volumes, isTokenVolume)),
+		},
 	}
 	if owner := metav1.GetControllerOf(pod); owner != nil {
 		if u, ok := podcreate.ControllerUser(owner.Kind); ok {
@@ -152,4 +161,9 @@ func Workload(pod *corev1.Pod) manifest.Workload {
 		}
 	}
 	return w
+}
+
+// isTokenVolume reports whether v is the ServiceAccount plugin's token volume.
+func isTokenVolume(v corev1.Volume) bool {
+	return v.Projected != nil && strings.HasPrefix(v.Name, podcreate.TokenVolumePrefix)
 }

@@ -115,6 +115,19 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 	}
 }
 
+// A pod stored without a token volume (its ServiceAccount turned
+// automounting off) is not given one when the audit creates it again: a
+// policy without projected volumes must not refuse it for a volume it does
+// not have.
+func TestStoredPodWithoutTokenGetsNone(t *testing.T) {
+	p := pod("quiet-1", "quiet", false, "ReplicaSet")
+	p.Spec.Volumes, p.Spec.Containers[0].VolumeMounts = nil, nil
+	w := Workload(p)
+	if created := podcreate.Create(w.Pod, w.ServiceAccount); len(created.Spec.Volumes) != 0 || len(created.Spec.Containers[0].VolumeMounts) != 0 {
+		t.Errorf("the pod path added volumes %+v, mounts %+v", created.Spec.Volumes, created.Spec.Containers[0].VolumeMounts)
+	}
+}
+
 // A pod admitted on the seccomp annotation alone (as v1.24's plugin did)
 // runs Unconfined on a v1.27+ kubelet: re-created it would be admitted with
 // the field, but as it runs it breaks its policy, and the audit says so.
