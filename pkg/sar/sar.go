@@ -12,6 +12,7 @@ package sar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -90,7 +91,7 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 		client: client, opts: opts, now: time.Now, entries: map[string]entry{},
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kube_psp_subjectaccessreview_duration_seconds",
-			Help:    "SubjectAccessReview latency, from asking (client-side throttling included) to the apiserver's answer, by result (allowed, denied, error).",
+			Help:    "SubjectAccessReview latency, from asking (client-side throttling included) to the apiserver's answer, by result (allowed, denied, error, or cancelled: a question kube-psp stopped asking because its answer could no longer change the decision).",
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
 		}, []string{"result"}),
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -147,7 +148,12 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 	start := time.Now()
 	allowed, reason, err := a.ask(ctx, attrs)
 	result := map[bool]string{true: "allowed", false: "denied"}[allowed]
-	if err != nil {
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		// The engine cancels questions whose answer became needless: not
+		// an apiserver error, and no alert should count it as one.
+		result = "cancelled"
+	case err != nil:
 		result = "error"
 	}
 	a.latency.WithLabelValues(result).Observe(time.Since(start).Seconds())

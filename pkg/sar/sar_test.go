@@ -3,11 +3,13 @@ package sar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -30,6 +32,8 @@ func fakeAPIServer(calls *atomic.Int32, seen *[]authorizationv1.SubjectAccessRev
 		switch {
 		case spec.User == "broken":
 			return true, nil, errors.New("connection refused")
+		case spec.User == "needless":
+			return true, nil, fmt.Errorf("asking: %w", context.Canceled)
 		case spec.User == "partial":
 			review.Status = authorizationv1.SubjectAccessReviewStatus{EvaluationError: "webhook authorizer timed out"}
 		case spec.User == "alice" && spec.ResourceAttributes.Group == "policy" && spec.ResourceAttributes.Name == "a":
@@ -243,5 +247,26 @@ func TestWaitingLimiter(t *testing.T) {
 	// deadline); this one waits the 20 ms out.
 	if err := l.Wait(ctx); !errors.Is(err, cause) || time.Since(start) < 15*time.Millisecond {
 		t.Fatalf("after %v: %v; want the cause after 20 ms", time.Since(start), err)
+	}
+}
+
+// A question the engine cancelled because its answer became needless is
+// counted as cancelled, not as an apiserver error.
+func TestCancelledQuestionsAreNotErrors(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	if _, _, err := a.Authorize(context.Background(), useAttrs("needless", "policy", "a")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	_, _, _ = a.Authorize(context.Background(), useAttrs("broken", "policy", "a"))
+	count := func(result string) uint64 {
+		var m dto.Metric
+		if err := a.latency.WithLabelValues(result).(interface{ Write(*dto.Metric) error }).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetHistogram().GetSampleCount()
+	}
+	if c, e := count("cancelled"), count("error"); c != 1 || e != 1 {
+		t.Errorf("cancelled %d, error %d; want 1 each", c, e)
 	}
 }
