@@ -14,11 +14,12 @@ var (
 	volumePath   = regexp.MustCompile(`^spec\.volumes\[(\d+)\]$`)
 )
 
-// Origin says how the apiserver set the field at path of created, the pod
-// Create made of written with sa (nil when unknown), when written, the pod
-// as its creator sent it, does not have that value: how is the step that set it, avoid a change of
-// written that goes without it ("" when there is none to suggest). It knows
-// the fields a policy refuses that Create sets:
+// Origin reports, for the field at path of created (the pod Create made of
+// written with sa, nil when the ServiceAccount is unknown), which step of the
+// apiserver set it when written (the pod as its creator sent it) does not
+// have that value (how), and a change to written that avoids it (avoid, ""
+// when there is none to suggest). It knows the fields a policy refuses that
+// Create sets:
 //
 //   - "spec.containers[0].ports[0].hostPort" (and init containers'): the
 //     hostPort Default copies from containerPort with hostNetwork;
