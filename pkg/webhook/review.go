@@ -172,9 +172,10 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	if err != nil {
 		return r.failed(resp, err)
 	}
-	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
+	if errors.Is(context.Cause(ctx), errDecisionTimeout) && authorizationErrors(d) {
 		// Some answers may be the deadline's errors, read as "no": the
-		// decision cannot be trusted.
+		// decision cannot be trusted. (A decision made of answers only,
+		// which the deadline overtook just after, stands.)
 		res := r.failed(resp, fmt.Errorf("SubjectAccessReview latency: the apiserver did not answer whether the user or ServiceAccount may use the policies within --decision-timeout=%v (see kube_psp_subjectaccessreview_duration_seconds; --sar-qps and --sar-burst bound kube-psp's own rate)", r.DecisionTimeout))
 		res.TimedOut = true
 		return res
@@ -366,4 +367,16 @@ func userInfo(u authenticationv1.UserInfo) authorizer.UserInfo {
 		}
 	}
 	return info
+}
+
+// authorizationErrors reports whether asking about some policy's use
+// failed in d: after the decision's deadline, such an error may be the
+// deadline's.
+func authorizationErrors(d engine.Decision) bool {
+	for _, a := range d.Attempts {
+		if a.Authorization != nil && len(a.Authorization.Errors) > 0 {
+			return true
+		}
+	}
+	return false
 }
