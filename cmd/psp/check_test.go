@@ -260,6 +260,15 @@ func TestCheckErrors(t *testing.T) {
 			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
 		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},
 			"../../examples/seed/example.yaml: document 1 (line 1): PodSecurityPolicy \"example\" is a policy; pass it with --policies"},
+		// A --policies or --rbac path without its kind is an input error in
+		// every command that takes them, not every pod denied.
+		{"check, policies path of workloads", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/nginx-root.yaml", "--rbac", "../../examples/pitfalls/rbac.yaml"},
+			"no PodSecurityPolicy found in ../../examples/nginx-root.yaml (they hold: 1 Deployment)"},
+		{"explain, empty rbac path", "", []string{"explain", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/policies.yaml", "--rbac", "testdata/input/empty"},
+			"no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in testdata/input/empty: no .yaml, .yml or .json file there"},
+		{"lint, policies path of workloads", "", []string{"lint", "--policies", "../../examples/nginx-root.yaml"}, "no PodSecurityPolicy found in"},
+		{"can-i, rbac path of workloads", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/nginx-root.yaml"}, "no RBAC (Role"},
+		{"who-can, rbac path of workloads", "", []string{"who-can", "use", "x", "--rbac", "../../examples/nginx-root.yaml"}, "no RBAC (Role"},
 		{"explain without files", "", []string{"explain", "--as", "alice"}, "give the files to explain, with -f or as arguments"},
 		{"explain bad output", "", []string{"explain", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
