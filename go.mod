@@ -76,7 +76,7 @@ require (
 require (
 	github.com/google/go-containerregistry v0.22.1
 	github.com/kube-psp/kube-psp/bench/scenario v0.0.0
-	go.yaml.in/yaml/v3 v3.0.5
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	k8s.io/client-go v0.37.2
 )
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -393,4 +394,46 @@ func TestCheckStdinAdmitted(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `ADMITTED by policy "restricted", unchanged`) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// TestSARIFFromStdin: a denial read from standard input has a location
+// (uri "stdin", the document's line); a file under the working directory
+// is relative to %SRCROOT%.
+func TestSARIFFromStdin(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: c, image: nginx}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: priv}\nspec: {containers: [{name: c, image: nginx, securityContext: {privileged: true}}]}\n"
+	for _, tc := range []struct {
+		stdin, file, want string
+	}{
+		{pod, "-", `{"physicalLocation":{"artifactLocation":{"uri":"stdin"},"region":{"startLine":6}}}`},
+		{"", "../../examples/debug-pod.yaml", `{"physicalLocation":{"artifactLocation":{"uri":"file://`},
+		{"", "testdata/input/bad-documents.yaml", `{"physicalLocation":{"artifactLocation":{"uri":"testdata/input/bad-documents.yaml","uriBaseId":"%SRCROOT%"},"region":{"startLine":`},
+	} {
+		out, errOut, code := run(t, tc.stdin, "check", "-f", tc.file, "-o", "sarif")
+		if code == 0 {
+			t.Fatalf("%s: exit %d: %s", tc.file, code, errOut)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Locations []json.RawMessage `json:"locations"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal([]byte(out), &log); err != nil {
+			t.Fatal(err)
+		}
+		rs := log.Runs[0].Results
+		if len(rs) == 0 || len(rs[0].Locations) != 1 || !strings.HasPrefix(compactJSON(t, rs[0].Locations[0]), tc.want) {
+			t.Errorf("%s: results %+v, want the first at %s", tc.file, rs, tc.want)
+		}
+	}
+}
+
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

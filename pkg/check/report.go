@@ -222,13 +222,13 @@ func WriteSARIF(w io.Writer, results []Result) error {
 	var out []sarif.Result
 	for _, r := range results {
 		for _, problem := range r.Running {
-			out = append(out, sarif.Result{RuleID: "pod-running", Level: "error", Message: fmt.Sprintf("%s runs against %s", r.Workload, problem), File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+			out = append(out, r.sarifResult("pod-running", "error", fmt.Sprintf("%s runs against %s", r.Workload, problem)))
 		}
 		if r.Admitted {
 			continue
 		}
 		if r.Invalid {
-			out = append(out, sarif.Result{RuleID: "pod-invalid", Level: "error", Message: fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message), File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+			out = append(out, r.sarifResult("pod-invalid", "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message)))
 			continue
 		}
 		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
@@ -238,7 +238,7 @@ func WriteSARIF(w io.Writer, results []Result) error {
 		if g := r.Explanation.Grant; g != nil {
 			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
 		}
-		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+		out = append(out, r.sarifResult("pod-denied", "error", msg))
 	}
 	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
 	if slices.ContainsFunc(results, func(r Result) bool { return r.Invalid }) {
@@ -249,4 +249,14 @@ func WriteSARIF(w io.Writer, results []Result) error {
 	}
 	kubeletRules, kubeletResults := kubeletSARIF(results)
 	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
+}
+
+// sarifResult is a SARIF result at the workload's document, or, for a
+// running pod (psp audit: no document), at the pod.
+func (r Result) sarifResult(rule, level, msg string) sarif.Result {
+	src := r.Workload.Source
+	if src.Document == 0 {
+		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
+	}
+	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
 }
