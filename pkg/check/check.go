@@ -116,7 +116,7 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 			return r, err
 		}
 	}
-	r.Explanation = explain.Explain(req, explained)
+	r.Explanation = explain.Explain(req, explained, set)
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
 		return r, nil

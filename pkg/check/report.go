@@ -193,17 +193,30 @@ func WriteExplain(w io.Writer, results []Result) error {
 			continue
 		}
 		fmt.Fprintf(&b, "  result: DENIED: %s\n", r.Message)
-		if g := e.Grant; g != nil {
-			fmt.Fprintf(&b, "  smallest fix: let %s use policy %q in namespace %s, which would admit the pod:\n", g.Subject, g.Policy, g.Namespace)
-			for _, c := range g.Commands {
-				fmt.Fprintf(&b, "    %s\n", c)
-			}
-		} else if f := e.PodFix; f != nil {
+		// A pod change first: a grant widens what every pod of its subject may do.
+		if f := e.PodFix; f != nil {
 			fmt.Fprintf(&b, "  smallest fix: change the pod so that policy %q, which the requester may use, admits it:\n", f.Policy)
 			for _, err := range f.Errors {
 				fmt.Fprintf(&b, "    - %s\n", err)
 			}
-		} else {
+		}
+		if g := e.Grant; g != nil {
+			lead := "smallest fix"
+			if e.PodFix != nil {
+				lead = "or"
+			}
+			for i, line := range g.Lines() {
+				if i == 0 {
+					fmt.Fprintf(&b, "  %s: %s, which would admit the pod:\n", lead, line)
+				} else {
+					fmt.Fprintf(&b, "    note: %s\n", line)
+				}
+			}
+			for _, c := range g.Commands {
+				fmt.Fprintf(&b, "    %s\n", c)
+			}
+		}
+		if e.PodFix == nil && e.Grant == nil {
 			b.WriteString("  no policy the requester could be granted admits this pod; a policy must be added or widened\n")
 		}
 	}
@@ -235,8 +248,11 @@ func WriteSARIF(w io.Writer, results []Result) error {
 		if len(r.Explanation.Notes) > 0 {
 			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
 		}
+		if f := r.Explanation.PodFix; f != nil {
+			msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
+		}
 		if g := r.Explanation.Grant; g != nil {
-			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
+			msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
 		}
 		out = append(out, r.sarifResult("pod-denied", "error", msg))
 	}

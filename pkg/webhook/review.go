@@ -165,7 +165,7 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	if err != nil {
 		return r.failed(resp, err)
 	}
-	warnings := explain.Explain(ereq, explained).Warnings()
+	warnings := explain.Explain(ereq, explained, snap.Policies).Warnings()
 	switch r.Mode {
 	case ModeWarn:
 		resp.Warnings = append([]string{explain.Truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
