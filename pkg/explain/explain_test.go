@@ -13,7 +13,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/presets"
-	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 func TestTruncate(t *testing.T) {
@@ -113,11 +113,11 @@ func TestGrantIsSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := engine.NewPolicySet(res.Policies)
+	snap, err := source.Build(res, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	authz := rbac.NewSnapshot(res.RBAC)
+	set, authz := snap.Policies, snap.Authorizer
 	privileged := func(sa string) engine.Request {
 		yes := true
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "agent-", Namespace: "ops"}, Spec: corev1.PodSpec{ServiceAccountName: sa,
