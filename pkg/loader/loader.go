@@ -160,7 +160,7 @@ func kindCounts(counts map[string]int) string {
 }
 
 // kindCount is n and a kind in the plural the API uses for its resource:
-// NetworkPolicy, NetworkPolicies; Ingress, Ingresses.
+// NetworkPolicy, NetworkPolicies; Ingress, Ingresses; Endpoints, Endpoints.
 func kindCount(n int, kind string) string {
 	if n == 1 {
 		return "1 " + kind
@@ -168,8 +168,10 @@ func kindCount(n int, kind string) string {
 	switch {
 	case strings.HasSuffix(kind, "y") && !strings.HasSuffix(kind, "ay") && !strings.HasSuffix(kind, "ey"):
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(kind, "y"))
-	case strings.HasSuffix(kind, "s"):
+	case strings.HasSuffix(kind, "ss"):
 		return fmt.Sprintf("%d %ses", n, kind)
+	case strings.HasSuffix(kind, "s"):
+		return fmt.Sprintf("%d %s", n, kind)
 	}
 	return fmt.Sprintf("%d %ss", n, kind)
 }

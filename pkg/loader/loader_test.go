@@ -224,3 +224,14 @@ func TestLoadPoliciesAndRBACNothingFound(t *testing.T) {
 		t.Errorf("warnings = %q, want %q", res.Warnings, want)
 	}
 }
+
+func TestKindCounts(t *testing.T) {
+	got := kindCounts(map[string]int{"Deployment": 3, "NetworkPolicy": 2, "Ingress": 2, "Endpoints": 2, "Gateway": 2, "Service": 1, "ConfigMap": 1, "Secret": 4})
+	want := "4 Secrets, 3 Deployments, 2 Endpoints, 2 Gateways, 2 Ingresses, 4 other objects"
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if got := kindCount(2, "NetworkPolicy"); got != "2 NetworkPolicies" {
+		t.Errorf("got %s", got)
+	}
+}
