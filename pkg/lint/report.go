@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
 
@@ -47,8 +48,8 @@ func WriteSARIF(w io.Writer, findings []Finding) error {
 	for i, f := range findings {
 		level := map[Severity]string{Error: "error", Warning: "warning", Info: "note"}[f.Severity]
 		results[i] = sarif.Result{RuleID: f.Rule, Level: level, Message: f.Object + ": " + f.Message + ". Fix: " + f.Fix, File: f.Source.File, Line: f.Source.Line}
-		if f.Source.Document == 0 {
-			// Not read from a file: a built-in or a live object.
+		if f.Source.Document == 0 || presets.IsBuiltIn(f.Source) {
+			// Not read from a user's file: a built-in or a live object.
 			results[i].Object = f.Object
 		}
 	}
