@@ -103,6 +103,10 @@ func Load(paths []string, opts Options) (*Result, error) {
 // is an error naming its file, document and line and the flag it belongs
 // to. A file reached through both (the same file or directory given to
 // both flags, as for a directory holding both) may hold both kinds.
+// policyPaths, when given, must hold at least one PodSecurityPolicy and
+// rbacPaths at least one RBAC object: otherwise the error says what they
+// hold ("no PodSecurityPolicy found in manifests/ (they hold: 40
+// Deployments, ...)"), since an empty set would deny every pod.
 func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result, error) {
 	var in []pathKinds
 	for _, p := range policyPaths {
