@@ -75,6 +75,7 @@ require (
 	github.com/kube-psp/kube-psp/bench/scenario v0.0.0
 	github.com/prometheus/client_model v0.6.3
 	golang.org/x/time v0.15.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	k8s.io/client-go v0.37.2
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd
 )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -265,6 +266,15 @@ func TestCheckErrors(t *testing.T) {
 			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
 		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},
 			"../../examples/seed/example.yaml: document 1 (line 1): PodSecurityPolicy \"example\" is a policy; pass it with --policies"},
+		// A --policies or --rbac path without its kind is an input error in
+		// every command that takes them, not every pod denied.
+		{"check, policies path of workloads", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/nginx-root.yaml", "--rbac", "../../examples/pitfalls/rbac.yaml"},
+			"no PodSecurityPolicy found in ../../examples/nginx-root.yaml (they hold: 1 Deployment)"},
+		{"explain, empty rbac path", "", []string{"explain", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/policies.yaml", "--rbac", "testdata/input/empty"},
+			"no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in testdata/input/empty: no .yaml, .yml or .json file there"},
+		{"lint, policies path of workloads", "", []string{"lint", "--policies", "../../examples/nginx-root.yaml"}, "no PodSecurityPolicy found in"},
+		{"can-i, rbac path of workloads", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/nginx-root.yaml"}, "no RBAC (Role"},
+		{"who-can, rbac path of workloads", "", []string{"who-can", "use", "x", "--rbac", "../../examples/nginx-root.yaml"}, "no RBAC (Role"},
 		{"explain without files", "", []string{"explain", "--as", "alice"}, "give the files to explain, with -f or as arguments"},
 		{"explain bad output", "", []string{"explain", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
 		{"bad output", "", []string{"check", "-f", "-", "-o", "xml"}, "--output must be text, json, yaml or sarif"},
@@ -389,4 +399,46 @@ func TestCheckStdinAdmitted(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `ADMITTED by policy "restricted", unchanged`) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// TestSARIFFromStdin: a denial read from standard input has a location
+// (uri "stdin", the document's line); a file under the working directory
+// is relative to %SRCROOT%.
+func TestSARIFFromStdin(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: c, image: nginx}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: priv}\nspec: {containers: [{name: c, image: nginx, securityContext: {privileged: true}}]}\n"
+	for _, tc := range []struct {
+		stdin, file, want string
+	}{
+		{pod, "-", `{"physicalLocation":{"artifactLocation":{"uri":"stdin"},"region":{"startLine":6}}}`},
+		{"", "../../examples/debug-pod.yaml", `{"physicalLocation":{"artifactLocation":{"uri":"file://`},
+		{"", "testdata/input/bad-documents.yaml", `{"physicalLocation":{"artifactLocation":{"uri":"testdata/input/bad-documents.yaml","uriBaseId":"%SRCROOT%"},"region":{"startLine":`},
+	} {
+		out, errOut, code := run(t, tc.stdin, "check", "-f", tc.file, "-o", "sarif")
+		if code == 0 {
+			t.Fatalf("%s: exit %d: %s", tc.file, code, errOut)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Locations []json.RawMessage `json:"locations"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal([]byte(out), &log); err != nil {
+			t.Fatal(err)
+		}
+		rs := log.Runs[0].Results
+		if len(rs) == 0 || len(rs[0].Locations) != 1 || !strings.HasPrefix(compactJSON(t, rs[0].Locations[0]), tc.want) {
+			t.Errorf("%s: results %+v, want the first at %s", tc.file, rs, tc.want)
+		}
+	}
+}
+
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

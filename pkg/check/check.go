@@ -2,8 +2,9 @@
 // admit them: what a v1.37 apiserver does before PodSecurityPolicy sees a
 // pod (podcreate.Create: defaults, the serviceAccount alias, the
 // ServiceAccount admission plugin), then the admit phase, then what the pod
-// registry does before validating admission (podcreate.PrepareForCreate),
-// then the validate phase on the admitted pod.
+// registry does before validating admission (podcreate.PrepareForCreate)
+// and its validation of the fields the pod's OS rules out
+// (podcreate.ValidateOS), then the validate phase on the admitted pod.
 package check
 
 import (
@@ -39,6 +40,11 @@ type Result struct {
 	Message string
 	// DeniedIn is the phase that denied.
 	DeniedIn engine.Phase
+	// Invalid is set when the admit phase admitted the pod (Policy) but the
+	// apiserver's validation refuses the admitted pod (podcreate.ValidateOS:
+	// a policy set Linux-only fields on a Windows pod): the pod is never
+	// created. Message is then the apiserver's error.
+	Invalid bool
 	// Pod is the pod the admit phase received: the workload's pod after
 	// podcreate.Create, as a v1.37 apiserver hands it to mutating admission.
 	Pod *corev1.Pod
@@ -110,7 +116,7 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 			return r, err
 		}
 	}
-	r.Explanation = explain.ExplainCreated(req, explained, func(path string) (string, string) {
+	r.Explanation = explain.ExplainCreated(req, explained, set, func(path string) (string, string) {
 		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
 	})
 	if !admit.Allowed {
@@ -119,6 +125,10 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	}
 	// admit.Pod is the engine's own copy.
 	podcreate.PrepareForCreate(admit.Pod)
+	if errs := podcreate.ValidateOS(admit.Pod); len(errs) > 0 {
+		r.Invalid, r.Policy, r.Message = true, admit.Policy, podcreate.InvalidMessage(admit.Pod, errs)
+		return r, nil
+	}
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
 	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})
 	if err != nil {

@@ -255,3 +255,54 @@ func TestServiceAccountAutomount(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowsPodInvalid: restricted admits a Windows Job's pod by setting
+// Linux-only fields, which the v1.37 apiserver's validation then refuses
+// (validateWindows): the workload is reported invalid with the
+// apiserver's message, not admitted. A Windows pod that a policy leaves
+// alone (privileged's, which sets nothing) is admitted.
+func TestWindowsPodInvalid(t *testing.T) {
+	const job = `apiVersion: batch/v1
+kind: Job
+metadata: {name: winjob}
+spec:
+  template:
+    spec:
+      os: {name: windows}
+      restartPolicy: Never
+      containers: [{name: app, image: mcr.microsoft.com/windows/nanoserver:ltsc2022}]
+`
+	snap := presetSnapshot(t, "restricted")
+	rs, err := checkYAML(t, snap.Policies, snap.Authorizer, job, authorizer.Impersonate("me", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	// The engine writes the seccomp default to a Windows pod as its
+	// annotation only, so no seccompProfile field is among them.
+	want := `Pod "winjob-xxxxx" is invalid: [spec.securityContext.fsGroup: Forbidden: cannot be set for a windows pod, ` +
+		`spec.securityContext.supplementalGroups: Forbidden: cannot be set for a windows pod, ` +
+		`spec.containers[0].securityContext.capabilities: Forbidden: cannot be set for a windows pod, ` +
+		`spec.containers[0].securityContext.readOnlyRootFilesystem: Forbidden: cannot be set for a windows pod, ` +
+		`spec.containers[0].securityContext.allowPrivilegeEscalation: Forbidden: cannot be set for a windows pod]`
+	if r.Admitted || !r.Invalid || r.Policy != "restricted" || r.Message != want || r.AdmittedPod != nil {
+		t.Errorf("admitted %v, invalid %v, policy %q, pod %v, message:\n got %s\nwant %s", r.Admitted, r.Invalid, r.Policy, r.AdmittedPod != nil, r.Message, want)
+	}
+	var text strings.Builder
+	if err := WriteText(&text, rs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), `INVALID: admitted by policy "restricted", then refused by the apiserver's validation: `+want) ||
+		!strings.HasSuffix(text.String(), "1 workload: 0 admitted, 0 denied, 1 refused by the apiserver's validation\n") {
+		t.Errorf("text report:\n%s", text.String())
+	}
+
+	snap = presetSnapshot(t, "privileged")
+	rs, err = checkYAML(t, snap.Policies, snap.Authorizer, job, authorizer.Impersonate("me", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs[0].Admitted || rs[0].Invalid {
+		t.Errorf("a Windows pod the policy leaves alone: admitted %v, invalid %v: %s", rs[0].Admitted, rs[0].Invalid, rs[0].Message)
+	}
+}

@@ -104,11 +104,11 @@ func kubeletSARIF(results []Result) ([]sarif.Rule, []sarif.Result) {
 			at := fmt.Sprintf("%s (created by %s), container %q (%s, image %s)", r.Workload, r.Requester.Name, c.Name, c.Field, c.Image)
 			switch {
 			case c.Refused:
-				out = append(out, sarif.Result{RuleID: ruleContainerRefused, Level: "error", File: r.Workload.Source.File, Line: r.Workload.Source.Line,
-					Message: fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)})
+				out = append(out, r.sarifResult(ruleContainerRefused, "error",
+					fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)))
 			case c.Error != "":
-				out = append(out, sarif.Result{RuleID: ruleImageUnread, Level: "warning", File: r.Workload.Source.File, Line: r.Workload.Source.Line,
-					Message: fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)})
+				out = append(out, r.sarifResult(ruleImageUnread, "warning",
+					fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)))
 			}
 		}
 	}

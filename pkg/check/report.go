@@ -19,14 +19,18 @@ import (
 func WriteText(w io.Writer, results []Result) error {
 	var b strings.Builder
 	b.Grow(256 * len(results)) // about one admitted workload's block: the report is not regrown and recopied
-	denied := 0
+	denied, invalid := 0, 0
 	for _, r := range results {
 		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
-		if r.Admitted {
+		switch {
+		case r.Admitted:
 			fmt.Fprintf(&b, "  ADMITTED by policy %q", r.Policy)
 			writeChanges(&b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
 			writeKubelet(&b, r)
-		} else {
+		case r.Invalid:
+			invalid++
+			fmt.Fprintf(&b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
+		default:
 			denied++
 			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
 			writeReasons(&b, r.Explanation)
@@ -36,7 +40,11 @@ func WriteText(w io.Writer, results []Result) error {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s\n", plural.Count(len(results), "workload"), len(results)-denied, denied, kubeletSummary(results))
+	refused := ""
+	if invalid > 0 {
+		refused = fmt.Sprintf(", %d refused by the apiserver's validation", invalid)
+	}
+	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s%s\n", plural.Count(len(results), "workload"), len(results)-denied-invalid, denied, refused, kubeletSummary(results))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -86,17 +94,20 @@ func formatValue(v any) string {
 
 // jsonResult is the JSON form of a Result.
 type jsonResult struct {
-	File      string          `json:"file"`
-	Document  int             `json:"document"`
-	Line      int             `json:"line"`
-	Kind      string          `json:"kind"`
-	Namespace string          `json:"namespace"`
-	Name      string          `json:"name"`
-	Requester string          `json:"requester"`
-	Admitted  bool            `json:"admitted"`
-	Policy    string          `json:"policy,omitempty"`
-	Changes   []engine.Change `json:"changes,omitempty"`
-	Message   string          `json:"message,omitempty"`
+	File      string `json:"file"`
+	Document  int    `json:"document"`
+	Line      int    `json:"line"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Requester string `json:"requester"`
+	Admitted  bool   `json:"admitted"`
+	// Invalid is Result.Invalid: admitted by Policy, refused by the
+	// apiserver's validation with Message.
+	Invalid bool            `json:"invalid,omitempty"`
+	Policy  string          `json:"policy,omitempty"`
+	Changes []engine.Change `json:"changes,omitempty"`
+	Message string          `json:"message,omitempty"`
 	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
 	Notes    []string         `json:"notes,omitempty"`
 	Policies []explain.Policy `json:"policies"`
@@ -129,7 +140,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 		e := r.Explanation
 		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
+			Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -176,18 +187,36 @@ func WriteExplain(w io.Writer, results []Result) error {
 			fmt.Fprintf(&b, "  result: ADMITTED by %q: %s\n", r.Policy, e.Why)
 			continue
 		}
+		if r.Invalid {
+			fmt.Fprintf(&b, "  result: INVALID: admitted by %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
+			b.WriteString("  fix: remove the fields named from the pod, or use a policy that does not set them for this pod\n")
+			continue
+		}
 		fmt.Fprintf(&b, "  result: DENIED: %s\n", r.Message)
-		if g := e.Grant; g != nil {
-			fmt.Fprintf(&b, "  smallest fix: let %s use policy %q in namespace %s, which would admit the pod:\n", g.Subject, g.Policy, g.Namespace)
-			for _, c := range g.Commands {
-				fmt.Fprintf(&b, "    %s\n", c)
-			}
-		} else if f := e.PodFix; f != nil {
+		// A pod change first: a grant widens what every pod of its subject may do.
+		if f := e.PodFix; f != nil {
 			fmt.Fprintf(&b, "  smallest fix: change the pod so that policy %q, which the requester may use, admits it:\n", f.Policy)
 			for _, err := range f.Errors {
 				fmt.Fprintf(&b, "    - %s\n", err)
 			}
-		} else {
+		}
+		if g := e.Grant; g != nil {
+			lead := "smallest fix"
+			if e.PodFix != nil {
+				lead = "or"
+			}
+			for i, line := range g.Lines() {
+				if i == 0 {
+					fmt.Fprintf(&b, "  %s: %s, which would admit the pod:\n", lead, line)
+				} else {
+					fmt.Fprintf(&b, "    note: %s\n", line)
+				}
+			}
+			for _, c := range g.Commands {
+				fmt.Fprintf(&b, "    %s\n", c)
+			}
+		}
+		if e.PodFix == nil && e.Grant == nil {
 			b.WriteString("  no policy the requester could be granted admits this pod; a policy must be added or widened\n")
 		}
 	}
@@ -206,24 +235,44 @@ func WriteSARIF(w io.Writer, results []Result) error {
 	var out []sarif.Result
 	for _, r := range results {
 		for _, problem := range r.Running {
-			out = append(out, sarif.Result{RuleID: "pod-running", Level: "error", Message: fmt.Sprintf("%s runs against %s", r.Workload, problem), File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+			out = append(out, r.sarifResult("pod-running", "error", fmt.Sprintf("%s runs against %s", r.Workload, problem)))
 		}
 		if r.Admitted {
+			continue
+		}
+		if r.Invalid {
+			out = append(out, r.sarifResult("pod-invalid", "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message)))
 			continue
 		}
 		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
 		if len(r.Explanation.Notes) > 0 {
 			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
 		}
-		if g := r.Explanation.Grant; g != nil {
-			msg += fmt.Sprintf(". Policy %q would admit it if %s may use it.", g.Policy, g.Subject)
+		if f := r.Explanation.PodFix; f != nil {
+			msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
 		}
-		out = append(out, sarif.Result{RuleID: "pod-denied", Level: "error", Message: msg, File: r.Workload.Source.File, Line: r.Workload.Source.Line})
+		if g := r.Explanation.Grant; g != nil {
+			msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
+		}
+		out = append(out, r.sarifResult("pod-denied", "error", msg))
 	}
 	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
+	if slices.ContainsFunc(results, func(r Result) bool { return r.Invalid }) {
+		rules = append(rules, sarif.Rule{ID: "pod-invalid", Summary: "a policy admits the pod, but the apiserver's validation refuses the admitted pod (Linux-only fields on a Windows pod)"})
+	}
 	if slices.ContainsFunc(results, func(r Result) bool { return len(r.Running) > 0 }) {
 		rules = append(rules, sarif.Rule{ID: "pod-running", Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
 	}
 	kubeletRules, kubeletResults := kubeletSARIF(results)
 	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
+}
+
+// sarifResult is a SARIF result at the workload's document, or, for a
+// running pod (psp audit: no document), at the pod.
+func (r Result) sarifResult(rule, level, msg string) sarif.Result {
+	src := r.Workload.Source
+	if src.Document == 0 {
+		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
+	}
+	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
 }

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kube-psp/kube-psp/internal/plural"
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -65,8 +68,41 @@ type Grant struct {
 	Policy    string `json:"policy"`
 	Namespace string `json:"namespace"`
 	// Subject is "ServiceAccount NS/NAME" or "User NAME".
-	Subject  string   `json:"subject"`
+	Subject string `json:"subject"`
+	// NewServiceAccount is set when the pod runs as its namespace's
+	// "default" ServiceAccount: granting that would let every pod of the
+	// namespace that names no ServiceAccount use the policy, so the grant
+	// is for a new ServiceAccount of this name (the workload's), which the
+	// pod must name in spec.serviceAccountName; Subject is then that one.
+	NewServiceAccount string `json:"newServiceAccount,omitempty"`
+	// Allows is what the policy lets pods do that no policy the requester
+	// or the ServiceAccount may use already does (engine.PolicyPrivileges):
+	// the grant gives it to every pod of the subject.
+	Allows   []string `json:"allows,omitempty"`
 	Commands []string `json:"commands"`
+}
+
+// Lines says the grant in sentences, for the reports and warnings: what to
+// do, then what it also allows and, for a new ServiceAccount, why not
+// "default".
+func (g *Grant) Lines() []string {
+	var out []string
+	if g.NewServiceAccount != "" {
+		out = append(out,
+			fmt.Sprintf("create ServiceAccount %s/%s for this workload, set spec.serviceAccountName: %s in its pod, and let the ServiceAccount use policy %q in namespace %s",
+				g.Namespace, g.NewServiceAccount, g.NewServiceAccount, g.Policy, g.Namespace),
+			fmt.Sprintf("letting ServiceAccount %s/default use it instead would let every pod of namespace %s that names no ServiceAccount use it", g.Namespace, g.Namespace))
+	} else {
+		out = append(out, fmt.Sprintf("let %s use policy %q in namespace %s", g.Subject, g.Policy, g.Namespace))
+	}
+	if len(g.Allows) > 0 {
+		whose := "every pod of that ServiceAccount"
+		if user, ok := strings.CutPrefix(g.Subject, "User "); ok {
+			whose = "every pod " + user + " creates"
+		}
+		out = append(out, fmt.Sprintf("policy %q also allows %s, for %s", g.Policy, strings.Join(g.Allows, ", "), whose))
+	}
+	return out
 }
 
 // PodFix lists the errors to fix for one usable policy to admit the pod.
@@ -76,16 +112,17 @@ type PodFix struct {
 }
 
 // Explain builds the explanation of d, which must come from
-// engine.Decide(..., engine.Options{ExplainAll: true}) for req.
-func Explain(req engine.Request, d engine.Decision) Explanation {
-	return ExplainCreated(req, d, nil)
+// engine.Decide(set, ..., engine.Options{ExplainAll: true}) for req. set
+// gives the policies' privileges for Grant.Allows; nil leaves it empty.
+func Explain(req engine.Request, d engine.Decision, set *engine.PolicySet) Explanation {
+	return ExplainCreated(req, d, set, nil)
 }
 
 // ExplainCreated is Explain for a pod that the apiserver changed before
 // admission, as offline commands simulate it: origin says which values of
 // req.Pod its author did not write, and errors at them get a note
 // (engine.SetFieldNote). A nil origin is Explain.
-func ExplainCreated(req engine.Request, d engine.Decision, origin engine.FieldOrigin) Explanation {
+func ExplainCreated(req engine.Request, d engine.Decision, set *engine.PolicySet, origin engine.FieldOrigin) Explanation {
 	e := Explanation{Allowed: d.Allowed, Policy: d.Policy, Message: d.Message, cannotUse: cannotUse(req), Policies: []Policy{}}
 	for _, a := range d.Attempts {
 		p := Policy{Name: a.Policy, Outcome: a.Outcome, Changes: a.Changes, Chosen: a.Chosen}
@@ -122,18 +159,49 @@ func ExplainCreated(req engine.Request, d engine.Decision, origin engine.FieldOr
 	if d.Allowed {
 		return e
 	}
-	for _, p := range e.Policies {
-		if p.Outcome == engine.OutcomeUnauthorized {
-			e.Grant = grant(req, p.Name)
-			return e
-		}
-	}
+	// A pod change for a policy already usable comes first in the reports:
+	// a grant widens what every pod of the subject may do.
 	for _, p := range e.Policies {
 		if p.Usable && p.Outcome == engine.OutcomeInvalid && (e.PodFix == nil || len(p.Errors) < len(e.PodFix.Errors)) {
 			e.PodFix = &PodFix{Policy: p.Name, Errors: p.Errors}
 		}
 	}
+	for _, p := range e.Policies {
+		if p.Outcome == engine.OutcomeUnauthorized {
+			e.Grant = grant(req, p.Name)
+			e.Grant.Allows = newPrivileges(set, p.Name, e.Policies)
+			break
+		}
+	}
 	return e
+}
+
+// newPrivileges are the privileges of policy that no usable policy has.
+func newPrivileges(set *engine.PolicySet, policy string, policies []Policy) []string {
+	if set == nil {
+		return nil
+	}
+	byName := map[string]*policyv1.PodSecurityPolicy{}
+	for _, p := range set.Policies() {
+		byName[p.Name] = p
+	}
+	have := map[string]bool{}
+	for _, p := range policies {
+		if p.Usable && byName[p.Name] != nil {
+			for _, priv := range engine.PolicyPrivileges(byName[p.Name]) {
+				have[priv.Text] = true
+			}
+		}
+	}
+	var out []string
+	if p := byName[policy]; p != nil {
+		for _, priv := range engine.PolicyPrivileges(p) {
+			if !have[priv.Text] {
+				out = append(out, priv.Text)
+			}
+		}
+	}
+	return out
 }
 
 func whyChosen(a engine.Attempt) string {
@@ -159,14 +227,26 @@ func cannotUse(req engine.Request) string {
 // verb use only for group policy or extensions (k8s.io/kubectl
 // pkg/cmd/create/create_role.go specialVerbs), so the other groups are
 // added to the created rule by a JSON patch.
+//
+// A pod of the namespace's "default" ServiceAccount gets a new
+// ServiceAccount named after its workload instead (the pod's name without
+// its generated suffix): one policy per workload, bound to its own
+// ServiceAccount, as PodSecurityPolicy's documentation advises.
 func grant(req engine.Request, policy string) *Grant {
 	who, subject := "User "+req.User.Name, "--user="+req.User.Name
+	var commands []string
+	newSA := ""
 	if sa := engine.PodServiceAccount(req.Pod); sa != "" {
+		if sa == "default" {
+			newSA = workloadName(req.Pod)
+			sa = newSA
+			commands = append(commands, fmt.Sprintf("kubectl -n %s create serviceaccount %s", req.Namespace, sa))
+		}
 		who, subject = "ServiceAccount "+req.Namespace+"/"+sa, "--serviceaccount="+req.Namespace+":"+sa
 	}
 	role := "psp-use-" + policy
 	groups := engine.GrantAPIGroups()
-	commands := []string{fmt.Sprintf("kubectl -n %s create role %s --verb=use --resource=podsecuritypolicies.%s --resource-name=%s", req.Namespace, role, groups[0], policy)}
+	commands = append(commands, fmt.Sprintf("kubectl -n %s create role %s --verb=use --resource=podsecuritypolicies.%s --resource-name=%s", req.Namespace, role, groups[0], policy))
 	if len(groups) > 1 {
 		var ops []string
 		for _, g := range groups[1:] {
@@ -175,7 +255,20 @@ func grant(req engine.Request, policy string) *Grant {
 		commands = append(commands, fmt.Sprintf("kubectl -n %s patch role %s --type=json -p='[%s]'", req.Namespace, role, strings.Join(ops, ",")))
 	}
 	commands = append(commands, fmt.Sprintf("kubectl -n %s create rolebinding %s --role=%s %s", req.Namespace, role, role, subject))
-	return &Grant{Policy: policy, Namespace: req.Namespace, Subject: who, Commands: commands}
+	return &Grant{Policy: policy, Namespace: req.Namespace, Subject: who, NewServiceAccount: newSA, Commands: commands}
+}
+
+// workloadName is the name for a workload's own ServiceAccount: the pod's
+// name, or its generateName without the trailing "-" (a controller's pod
+// is named after its workload), "app" when it has neither.
+func workloadName(pod *corev1.Pod) string {
+	if pod.Name != "" {
+		return pod.Name
+	}
+	if n := strings.TrimSuffix(pod.GenerateName, "-"); n != "" {
+		return n
+	}
+	return "app"
 }
 
 // The apiserver may truncate a warning longer than MaxWarningLength and
@@ -224,8 +317,16 @@ func (e Explanation) Warnings() []string {
 			add("policy %q would have to change this pod, which the validating phase does not allow (was the mutating webhook skipped?)", p.Name)
 		}
 	}
+	if f := e.PodFix; f != nil && e.Grant != nil {
+		add("to admit this pod, change it as policy %q (which may be used) asks above; or:", f.Policy)
+	}
 	if g := e.Grant; g != nil {
-		add("to admit this pod, let %s use policy %q in namespace %s:", g.Subject, g.Policy, g.Namespace)
+		for i, line := range g.Lines() {
+			if i == 0 {
+				line = "to admit this pod, " + line + ":"
+			}
+			add("%s", line)
+		}
 		for _, c := range g.Commands {
 			add("%s", c)
 		}

@@ -12,6 +12,8 @@ import (
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 func TestTruncate(t *testing.T) {
@@ -28,7 +30,7 @@ func TestTruncate(t *testing.T) {
 func TestAuthorizationErrorsAreExplained(t *testing.T) {
 	d := engine.Decision{Attempts: []engine.Attempt{{Policy: "restricted", Outcome: engine.OutcomeUnauthorized,
 		Authorization: &engine.Authorization{Errors: []string{"alice: SubjectAccessReview for use podsecuritypolicies.policy/restricted: connection refused"}}}}}
-	e := Explain(engine.Request{Namespace: "ns", User: authorizer.UserInfo{Name: "alice"}, Pod: &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: "app"}}}, d)
+	e := Explain(engine.Request{Namespace: "ns", User: authorizer.UserInfo{Name: "alice"}, Pod: &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: "app"}}}, d, nil)
 	if len(e.Policies) != 1 || len(e.Policies[0].AuthorizationErrors) != 1 {
 		t.Fatalf("explanation: %+v", e)
 	}
@@ -65,7 +67,7 @@ func TestAnnotationNotes(t *testing.T) {
 	if d.Allowed || !strings.Contains(d.Message, v124+" ") {
 		t.Fatalf("v1.24's message must stay: %s", d.Message)
 	}
-	e := Explain(req, d)
+	e := Explain(req, d, set)
 	if !slices.Contains(e.Notes, note) || len(e.Policies) != 1 || !slices.Contains(e.Policies[0].Errors, v124+" ("+note+")") {
 		t.Errorf("explanation: notes %q, errors %q", e.Notes, e.Policies[0].Errors)
 	}
@@ -98,5 +100,76 @@ func TestGrantKubectlAgrees(t *testing.T) {
 		if !strings.Contains(strings.Join(g.Commands, " "), group) {
 			t.Errorf("no command grants in group %q", group)
 		}
+	}
+}
+
+// TestGrantIsSafe: the grant suggested for a pod of the namespace's
+// "default" ServiceAccount is for a new ServiceAccount of its own, says what
+// the policy allows beyond the usable ones, and comes after the pod change
+// that a usable policy asks for; the kubectl commands grant in every group
+// of engine.GrantAPIGroups to that ServiceAccount.
+func TestGrantIsSafe(t *testing.T) {
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, authz := snap.Policies, snap.Authorizer
+	privileged := func(sa string) engine.Request {
+		yes := true
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "agent-", Namespace: "ops"}, Spec: corev1.PodSpec{ServiceAccountName: sa,
+			Containers: []corev1.Container{{Name: "c", Image: "x", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}}}
+		return engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: "ops",
+			User: authorizer.UserInfo{Name: "system:serviceaccount:kube-system:daemon-set-controller", Groups: []string{"system:authenticated"}}, Pod: pod}
+	}
+	explainOf := func(req engine.Request) Explanation {
+		d, err := engine.Decide(context.Background(), set, authz, req, engine.Options{ExplainAll: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Explain(req, d, set)
+	}
+
+	e := explainOf(privileged("default"))
+	g := e.Grant
+	if g == nil || g.Policy != "eks.privileged" || g.NewServiceAccount != "agent" || g.Subject != "ServiceAccount ops/agent" {
+		t.Fatalf("grant %+v", g)
+	}
+	wantAllows := []string{"privileged containers", "every capability", "host namespaces", "every host path", "running as root"}
+	if !slices.Equal(g.Allows, wantAllows) {
+		t.Errorf("allows %q, want %q", g.Allows, wantAllows)
+	}
+	wantCommands := []string{
+		"kubectl -n ops create serviceaccount agent",
+		"kubectl -n ops create role psp-use-eks.privileged --verb=use --resource=podsecuritypolicies.policy --resource-name=eks.privileged",
+		`kubectl -n ops patch role psp-use-eks.privileged --type=json -p='[{"op":"add","path":"/rules/0/apiGroups/-","value":"policy.kube-psp.io"}]'`,
+		"kubectl -n ops create rolebinding psp-use-eks.privileged --role=psp-use-eks.privileged --serviceaccount=ops:agent",
+	}
+	if !slices.Equal(g.Commands, wantCommands) || !slices.Equal(engine.GrantAPIGroups(), []string{"policy", "policy.kube-psp.io"}) {
+		t.Errorf("commands:\n%s", strings.Join(g.Commands, "\n"))
+	}
+	if e.PodFix == nil || e.PodFix.Policy != "restricted" {
+		t.Errorf("pod fix %+v, want one for restricted", e.PodFix)
+	}
+	for _, c := range g.Commands {
+		if strings.Contains(c, ":default") {
+			t.Errorf("a command grants the default ServiceAccount: %s", c)
+		}
+	}
+	w := strings.Join(e.Warnings(), "\n")
+	fix := strings.Index(w, `to admit this pod, change it as policy "restricted"`)
+	grant := strings.Index(w, `to admit this pod, create ServiceAccount ops/agent for this workload, set spec.serviceAccountName: agent in its pod, and let the ServiceAccount use policy "eks.privileged" in namespace ops:`)
+	caution := strings.Index(w, `policy "eks.privileged" also allows privileged containers, every capability, host namespaces, every host path, running as root, for every pod of that ServiceAccount`)
+	if fix < 0 || grant < fix || caution < grant || !strings.Contains(w, "letting ServiceAccount ops/default use it instead would let every pod of namespace ops") {
+		t.Errorf("warnings:\n%s", w)
+	}
+
+	// A pod with its own ServiceAccount: the grant is for it.
+	g = explainOf(privileged("agent-sa")).Grant
+	if g == nil || g.NewServiceAccount != "" || g.Subject != "ServiceAccount ops/agent-sa" || strings.Contains(strings.Join(g.Commands, "\n"), "create serviceaccount") {
+		t.Errorf("grant for a pod's own ServiceAccount: %+v", g)
 	}
 }

@@ -394,40 +394,13 @@ func subjectName(key string) string {
 	return parts[0] + " " + parts[2]
 }
 
-// runtimeSockets are host paths that hand over the node.
-var runtimeSockets = []string{"/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock"}
-
-// permissions lists what makes a policy dangerous.
+// permissions lists what makes a policy dangerous: its privileges that
+// hand over the node (engine.PolicyPrivileges).
 func permissions(p *policyv1.PodSecurityPolicy) []string {
 	var out []string
-	s := p.Spec
-	if s.Privileged {
-		out = append(out, "privileged containers")
-	}
-	if slices.Contains(s.AllowedCapabilities, "*") {
-		out = append(out, "every capability")
-	}
-	if s.HostNetwork || s.HostPID || s.HostIPC {
-		out = append(out, "host namespaces")
-	}
-	hostPath := slices.Contains(s.Volumes, policyv1.All) || slices.Contains(s.Volumes, policyv1.HostPath)
-	if hostPath {
-		switch {
-		case len(s.AllowedHostPaths) == 0:
-			out = append(out, "every host path")
-		case slices.ContainsFunc(s.AllowedHostPaths, func(h policyv1.AllowedHostPath) bool { return strings.TrimSuffix(h.PathPrefix, "/") == "" }):
-			out = append(out, `host path "/"`)
-		default:
-			for _, sock := range runtimeSockets {
-				if slices.ContainsFunc(s.AllowedHostPaths, func(h policyv1.AllowedHostPath) bool {
-					prefix := strings.TrimSuffix(h.PathPrefix, "/")
-					// Read-only does not help: connecting to a socket is not a write.
-					return sock == prefix || strings.HasPrefix(sock, prefix+"/")
-				}) {
-					out = append(out, "the container runtime's socket "+sock)
-					break
-				}
-			}
+	for _, priv := range engine.PolicyPrivileges(p) {
+		if priv.Dangerous {
+			out = append(out, priv.Text)
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +205,39 @@ subjects: [{kind: ServiceAccount, name: web}]
 				t.Errorf("fix grants in a group kubectl auth can-i does not ask: %s", got[0].Fix)
 			}
 		})
+	}
+}
+
+// TestSARIFLocations: a finding in a user's file is at the file; one about
+// a built-in policy or an object read from no file is at the object (a
+// logical location), not at a file that does not exist.
+func TestSARIFLocations(t *testing.T) {
+	var out strings.Builder
+	err := WriteSARIF(&out, []Finding{
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "a"`, Source: loader.Source{File: "psp/a.yaml", Document: 1, Line: 1}},
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "eks.privileged"`, Source: loader.Source{File: "built-in privileged.yaml", Document: 1, Line: 1}},
+		{Rule: "unused-policy", Severity: Info, Object: `ClusterRole "r"`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				Locations []map[string]any `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &log); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range log.Runs[0].Results {
+		for k := range r.Locations[0] {
+			got = append(got, k)
+		}
+	}
+	if want := []string{"physicalLocation", "logicalLocations", "logicalLocations"}; !slices.Equal(got, want) {
+		t.Errorf("locations %q, want %q", got, want)
 	}
 }

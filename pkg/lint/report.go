@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
 
@@ -47,6 +48,10 @@ func WriteSARIF(w io.Writer, findings []Finding) error {
 	for i, f := range findings {
 		level := map[Severity]string{Error: "error", Warning: "warning", Info: "note"}[f.Severity]
 		results[i] = sarif.Result{RuleID: f.Rule, Level: level, Message: f.Object + ": " + f.Message + ". Fix: " + f.Fix, File: f.Source.File, Line: f.Source.Line}
+		if f.Source.Document == 0 || presets.IsBuiltIn(f.Source) {
+			// Not read from a user's file: a built-in or a live object.
+			results[i].Object = f.Object
+		}
 	}
 	return sarif.Write(w, rules, results)
 }

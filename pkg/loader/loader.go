@@ -4,7 +4,7 @@
 // mounted ConfigMap works), multi-document files, and List kinds. Policies
 // may be written as policy/v1beta1, extensions/v1beta1 or
 // policy.kube-psp.io/v1; RBAC as rbac.authorization.k8s.io/v1 (or the
-// identical v1beta1). Other kinds are skipped with a warning.
+// identical v1beta1). Other kinds are skipped with one warning per file.
 //
 // Every error names the file, the document (and its first line) and the
 // field. A field given twice in a policy or RBAC object is an error, strict
@@ -29,6 +29,7 @@ import (
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
@@ -102,6 +103,10 @@ func Load(paths []string, opts Options) (*Result, error) {
 // is an error naming its file, document and line and the flag it belongs
 // to. A file reached through both (the same file or directory given to
 // both flags, as for a directory holding both) may hold both kinds.
+// policyPaths, when given, must hold at least one PodSecurityPolicy and
+// rbacPaths at least one RBAC object: otherwise the error says what they
+// hold ("no PodSecurityPolicy found in manifests/ (they hold: 40
+// Deployments, ...)"), since an empty set would deny every pod.
 func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result, error) {
 	var in []pathKinds
 	for _, p := range policyPaths {
@@ -111,6 +116,68 @@ func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result
 		in = append(in, pathKinds{path: p, kinds: rbacKinds})
 	}
 	return loadPaths(in, opts)
+}
+
+// nothingFound is the error for --policies or --rbac paths that hold none
+// of their kind: a mistyped path must not read as every pod denied.
+// counts are the kinds the paths' files hold.
+func nothingFound(what string, paths []string, files int, counts map[string]int) error {
+	where := strings.Join(paths, ", ")
+	if files == 0 {
+		return fmt.Errorf("no %s found in %s: no .yaml, .yml or .json file there", what, where)
+	}
+	if len(counts) == 0 {
+		if files == 1 {
+			return fmt.Errorf("no %s found in %s: its file holds no objects", what, where)
+		}
+		return fmt.Errorf("no %s found in %s: its %d files hold no objects", what, where, files)
+	}
+	return fmt.Errorf("no %s found in %s (they hold: %s)", what, where, kindCounts(counts))
+}
+
+// kindCounts writes counts of kinds, most frequent first: "3 Deployments,
+// 1 Service"; past five kinds, the rest are summed.
+func kindCounts(counts map[string]int) string {
+	kinds := make([]string, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if counts[kinds[i]] != counts[kinds[j]] {
+			return counts[kinds[i]] > counts[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	var parts []string
+	rest := 0
+	for i, k := range kinds {
+		if i >= 5 {
+			rest += counts[k]
+			continue
+		}
+		parts = append(parts, kindCount(counts[k], k))
+	}
+	if rest > 0 {
+		parts = append(parts, plural.Count(rest, "other object"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// kindCount is n and a kind in the plural the API uses for its resource:
+// NetworkPolicy, NetworkPolicies; Ingress, Ingresses; Endpoints, Endpoints.
+func kindCount(n int, kind string) string {
+	if n == 1 {
+		return "1 " + kind
+	}
+	switch {
+	case strings.HasSuffix(kind, "y") && !strings.HasSuffix(kind, "ay") && !strings.HasSuffix(kind, "ey"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(kind, "y"))
+	case strings.HasSuffix(kind, "ss"):
+		return fmt.Sprintf("%d %ses", n, kind)
+	case strings.HasSuffix(kind, "s"):
+		return fmt.Sprintf("%d %s", n, kind)
+	}
+	return fmt.Sprintf("%d %ss", n, kind)
 }
 
 // kinds are the kinds a file may hold.
@@ -127,17 +194,21 @@ type pathKinds struct {
 	kinds kinds
 }
 
+// loadPaths reads the files of every path. Paths given for one kind only
+// (--policies or --rbac) must hold at least one object of it.
 func loadPaths(in []pathKinds, opts Options) (*Result, error) {
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
+	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}, counts: map[string]map[string]int{}}
 	// A file reached through several paths (say --policies and --rbac
 	// naming the same directory) is read once, with the kinds of each.
 	allowed := map[string]kinds{}
 	var files []string
+	filesOf := map[kinds][]string{}
 	for _, p := range in {
 		listed, err := ListFiles(p.path, true)
 		if err != nil {
 			return nil, err
 		}
+		filesOf[p.kinds] = append(filesOf[p.kinds], listed...)
 		for _, f := range listed {
 			key := filepath.Clean(f)
 			if _, seen := allowed[key]; !seen {
@@ -156,6 +227,31 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 	}
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
+	}
+	for _, k := range []struct {
+		kinds kinds
+		what  string
+		found int
+	}{
+		{policyKinds, "PodSecurityPolicy", len(l.res.Policies)},
+		{rbacKinds, "RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding)", len(l.res.RBAC.Roles) + len(l.res.RBAC.ClusterRoles) + len(l.res.RBAC.RoleBindings) + len(l.res.RBAC.ClusterRoleBindings)},
+	} {
+		var paths []string
+		for _, p := range in {
+			if p.kinds == k.kinds {
+				paths = append(paths, p.path)
+			}
+		}
+		if len(paths) == 0 || k.found > 0 {
+			continue
+		}
+		counts := map[string]int{}
+		for _, f := range filesOf[k.kinds] {
+			for kind, n := range l.counts[f] {
+				counts[kind] += n
+			}
+		}
+		return nil, nothingFound(k.what, paths, len(filesOf[k.kinds]), counts)
 	}
 	return l.res, nil
 }
@@ -238,6 +334,11 @@ type load struct {
 	kinds kinds
 	res   *Result
 	errs  []error
+	// counts are the kinds of the objects of each file, by file name.
+	counts map[string]map[string]int
+	// skipped are the kinds of the file being read that are neither
+	// policies nor RBAC, for its one warning.
+	skipped map[string]int
 }
 
 func (l *load) errorf(src Source, format string, args ...any) {
@@ -296,12 +397,36 @@ func blankToNil(b []byte) []byte {
 }
 
 func (l *load) file(name string, data []byte) {
+	l.skipped = map[string]int{}
 	for i, doc := range SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
 		}
 		l.object(Source{File: name, Document: i + 1, Line: doc.Line}, doc.Data)
 	}
+	if len(l.skipped) > 0 {
+		n := 0
+		for _, c := range l.skipped {
+			n += c
+		}
+		noun := "objects that are"
+		if n == 1 {
+			noun = "an object that is"
+		}
+		l.res.Warnings = append(l.res.Warnings, fmt.Sprintf("%s: skipping %s: %s not PodSecurityPolicy or RBAC", name, kindCounts(l.skipped), noun))
+	}
+}
+
+// count records an object of kind read from file, for the error that a
+// path holds no object of the kind its flag takes.
+func (l *load) count(file, kind string) {
+	if l.counts == nil {
+		return
+	}
+	if l.counts[file] == nil {
+		l.counts[file] = map[string]int{}
+	}
+	l.counts[file][kind]++
 }
 
 // typeMeta is what the loader reads first of every document. List items
@@ -349,6 +474,7 @@ func (l *load) object(src Source, data []byte) {
 	if !hasGroup {
 		group = "" // the core group: "v1"
 	}
+	l.count(src.File, tm.Kind)
 	switch {
 	case tm.Kind == policyv1.Kind && l.kinds&policyKinds == 0:
 		l.errorf(src, "PodSecurityPolicy %q is a policy; pass it with --policies", tm.Metadata.Name)
@@ -362,7 +488,7 @@ func (l *load) object(src Source, data []byte) {
 	case group == rbacv1.GroupName:
 		l.rbacObject(src, tm.Kind, tm.APIVersion, data)
 	default:
-		l.warnf(src, "skipping %s %s %q: not a PodSecurityPolicy or RBAC object", tm.APIVersion, tm.Kind, tm.Metadata.Name)
+		l.skipped[tm.Kind]++
 	}
 }
 
@@ -519,6 +645,6 @@ func (l *load) rbacObject(src Source, kind, apiVersion string, data []byte) {
 			l.res.RBACSources[RBACKey(kind, "", o.Name)] = src
 		}
 	default:
-		l.warnf(src, "skipping %s %s: not a PodSecurityPolicy or RBAC object", apiVersion, kind)
+		l.skipped[kind]++
 	}
 }

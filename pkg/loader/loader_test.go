@@ -33,7 +33,7 @@ func TestLoadTree(t *testing.T) {
 		t.Errorf("a RoleBinding without namespace goes to default, as kubectl: %q", res.RBAC.RoleBindings[0].Namespace)
 	}
 	warnings := strings.Join(res.Warnings, "\n")
-	for _, want := range []string{`document 4 (line 34): skipping v1 ConfigMap "ignored"`, `RoleBinding "nons" has no namespace`} {
+	for _, want := range []string{`policies.yaml: skipping 1 ConfigMap: an object that is not PodSecurityPolicy or RBAC`, `RoleBinding "nons" has no namespace`} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}
@@ -162,5 +162,76 @@ func TestExtensionFieldsNeedKubePSPVersion(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `spec.volumes: Unsupported value: "image"`) ||
 		!strings.Contains(err.Error(), "spec.requireUserNamespace: Forbidden: requires apiVersion policy.kube-psp.io/v1") {
 		t.Errorf("policy/v1beta1: %v", err)
+	}
+}
+
+// A --policies or --rbac path that holds none of its kind is an error that
+// says what the path holds, not an empty set that denies every pod.
+func TestLoadPoliciesAndRBACNothingFound(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	apps := write("apps/apps.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\n")
+	rbacFile := write("rbac/rbac.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n")
+	policyFile := write("policies/p.yaml", "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n")
+	tests := []struct {
+		name            string
+		policies, rbacs []string
+		want            string
+	}{
+		{"empty policies directory", []string{empty}, []string{rbacFile}, "no PodSecurityPolicy found in " + empty + ": no .yaml, .yml or .json file there"},
+		{"empty rbac directory", []string{policyFile}, []string{empty}, "no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in " + empty + ": no .yaml, .yml or .json file there"},
+		{"policies path of other kinds", []string{filepath.Dir(apps)}, []string{rbacFile}, "no PodSecurityPolicy found in " + filepath.Dir(apps) + " (they hold: 2 Deployments, 1 NetworkPolicy, 1 ServiceAccount)"},
+		{"rbac path of other kinds", []string{policyFile}, []string{apps}, "(they hold: 2 Deployments, 1 NetworkPolicy, 1 ServiceAccount)"},
+		{"empty file", []string{write("blank.yaml", "# nothing\n")}, []string{rbacFile}, "its file holds no objects"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := LoadPoliciesAndRBAC(tt.policies, tt.rbacs, Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			if res != nil {
+				t.Error("a failed load must return nothing")
+			}
+		})
+	}
+	// One directory given to both flags may hold only one of the kinds'
+	// objects as long as each flag finds its own somewhere.
+	if _, err := LoadPoliciesAndRBAC([]string{policyFile}, []string{rbacFile}, Options{}); err != nil {
+		t.Errorf("policies and RBAC in their own paths: %v", err)
+	}
+	// Other kinds in a policy file: one warning for the file.
+	mixed := write("mixed/m.yaml", "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n---\n"+
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: j}\n")
+	res, err := LoadPoliciesAndRBAC([]string{mixed}, []string{rbacFile}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{mixed + ": skipping 2 Deployments, 2 Ingresses: objects that are not PodSecurityPolicy or RBAC"}; !slices.Equal(res.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", res.Warnings, want)
+	}
+}
+
+func TestKindCounts(t *testing.T) {
+	got := kindCounts(map[string]int{"Deployment": 3, "NetworkPolicy": 2, "Ingress": 2, "Endpoints": 2, "Gateway": 2, "Service": 1, "ConfigMap": 1, "Secret": 4})
+	want := "4 Secrets, 3 Deployments, 2 Endpoints, 2 Gateways, 2 Ingresses, 4 other objects"
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if got := kindCount(2, "NetworkPolicy"); got != "2 NetworkPolicies" {
+		t.Errorf("got %s", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -354,6 +355,37 @@ func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
 	return out
 }
 
+// unknownKind warns about (or, with Options.Strict, refuses) an object
+// that is skipped but may be a workload: one without kind, which the
+// apiserver refuses ("Object 'Kind' is missing"), or one whose kind is a
+// workload kind in other letter case, which kinds never match (they are
+// case-sensitive, as in k8s.io/apimachinery's scheme).
+func (d *document) unknownKind(src loader.Source, h header) {
+	object := "object"
+	if h.Metadata.Name != "" {
+		object = fmt.Sprintf("object %q", h.Metadata.Name)
+	}
+	var msg string
+	switch {
+	case h.Kind == "":
+		msg = fmt.Sprintf("%s: %s has no kind: not checked", src, object)
+	default:
+		for _, k := range append(slices.Sorted(maps.Keys(workloadKinds)), "Pod", "List") {
+			if strings.EqualFold(k, h.Kind) {
+				msg = fmt.Sprintf("%s: kind %s is not a kind Kubernetes knows; did you mean %s? (%s not checked)", src, h.Kind, k, object)
+				break
+			}
+		}
+	}
+	switch {
+	case msg == "":
+	case d.opts.Strict:
+		d.out.errs = append(d.out.errs, errors.New(msg))
+	default:
+		d.out.warnings = append(d.out.warnings, msg)
+	}
+}
+
 // object reads an object of the document: the document itself, or the
 // item of a List at path prefix ("items[2].").
 func (d *document) object(src loader.Source, prefix string, js []byte) {
@@ -378,6 +410,7 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		decodeKind, ok = decodeAs[corev1.Pod], true
 	}
 	if !ok {
+		d.unknownKind(src, h)
 		// Not a workload: policies, RBAC, Services, ...
 		if h.Kind != "" && !slices.Contains(d.out.others, h.Kind) {
 			d.out.others = append(d.out.others, h.Kind)

@@ -351,3 +351,56 @@ items:
 		t.Errorf("a bad ServiceAccount: %v %v", err, in.Errors)
 	}
 }
+
+// TestReadMisspelledKind: a document that may be a workload but has no
+// kind, or a workload kind in other letter case, is not skipped without a
+// word: a warning, or with Options.Strict an error, names file, document
+// and line.
+func TestReadMisspelledKind(t *testing.T) {
+	const input = `apiVersion: apps/v1
+kind: deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: [{name: web, image: nginx, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+metadata: {name: bare}
+spec:
+  containers: [{name: a, image: a, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: LIST
+items:
+- {apiVersion: v1, kind: pod, metadata: {name: p}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+`
+	want := []string{
+		`<stdin>: document 1 (line 1): kind deployment is not a kind Kubernetes knows; did you mean Deployment? (object "web" not checked)`,
+		`<stdin>: document 2 (line 9): object "bare" has no kind: not checked`,
+		`<stdin>: document 3 (line 14): kind LIST is not a kind Kubernetes knows; did you mean List? (object not checked)`,
+	}
+	for _, strict := range []bool{false, true} {
+		in, err := ReadAll([]string{"-"}, strings.NewReader(input), Options{Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := in.Warnings
+		if strict {
+			got = nil
+			for _, e := range in.Errors {
+				got = append(got, e.Error())
+			}
+			if len(in.Warnings) != 0 {
+				t.Errorf("strict: warnings %q", in.Warnings)
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("strict=%v:\n got %s\nwant %s", strict, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

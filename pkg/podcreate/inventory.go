@@ -65,6 +65,7 @@ var inventory = []FieldDefault{
 	{"PodSpec.securityContext", StepDefaults, "{} when absent", defaultsGo + " SetDefaults_PodSpec"},
 	{"PodSpec.runtimeClassName", "", "", ""},
 	{"PodSpec.hostUsers", "", "", ""},
+	{"PodSpec.os", "", "", ""},
 
 	// Container
 	{"Container.ports", StepDefaults, "with hostNetwork, hostPort from containerPort when 0 (containers and init containers; on pods only, not templates)", defaultsGo + " SetDefaults_Pod"},

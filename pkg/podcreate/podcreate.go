@@ -17,6 +17,8 @@
 //  4. (PodSecurityPolicy's admit phase, in package engine.)
 //  5. PrepareForCreate: what the pod registry changes between mutating and
 //     validating admission.
+//  6. ValidateOS: the pod registry's validation of the fields spec.os.name
+//     rules out, which refuses a pod before validating admission.
 //
 // Create runs steps 2 and 3. The webhook does not use this package: the
 // apiserver has already done all of it to the pods it receives. It must not

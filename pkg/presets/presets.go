@@ -30,6 +30,12 @@ var Names = []string{"restricted", "baseline", "privileged", "eks"}
 // policyOf is the policy each preset grants.
 var policyOf = map[string]string{"restricted": "restricted", "baseline": "baseline", "privileged": "eks.privileged", "eks": "eks.privileged"}
 
+// sourcePrefix starts the file name of the built-in policies' sources.
+const sourcePrefix = "built-in "
+
+// IsBuiltIn reports whether src is a built-in policy's: no file a user has.
+func IsBuiltIn(src loader.Source) bool { return strings.HasPrefix(src.File, sourcePrefix) }
+
 // Load returns the built-in policies and RBAC that grants the preset's policy
 // to system:authenticated.
 func Load(preset string) (*loader.Result, error) {
@@ -43,7 +49,7 @@ func Load(preset string) (*loader.Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("built-in %s: %w", name, err)
 		}
-		r, err := loader.LoadReader("built-in "+name, strings.NewReader(string(data)), loader.Options{Strict: true})
+		r, err := loader.LoadReader(sourcePrefix+name, strings.NewReader(string(data)), loader.Options{Strict: true})
 		if err != nil {
 			return nil, fmt.Errorf("built-in policies: %w", err)
 		}

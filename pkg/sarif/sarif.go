@@ -1,11 +1,26 @@
 // Package sarif writes SARIF 2.1.0 logs, the format code-scanning UIs
-// (GitHub, GitLab, Azure DevOps) read.
+// (GitHub, GitLab, Azure DevOps) read. Every result that has a place has a
+// location, as GitHub code scanning requires: a file under the working
+// directory as a relative uri with uriBaseId %SRCROOT% (GitHub resolves it
+// against the repository root), any other file as an absolute file:// uri,
+// standard input as the relative uri "stdin" with the document's line, and
+// what is not in a file (a running pod) as a logical location.
 package sarif
 
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 )
+
+// Stdin is the file name the readers give standard input.
+const Stdin = "<stdin>"
+
+// SrcRoot is the uriBaseId of files under the working directory.
+const SrcRoot = "%SRCROOT%"
 
 // Rule describes one kind of result.
 type Rule struct {
@@ -19,9 +34,14 @@ type Result struct {
 	// Level is "error", "warning" or "note".
 	Level   string
 	Message string
-	// File and Line locate the finding; Line 0 when unknown.
+	// File and Line locate the finding; Line 0 when unknown. File is a
+	// path, or Stdin.
 	File string
 	Line int
+	// Object names what the finding is about when it is not in a file (a
+	// running pod, "pod/NS/NAME"): it is then written as a logical
+	// location, and File is not used.
+	Object string
 }
 
 type log struct {
@@ -62,7 +82,13 @@ type result struct {
 }
 
 type location struct {
-	PhysicalLocation physical `json:"physicalLocation"`
+	PhysicalLocation *physical `json:"physicalLocation,omitempty"`
+	LogicalLocations []logical `json:"logicalLocations,omitempty"`
+}
+
+type logical struct {
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
 }
 
 type physical struct {
@@ -71,31 +97,61 @@ type physical struct {
 }
 
 type artifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type region struct {
 	StartLine int `json:"startLine"`
 }
 
-// Write writes one run of tool kube-psp with its rules and results.
+// Write writes one run of tool kube-psp with its rules and results, file
+// locations relative to the working directory.
 func Write(w io.Writer, rules []Rule, results []Result) error {
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return WriteIn(w, dir, rules, results)
+}
+
+// WriteIn is Write with file locations relative to dir, an absolute path.
+func WriteIn(w io.Writer, dir string, rules []Rule, results []Result) error {
 	r := run{Tool: tool{Driver: driver{Name: "kube-psp", InformationURI: "https://github.com/kube-psp/kube-psp", Rules: []ruleJSON{}}}, Results: []result{}}
 	for _, rule := range rules {
 		r.Tool.Driver.Rules = append(r.Tool.Driver.Rules, ruleJSON{ID: rule.ID, ShortDescription: text{rule.Summary}})
 	}
 	for _, res := range results {
 		out := result{RuleID: res.RuleID, Level: res.Level, Message: text{res.Message}}
-		if res.File != "" && res.File != "<stdin>" && res.File[0] != ' ' {
-			loc := location{PhysicalLocation: physical{ArtifactLocation: artifact{URI: res.File}}}
+		switch {
+		case res.Object != "":
+			out.Locations = []location{{LogicalLocations: []logical{{FullyQualifiedName: res.Object, Kind: "resource"}}}}
+		case res.File != "":
+			loc := &physical{ArtifactLocation: fileArtifact(dir, res.File)}
 			if res.Line > 0 {
-				loc.PhysicalLocation.Region = &region{StartLine: res.Line}
+				loc.Region = &region{StartLine: res.Line}
 			}
-			out.Locations = []location{loc}
+			out.Locations = []location{{PhysicalLocation: loc}}
 		}
 		r.Results = append(r.Results, out)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(log{Version: "2.1.0", Schema: "https://json.schemastore.org/sarif-2.1.0.json", Runs: []run{r}})
+}
+
+// fileArtifact is the artifactLocation of a file: relative to %SRCROOT%
+// under dir, an absolute file:// uri elsewhere, "stdin" for Stdin.
+func fileArtifact(dir, file string) artifact {
+	if file == Stdin {
+		return artifact{URI: "stdin"}
+	}
+	abs := file
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(dir, file)
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return artifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).String(), URIBaseID: SrcRoot}
+	}
+	return artifact{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -60,6 +61,13 @@ func TestFilesReload(t *testing.T) {
 	if f.Current() != good || failures != 1 {
 		t.Errorf("a broken file must keep the last good snapshot and be reported once: failures=%d", failures)
 	}
+	// A reload that finds no policy at all (a ConfigMap emptied by mistake)
+	// is a failure too, not an empty set that denies every pod.
+	write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+	f.ReloadIfChanged()
+	if f.Current() != good || failures != 2 {
+		t.Errorf("a reload without policies must keep the last good snapshot and be reported: failures=%d", failures)
+	}
 }
 
 // TestFilesKinds: serve's --policies take policies and --rbac RBAC, as in
@@ -72,6 +80,12 @@ func TestFilesKinds(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := NewFiles(nil, []string{dir}, loader.Options{}, log, nil).Load(); err == nil {
 		t.Error("a policy given as RBAC was loaded")
+	}
+	if err := NewFiles([]string{dir}, []string{dir}, loader.Options{}, log, nil).Load(); err == nil || !strings.Contains(err.Error(), "no RBAC") {
+		t.Errorf("a directory given to --rbac without RBAC: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	f := NewFiles([]string{dir}, []string{dir}, loader.Options{}, log, nil)
 	if err := f.Load(); err != nil || f.Current().Policies.Len() != 1 {

@@ -191,7 +191,7 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	if err != nil {
 		return r.failed(resp, err)
 	}
-	warnings := explain.Explain(ereq, explained).Warnings()
+	warnings := explain.Explain(ereq, explained, snap.Policies).Warnings()
 	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
 		// The denial stands (it was decided in time); its explanation was not.
 		warnings = []string{explain.Truncate(fmt.Sprintf("kube-psp: the explanation of this denial is left out: SubjectAccessReview latency ran past --decision-timeout=%v", r.DecisionTimeout))}

@@ -175,7 +175,9 @@ func TestDenialsByMode(t *testing.T) {
 		`policy "restricted": spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed`,
 		`policy "eks.privileged" would admit this pod, but neither user "system:serviceaccount:kube-system:replicaset-controller" nor ServiceAccount team/default may use it`,
 		"kubectl -n team create role psp-use-eks.privileged --verb=use --resource=podsecuritypolicies.policy --resource-name=eks.privileged",
-		"kubectl -n team create rolebinding psp-use-eks.privileged --role=psp-use-eks.privileged --serviceaccount=team:default",
+		"kubectl -n team create serviceaccount web",
+		"kubectl -n team create rolebinding psp-use-eks.privileged --role=psp-use-eks.privileged --serviceaccount=team:web",
+		`policy "eks.privileged" also allows privileged containers, every capability, host namespaces, every host path, running as root, for every pod of that ServiceAccount`,
 	} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
