@@ -287,9 +287,10 @@ type scaleResult struct {
 	mode string
 	// ready is from process start to /readyz answering 200.
 	ready time.Duration
-	// rssReady is VmRSS a second after ready, rssEnd a second after the
-	// requests and changes, peak VmHWM at the end; in bytes.
-	rssReady, rssEnd, peak int64
+	// VmRSS a second after ready, after the requests, and a second after
+	// the changes; VmHWM (peak RSS) a second after ready and at the end.
+	// In bytes.
+	rssReady, rssRequests, rssEnd, peakReady, peak int64
 	// latencies by user: warm (rbac mode: every request), and cold (SAR
 	// mode: the first request of a user in a namespace).
 	warm, cold map[string][]time.Duration
@@ -348,7 +349,7 @@ func scaleRun(c *cluster, kube kubernetes.Interface, size scaleSize, mode string
 	}
 	s.res.ready = time.Since(started)
 	time.Sleep(time.Second)
-	if s.res.rssReady, _, err = procMemory(s.proc); err != nil {
+	if s.res.rssReady, s.res.peakReady, err = procMemory(s.proc); err != nil {
 		return nil, err
 	}
 
@@ -390,6 +391,9 @@ func scaleRun(c *cluster, kube kubernetes.Interface, size scaleSize, mode string
 		}
 	}
 
+	if s.res.rssRequests, _, err = procMemory(s.proc); err != nil {
+		return nil, err
+	}
 	ctx := context.Background()
 	ns := scaleNamespace(0)
 	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "scale-change-" + mode, Namespace: ns},
@@ -596,9 +600,10 @@ func scaleTable(size scaleSize, results []*scaleResult) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "size %s (policies/bindings/namespaces)\n", size)
-	fmt.Fprintln(w, "mode\tready s\tRSS ready MiB\tRSS end MiB\tpeak MiB\tgrant ms (requests)\trevoke ms (requests)\tSARs sent\tSAR errors\tcache hit/miss\tunanswered\tfailure policy")
+	fmt.Fprintln(w, "mode\tready s\tRSS ready MiB\tpeak at ready MiB\tRSS after requests MiB\tRSS after changes MiB\tpeak MiB\tgrant ms (requests)\trevoke ms (requests)\tSARs sent\tSAR errors (canceled included)\tcache hit/miss\tunanswered\tfailure policy")
 	for _, r := range results {
-		fmt.Fprintf(w, "%s\t%.2f\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%.0f\t%.0f\t%.0f/%.0f\t%d\t%d\n", r.mode, r.ready.Seconds(), mib(r.rssReady), mib(r.rssEnd), mib(r.peak),
+		fmt.Fprintf(w, "%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s (%d)\t%s (%d)\t%.0f\t%.0f\t%.0f/%.0f\t%d\t%d\n", r.mode, r.ready.Seconds(),
+			mib(r.rssReady), mib(r.peakReady), mib(r.rssRequests), mib(r.rssEnd), mib(r.peak),
 			ms(r.grant.delay), r.grant.requests, ms(r.revoke.delay), r.revoke.requests, r.sarReviews, r.sarErrors, r.cacheHits, r.cacheMisses, r.unanswered, r.failed)
 	}
 	fmt.Fprintln(w, "\nmode\tuser\tcache\trequests\tSARs each\tp50 ms\tp99 ms\tmax ms")
