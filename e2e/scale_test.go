@@ -43,7 +43,8 @@ import (
 //
 // The CI size is small and asserts only what a loaded 2-core machine
 // cannot break; KUBE_PSP_SCALE=N/M/K (policies/bindings/namespaces) runs a
-// larger size and the table is the result (go test -v -run TestScale).
+// larger size and the table is the result (go test -v -run TestScale);
+// KUBE_PSP_SCALE_SERVE_ARGS adds flags to psp serve (as --sar-qps 2000).
 
 // scaleLabel marks every object the test creates, for its cleanup.
 const scaleLabel = "scale.kube-psp.io/test"
@@ -337,9 +338,10 @@ func scaleRun(c *cluster, kube kubernetes.Interface, size scaleSize, mode string
 	// Above --decision-timeout: a request held longer shows as unanswered.
 	s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 4}}
 	started := time.Now()
-	s.proc, err = c.startLogged(c.psp, "psp-scale-"+mode, "serve", "--kubeconfig", c.pspKubeconfig, "--listen", s.addr,
+	args := append([]string{"serve", "--kubeconfig", c.pspKubeconfig, "--listen", s.addr,
 		"--tls-cert-file", filepath.Join(c.dir, "webhook", "tls.crt"), "--tls-private-key-file", filepath.Join(c.dir, "webhook", "tls.key"),
-		"--log-format", "text", "--authorization", mode)
+		"--log-format", "text", "--authorization", mode}, strings.Fields(os.Getenv("KUBE_PSP_SCALE_SERVE_ARGS"))...)
+	s.proc, err = c.startLogged(c.psp, "psp-scale-"+mode, args...)
 	if err != nil {
 		return nil, err
 	}
