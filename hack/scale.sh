@@ -5,6 +5,8 @@
 #
 #   hack/scale.sh                                     the three sizes of docs/performance.md
 #   hack/scale.sh 100/5000/500                        one size: policies/bindings/namespaces
+#   KUBE_PSP_SCALE_SERVE_ARGS="--sar-qps 5000" hack/scale.sh 100/5000/500
+#                                                     with flags added to psp serve
 #
 # Needs helm at .cache/tools/helm-v4.3.1 (hack/test.sh installs it) to
 # render the chart whose RBAC psp serve runs with.
