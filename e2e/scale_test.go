@@ -445,9 +445,11 @@ func (s *scaleServer) change(what, ns string, wantAllowed bool, apply func() err
 		return ch
 	}
 	for time.Since(start) < scaleChangeWait {
+		problems := s.res.unanswered + s.res.failed
 		_, allowed := s.review(scaleChangeUser, ns)
 		ch.requests++
-		if allowed == wantAllowed {
+		// An error is no decision, whatever its allowed says.
+		if allowed == wantAllowed && s.res.unanswered+s.res.failed == problems {
 			ch.tookEffect, ch.delay = true, time.Since(start)
 			break
 		}
