@@ -70,7 +70,14 @@ func (c *cluster) start(name string, args ...string) (*process, error) {
 	if name == "psp" {
 		bin = c.psp
 	}
-	logFile := filepath.Join(c.dir, name+".log")
+	return c.startLogged(bin, name, args...)
+}
+
+// startLogged starts bin with its output in logName.log in the cluster's
+// directory (a second psp serve gets a log of its own).
+func (c *cluster) startLogged(bin, logName string, args ...string) (*process, error) {
+	name := logName
+	logFile := filepath.Join(c.dir, logName+".log")
 	out, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
