@@ -358,8 +358,9 @@ func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
 // unknownKind warns about (or, with Options.Strict, refuses) an object
 // that is skipped but may be a workload: one without kind, which the
 // apiserver refuses ("Object 'Kind' is missing"), or one whose kind is a
-// workload kind in other letter case, which kinds never match (they are
-// case-sensitive, as in k8s.io/apimachinery's scheme).
+// workload kind misspelled: in other letter case, which kinds never match
+// (they are case-sensitive, as in k8s.io/apimachinery's scheme), or at most
+// two letters off (Deploymnet, CronJobs).
 func (d *document) unknownKind(src loader.Source, h header) {
 	object := "object"
 	if h.Metadata.Name != "" {
@@ -371,7 +372,7 @@ func (d *document) unknownKind(src loader.Source, h header) {
 		msg = fmt.Sprintf("%s: %s has no kind: not checked", src, object)
 	default:
 		for _, k := range append(slices.Sorted(maps.Keys(workloadKinds)), "Pod", "List") {
-			if strings.EqualFold(k, h.Kind) {
+			if strings.EqualFold(k, h.Kind) || (len(k) > 4 && editDistance(strings.ToLower(k), strings.ToLower(h.Kind)) <= 2) {
 				msg = fmt.Sprintf("%s: kind %s is not a kind Kubernetes knows; did you mean %s? (%s not checked)", src, h.Kind, k, object)
 				break
 			}
@@ -480,4 +481,25 @@ func namespace(ns string, opts Options) string {
 		return ns
 	}
 	return opts.DefaultNamespace
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -378,11 +378,25 @@ items:
 apiVersion: v1
 kind: Service
 metadata: {name: s}
+---
+apiVersion: apps/v1
+kind: Deploymnet
+metadata: {name: typo}
+---
+apiVersion: batch/v1
+kind: CronJobs
+metadata: {name: plural}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: not-a-typo}
 `
 	want := []string{
 		`<stdin>: document 1 (line 1): kind deployment is not a kind Kubernetes knows; did you mean Deployment? (object "web" not checked)`,
 		`<stdin>: document 2 (line 9): object "bare" has no kind: not checked`,
 		`<stdin>: document 3 (line 14): kind LIST is not a kind Kubernetes knows; did you mean List? (object not checked)`,
+		`<stdin>: document 5 (line 23): kind Deploymnet is not a kind Kubernetes knows; did you mean Deployment? (object "typo" not checked)`,
+		`<stdin>: document 6 (line 27): kind CronJobs is not a kind Kubernetes knows; did you mean CronJob? (object "plural" not checked)`,
 	}
 	for _, strict := range []bool{false, true} {
 		in, err := ReadAll([]string{"-"}, strings.NewReader(input), Options{Strict: strict})
