@@ -127,6 +127,16 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	podcreate.PrepareForCreate(admit.Pod)
 	if errs := podcreate.ValidateOS(admit.Pod); len(errs) > 0 {
 		r.Invalid, r.Policy, r.Message = true, admit.Policy, podcreate.InvalidMessage(admit.Pod, errs)
+		// Every policy is explained: the advice names those that would
+		// admit the pod without setting the fields.
+		if !opts.ExplainAll {
+			if explained, err = engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true}); err != nil {
+				return r, err
+			}
+			r.Explanation = explain.ExplainCreated(req, explained, set, func(path string) (string, string) {
+				return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
+			})
+		}
 		return r, nil
 	}
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod

@@ -296,6 +296,15 @@ spec:
 		!strings.HasSuffix(text.String(), "1 workload: 0 admitted, 0 denied, 1 refused by the apiserver's validation\n") {
 		t.Errorf("text report:\n%s", text.String())
 	}
+	// The pod wrote none of those fields: the advice is a policy that
+	// admits it unchanged, not a change to the pod.
+	var explained strings.Builder
+	if err := WriteExplain(&explained, rs); err != nil {
+		t.Fatal(err)
+	}
+	if fix := `fix: policy "restricted" sets the fields named, which this pod may not have; "baseline", "eks.privileged" would admit the pod unchanged`; !strings.Contains(explained.String(), fix) {
+		t.Errorf("explain lacks %q:\n%s", fix, explained.String())
+	}
 
 	snap = presetSnapshot(t, "privileged")
 	rs, err = checkYAML(t, snap.Policies, snap.Authorizer, job, authorizer.Impersonate("me", nil))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
@@ -189,7 +190,7 @@ func WriteExplain(w io.Writer, results []Result) error {
 		}
 		if r.Invalid {
 			fmt.Fprintf(&b, "  result: INVALID: admitted by %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
-			b.WriteString("  fix: remove the fields named from the pod, or use a policy that does not set them for this pod\n")
+			b.WriteString(invalidFix(r.Policy, e.Policies))
 			continue
 		}
 		fmt.Fprintf(&b, "  result: DENIED: %s\n", r.Message)
@@ -275,4 +276,24 @@ func (r Result) sarifResult(rule, level, msg string) sarif.Result {
 		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
 	}
 	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
+}
+
+// invalidFix is the advice for a pod that the admitting policy's defaults
+// made invalid (Linux-only fields on a Windows pod): the pod did not write
+// them, so the fix is a policy that admits it without setting them.
+func invalidFix(chosen string, policies []explain.Policy) string {
+	var unchanged []string
+	for _, p := range policies {
+		// Admitted, or would admit it unchanged but is not usable.
+		if p.Outcome == engine.OutcomeAdmitted || (p.Outcome == engine.OutcomeUnauthorized && len(p.Changes) == 0) {
+			unchanged = append(unchanged, strconv.Quote(p.Name))
+		}
+	}
+	if len(unchanged) == 0 {
+		return fmt.Sprintf("  fix: policy %q sets the fields named, which this pod may not have; let its creator or ServiceAccount use a policy that admits the pod without setting them (no such policy exists yet)\n", chosen)
+	}
+	// A usable policy that admits a pod unchanged wins over one that
+	// changes it, whatever their names' order.
+	return fmt.Sprintf("  fix: policy %q sets the fields named, which this pod may not have; %s would admit the pod unchanged: let its creator or ServiceAccount use one of them\n",
+		chosen, strings.Join(unchanged, ", "))
 }
