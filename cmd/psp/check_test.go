@@ -261,7 +261,7 @@ func TestCheckErrors(t *testing.T) {
 		{"explain of nothing", "", []string{"explain", "-f", "-"}, "no workloads to check: <stdin> holds no object"},
 		// Each flag takes its own kinds.
 		{"policies and RBAC swapped", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/rbac.yaml", "--rbac", "../../examples/pitfalls/policies.yaml"},
-			"../../examples/pitfalls/rbac.yaml: document 1 (line 1): ClusterRole \"legacy-extensions-admin\" is RBAC; pass it with --rbac\n"},
+			"error: no PodSecurityPolicy found in ../../examples/pitfalls/rbac.yaml (they hold: 2 ClusterRoles, 2 ClusterRoleBindings, 1 RoleBinding); RBAC is given with --rbac\n"},
 		{"RBAC in --policies", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/eks"},
 			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
 		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},

@@ -40,9 +40,17 @@ func TestLoadPoliciesAndRBACKinds(t *testing.T) {
 		policiesN, rolesN int
 	}{
 		{name: "each in its place", policies: []string{policies}, rbac: []string{filepath.Join(dir, "rbac")}, policiesN: 1, rolesN: 1},
+		// A path with nothing of its flag's kinds is one error (a wrong
+		// directory of many objects is not one error per object), which
+		// says where what it holds belongs.
 		{name: "swapped", policies: []string{rbacFile}, rbac: []string{policies}, wantErr: []string{
-			rbacFile + `: document 1 (line 1): ClusterRole "use-p" is RBAC; pass it with --rbac`,
-			policies + `: document 1 (line 1): PodSecurityPolicy "p" is a policy; pass it with --policies`,
+			"no PodSecurityPolicy found in " + rbacFile + " (they hold: 1 ClusterRole); RBAC is given with --rbac",
+		}},
+		{name: "policies to both flags", policies: []string{policies}, rbac: []string{policies}, wantErr: []string{
+			"no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in " + policies + " (they hold: 1 PodSecurityPolicy)",
+		}},
+		{name: "policies to --rbac", policies: []string{both}, rbac: []string{policies}, wantErr: []string{
+			"no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in " + policies + " (they hold: 1 PodSecurityPolicy); PodSecurityPolicies are given with --policies",
 		}},
 		{name: "RBAC among the policies", policies: []string{both}, wantErr: []string{
 			both + `: document 2 (line 6): ClusterRole "use-p" is RBAC; pass it with --rbac`,

@@ -225,16 +225,19 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 		l.kinds = allowed[filepath.Clean(f)]
 		l.file(f, data)
 	}
-	if err := errors.Join(l.errs...); err != nil {
-		return nil, err
-	}
+	// A path that holds nothing of its flag's kinds is the one error worth
+	// reporting (a wrong directory), rather than one error per object of
+	// the other flag's kinds in it; when it holds some of them, their own
+	// errors (a broken policy, say) come first.
 	for _, k := range []struct {
 		kinds kinds
 		what  string
 		found int
+		names []string
 	}{
-		{policyKinds, "PodSecurityPolicy", len(l.res.Policies)},
-		{rbacKinds, "RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding)", len(l.res.RBAC.Roles) + len(l.res.RBAC.ClusterRoles) + len(l.res.RBAC.RoleBindings) + len(l.res.RBAC.ClusterRoleBindings)},
+		{policyKinds, "PodSecurityPolicy", len(l.res.Policies), []string{policyv1.Kind}},
+		{rbacKinds, "RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding)", len(l.res.RBAC.Roles) + len(l.res.RBAC.ClusterRoles) + len(l.res.RBAC.RoleBindings) + len(l.res.RBAC.ClusterRoleBindings),
+			[]string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}},
 	} {
 		var paths []string
 		for _, p := range in {
@@ -251,7 +254,30 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 				counts[kind] += n
 			}
 		}
-		return nil, nothingFound(k.what, paths, len(filesOf[k.kinds]), counts)
+		// Documents that failed to load are not counted: their errors say more.
+		if slices.ContainsFunc(k.names, func(name string) bool { return counts[name] > 0 }) || (len(l.errs) > 0 && len(counts) == 0) {
+			continue
+		}
+		err := nothingFound(k.what, paths, len(filesOf[k.kinds]), counts)
+		// Swapped flags: say which flag takes what was found, unless the
+		// paths are given to that flag too.
+		var elsewhere bool
+		for _, p := range in {
+			if p.kinds != k.kinds && slices.Contains(paths, p.path) {
+				elsewhere = true
+			}
+		}
+		switch {
+		case elsewhere:
+		case k.kinds == policyKinds && slices.ContainsFunc([]string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}, func(n string) bool { return counts[n] > 0 }):
+			err = fmt.Errorf("%w; RBAC is given with --rbac", err)
+		case k.kinds == rbacKinds && counts[policyv1.Kind] > 0:
+			err = fmt.Errorf("%w; PodSecurityPolicies are given with --policies", err)
+		}
+		return nil, err
+	}
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
 	}
 	return l.res, nil
 }
