@@ -151,10 +151,13 @@ exit status is then 2.`,
 
   # Check a chart's output against your cluster's exported policies and RBAC
   helm template ./chart | ` + name + ` check -f - --policies psp/ --rbac rbac/ -o json`,
-		Args: func(_ *cobra.Command, args []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
 			// "psp check pod.yaml" is the likeliest first try: say how.
 			if len(args) > 0 {
 				return fmt.Errorf("%s check takes files with -f: %s check -f %s", name, name, strings.Join(args, " -f "))
+			}
+			if !cmd.Flags().Changed("filename") {
+				return fmt.Errorf("%s check needs manifests: -f FILE or DIRECTORY (repeatable), or -f - for standard input", name)
 			}
 			return nil
 		},
@@ -165,7 +168,6 @@ exit status is then 2.`,
 	o.addInputFlags(cmd)
 	o.addFlags(cmd)
 	o.images.addFlags(cmd)
-	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 

@@ -250,7 +250,7 @@ func TestCheckErrors(t *testing.T) {
 		want        string
 	}{
 		{"missing file", "", []string{"check", "-f", "does-not-exist.yaml"}, "reading does-not-exist.yaml"},
-		{"no -f", "", []string{"check"}, `required flag(s) "filename" not set`},
+		{"no -f", "", []string{"check"}, `psp check needs manifests: -f FILE or DIRECTORY (repeatable), or -f - for standard input`},
 		{"file without -f", "", []string{"check", "pod.yaml", "dir/"}, "psp check takes files with -f: psp check -f pod.yaml -f dir/"},
 		// Checks of nothing fail (issue 16 item 5).
 		{"policy file", "", []string{"check", "-f", "../../examples/eks"},
@@ -441,4 +441,13 @@ func compactJSON(t *testing.T, raw json.RawMessage) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestVersionFlag: --version prints what `psp version` prints.
+func TestVersionFlag(t *testing.T) {
+	flag, _, code := run(t, "", "--version")
+	cmd, _, code2 := run(t, "", "version")
+	if code != 0 || code2 != 0 || flag != cmd || !strings.HasPrefix(flag, "kube-psp ") {
+		t.Errorf("--version %q (exit %d), version %q (exit %d)", flag, code, cmd, code2)
+	}
 }

@@ -24,7 +24,10 @@ policies chosen by RBAC ("use" on a policy), that both default and validate a
 pod's security settings, with v1.24's exact decisions and messages.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as many CLIs have it; `version -o json` has the details.
+		Version: version.Get().String(),
 	}
+	root.SetVersionTemplate("kube-psp {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
