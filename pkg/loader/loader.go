@@ -37,13 +37,13 @@ import (
 
 // Source is where an object was read from.
 type Source struct {
-	File string
+	File string `json:"file"`
 	// Document is the 1-based index of the YAML document in the file.
-	Document int
+	Document int `json:"document"`
 	// Line is the 1-based line where the document starts.
-	Line int
+	Line int `json:"line"`
 	// Item is the 1-based index in a List kind, 0 when not in a list.
-	Item int
+	Item int `json:"item,omitempty"`
 }
 
 func (s Source) String() string {
