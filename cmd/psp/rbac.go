@@ -161,7 +161,7 @@ Members of system:masters may use every policy and are not listed.`,
 			rows := []whoCanRow{}
 			seen := map[whoCanRow]bool{}
 			for _, group := range engine.UseAPIGroups() {
-				for _, g := range snap.RBAC.WhoCan(authorizer.Attributes{Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: policy, Namespace: namespace}) {
+				for _, g := range snap.RBAC.WhoCan(engine.UseAttributes(authorizer.UserInfo{}, namespace, group, policy)) {
 					row := whoCanRow{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace,
 						Binding: bindingName(g.Binding), Role: g.Binding.RoleRef.Kind + "/" + g.Binding.RoleRef.Name, APIGroup: group}
 					if !seen[row] {

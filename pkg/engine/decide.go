@@ -15,7 +15,22 @@ import (
 // UseAPIGroups are the API groups in which `use` of a policy is checked, in
 // order. v1.24 checked policy and extensions (for RBAC written before
 // policy/v1beta1); kube-psp also accepts its own group.
-func UseAPIGroups() []string { return []string{"policy", "extensions", policyv1.GroupName} }
+func UseAPIGroups() []string { return []string{"policy", LegacyUseAPIGroup, policyv1.GroupName} }
+
+// LegacyUseAPIGroup is the group where PodSecurityPolicies lived before
+// policy/v1beta1; v1.24 still honoured `use` granted there, so a rule over
+// every resource of it grants every policy.
+const LegacyUseAPIGroup = "extensions"
+
+// UseAttributes is the question admission asks an authorizer for one API
+// group of UseAPIGroups: may user `use` policy (resource
+// podsecuritypolicies) in namespace. Tools that list grants leave user,
+// namespace or policy unset to ask about any (v1.24
+// plugin/pkg/admission/security/podsecuritypolicy/admission.go
+// authorizedForPolicyInAPIGroup).
+func UseAttributes(user authorizer.UserInfo, namespace, group, policy string) authorizer.Attributes {
+	return authorizer.Attributes{User: user, Verb: "use", Namespace: namespace, APIGroup: group, Resource: "podsecuritypolicies", Name: policy}
+}
 
 // GrantAPIGroups are the API groups a new grant of `use` names, a subset of
 // UseAPIGroups that both kube-psp and kubectl answer yes for: policy, which
@@ -315,14 +330,7 @@ func AuthorizeUse(ctx context.Context, authz authorizer.Authorizer, subjects []a
 	result := &Authorization{}
 	for _, subject := range subjects {
 		for _, group := range UseAPIGroups() {
-			allowed, reason, err := authz.Authorize(ctx, authorizer.Attributes{
-				User:      subject,
-				Verb:      "use",
-				Namespace: namespace,
-				APIGroup:  group,
-				Resource:  "podsecuritypolicies",
-				Name:      policy,
-			})
+			allowed, reason, err := authz.Authorize(ctx, UseAttributes(subject, namespace, group, policy))
 			if err != nil {
 				result.Errors = append(result.Errors, fmt.Sprintf("%s: %v", subject.Name, err))
 			}

@@ -160,10 +160,7 @@ func (c *useChecker) resolve(policies []string, mutating []bool, choosing bool) 
 			q := next
 			next++
 			p, k := q/perPolicy, q%perPolicy
-			attrs := authorizer.Attributes{
-				User: subjects[k/len(groups)], Verb: "use", Namespace: c.namespace,
-				APIGroup: groups[k%len(groups)], Resource: "podsecuritypolicies", Name: policies[p],
-			}
+			attrs := UseAttributes(subjects[k/len(groups)], c.namespace, groups[k%len(groups)], policies[p])
 			answers[q].started = true
 			if cached != nil {
 				if allowed, reason, ok := cached.Cached(attrs); ok {

@@ -112,7 +112,7 @@ func grantsUse(r rbacv1.PolicyRule) (grants, all bool, how []string) {
 	unnamed := r
 	unnamed.ResourceNames = nil
 	for _, g := range engine.UseAPIGroups() {
-		grants = grants || rbac.RuleAllows(&unnamed, authorizer.Attributes{Verb: "use", APIGroup: g, Resource: "podsecuritypolicies"})
+		grants = grants || rbac.RuleAllows(&unnamed, engine.UseAttributes(authorizer.UserInfo{}, "", g, ""))
 	}
 	if !grants {
 		return false, false, nil
@@ -124,7 +124,7 @@ func grantsUse(r rbacv1.PolicyRule) (grants, all bool, how []string) {
 		how = append(how, `verbs "*"`)
 	}
 	switch {
-	case slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, "extensions"):
+	case slices.Contains(r.Resources, "*") && slices.Contains(r.APIGroups, engine.LegacyUseAPIGroup):
 		how = append(how, `resources "*" in the legacy extensions group, where podsecuritypolicies also live`)
 	case slices.Contains(r.Resources, "*"):
 		how = append(how, `resources "*"`)
@@ -296,7 +296,7 @@ func (l *linter) bindings() {
 func (l *linter) usableBy(policy string) []rbac.Grant {
 	var out []rbac.Grant
 	for _, g := range engine.UseAPIGroups() {
-		out = append(out, l.snap.WhoCan(authorizer.Attributes{Verb: "use", APIGroup: g, Resource: "podsecuritypolicies", Name: policy})...)
+		out = append(out, l.snap.WhoCan(engine.UseAttributes(authorizer.UserInfo{}, "", g, policy))...)
 	}
 	return out
 }
