@@ -58,10 +58,10 @@ const (
 func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
 	f := cmd.Flags()
 	f.StringVar(&o.mode, "authorization", "rbac", when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
-	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops every answer at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
-	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
-	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
-	f.IntVar(&o.sar.Concurrency, "sar-concurrency", sar.DefaultOptions.Concurrency, "with --authorization=subjectaccessreview, the most SubjectAccessReviews one admission request has in flight at once")
+	f.DurationVar(&o.sar.TTL, "sar-cache-ttl", sar.DefaultOptions().TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops every answer at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
+	f.IntVar(&o.sar.MaxEntries, "sar-cache-size", sar.DefaultOptions().MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
+	f.DurationVar(&o.sar.Timeout, "sar-timeout", sar.DefaultOptions().Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
+	f.IntVar(&o.sar.Concurrency, "sar-concurrency", sar.DefaultOptions().Concurrency, "with --authorization=subjectaccessreview, the most SubjectAccessReviews one admission request has in flight at once")
 	f.Float32Var(&o.qps, "sar-qps", defaultSARQPS, "with --authorization=subjectaccessreview, the SubjectAccessReviews per second kube-psp's client may send on average (its own client, as kube-controller-manager's --kube-api-qps)")
 	f.IntVar(&o.burst, "sar-burst", defaultSARBurst, "with --authorization=subjectaccessreview, the SubjectAccessReviews kube-psp's client may send at once above --sar-qps")
 }

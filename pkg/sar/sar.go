@@ -43,10 +43,12 @@ type Options struct {
 	Concurrency int
 }
 
-// DefaultOptions: a change of authorization outside RBAC (a webhook
+// DefaultOptions are psp serve's defaults: a change of authorization outside RBAC (a webhook
 // authorizer's) is in force within TTL, an RBAC change as soon as its watch
 // event arrives; 10,000 entries are a few MB.
-var DefaultOptions = Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second, Concurrency: 16}
+func DefaultOptions() Options {
+	return Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second, Concurrency: 16}
+}
 
 // Authorizer asks SubjectAccessReviews. It implements
 // authorizer.Concurrent and prometheus.Collector (the latency of its

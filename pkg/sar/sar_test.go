@@ -52,7 +52,7 @@ func useAttrs(user, group, name string) authorizer.Attributes {
 func TestAuthorizeAsksTheAPIServer(t *testing.T) {
 	var calls atomic.Int32
 	var seen []authorizationv1.SubjectAccessReviewSpec
-	a := New(fakeAPIServer(&calls, &seen).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	a := New(fakeAPIServer(&calls, &seen).AuthorizationV1().SubjectAccessReviews(), DefaultOptions())
 	ok, reason, err := a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
 	if err != nil || !ok || !strings.Contains(reason, "ClusterRoleBinding") {
 		t.Fatalf("alice: %v %q %v", ok, reason, err)
@@ -117,7 +117,7 @@ func TestCacheIsBounded(t *testing.T) {
 
 func TestErrorsAreNotCachedAndNotAnswers(t *testing.T) {
 	var calls atomic.Int32
-	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions())
 	for _, user := range []string{"broken", "partial"} {
 		for range 2 {
 			ok, _, err := a.Authorize(context.Background(), useAttrs(user, "policy", "a"))
@@ -196,7 +196,7 @@ func TestInvalidate(t *testing.T) {
 		review.Status.Allowed = true
 		return true, review, nil
 	})
-	a := New(client.AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	a := New(client.AuthorizationV1().SubjectAccessReviews(), DefaultOptions())
 	a.Authorize(context.Background(), useAttrs("alice", "policy", "a"))
 	if a.Len() != 1 {
 		t.Fatal("not cached")
@@ -254,7 +254,7 @@ func TestWaitingLimiter(t *testing.T) {
 // counted as cancelled, not as an apiserver error.
 func TestCancelledQuestionsAreNotErrors(t *testing.T) {
 	var calls atomic.Int32
-	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions)
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions())
 	if _, _, err := a.Authorize(context.Background(), useAttrs("needless", "policy", "a")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}

@@ -12,7 +12,9 @@ import (
 )
 
 // RBACResources are the RBAC objects whose changes can change who may use a policy.
-var RBACResources = []string{"roles", "clusterroles", "rolebindings", "clusterrolebindings"}
+func RBACResources() []string {
+	return []string{"roles", "clusterroles", "rolebindings", "clusterrolebindings"}
+}
 
 // InvalidateOnRBACChange, with an authorizer (SubjectAccessReview), watches
 // RBAC objects' metadata and calls invalidate on every change, so cached
@@ -32,7 +34,7 @@ func (c *Cluster) watchRBACMetadata(ctx context.Context) ([]cache.InformerSynced
 		DeleteFunc: func(any) { c.invalidate() },
 	}
 	var synced []cache.InformerSynced
-	for _, resource := range RBACResources {
+	for _, resource := range RBACResources() {
 		inf := factory.ForResource(rbacv1.SchemeGroupVersion.WithResource(resource)).Informer()
 		// Keep what identifies an object and nothing else (no labels,
 		// annotations or managed fields): a change shows as a new

@@ -118,7 +118,7 @@ func sarSnapshot(t *testing.T, preset string, n int, server *slowAPIServer, qps 
 	if err != nil {
 		t.Fatal(err)
 	}
-	authz := sar.New(client, sar.DefaultOptions)
+	authz := sar.New(client, sar.DefaultOptions())
 	snap.Authorizer = authz
 	return snap, authz
 }
