@@ -29,6 +29,7 @@ type serveOptions struct {
 	inCluster     bool
 	authorization authorizationOptions
 	gcPercent     int
+	memoryLimit   string
 }
 
 func newServeCommand(name string) *cobra.Command {
@@ -77,7 +78,8 @@ on --metrics-listen. SIGTERM finishes the requests in flight, then exits.`,
 	f.DurationVar(&o.cfg.DecisionTimeout, "decision-timeout", 7*time.Second, "the most one admission request may take: past it (SubjectAccessReviews answered too slowly) the request is answered by --failure-policy; keep it a few seconds under the webhook configurations' timeoutSeconds (the Helm chart's 10 s)")
 	f.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.IntVar(&o.gcPercent, "gc-percent", 400, "the Go garbage collector's target (GOGC) unless GOGC is set: the heap is small and each request makes short-lived garbage, so collecting less often raises throughput by about half for tens of MB; GOMEMLIMIT still bounds it (the Helm chart sets it from the memory limit)")
+	f.IntVar(&o.gcPercent, "gc-percent", 400, "the Go garbage collector's target (GOGC) unless GOGC is set: the heap is small and each request makes short-lived garbage, so collecting less often raises throughput by about half for tens of MB; --memory-limit still bounds it")
+	f.StringVar(&o.memoryLimit, "memory-limit", "", "the container's memory limit (a quantity such as 512Mi, or bytes; the Helm chart passes limits.memory): the Go runtime's soft limit is set to 90% of it, unless GOMEMLIMIT is set, so the collector works harder before the kernel would kill the pod")
 	f.BoolVar(&o.dev, "dev", false, "development mode: make a self-signed certificate when none is given, and serve the built-in restricted preset when no --policies and --rbac are given")
 	f.StringVar(&o.devDir, "dev-dir", filepath.Join(os.TempDir(), "kube-psp-dev"), "where --dev keeps its certificate, CA bundle and preset files: made when missing, never replaced (edits are kept; remove policies.yaml or rbac.yaml, or all of ca.crt, tls.crt and tls.key, to have them made again)")
 	return cmd
@@ -161,6 +163,14 @@ func runServe(cmd *cobra.Command, o *serveOptions) error {
 			return fmt.Errorf("--gc-percent must be positive (set GOGC=off to turn the collector off)")
 		}
 		debug.SetGCPercent(o.gcPercent)
+	}
+	soft, err := serve.SoftMemoryLimit(o.memoryLimit)
+	if err != nil {
+		return fmt.Errorf("--memory-limit: %w", err)
+	}
+	if soft > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(soft)
+		log.Info("memory soft limit", "bytes", soft, "memoryLimit", o.memoryLimit)
 	}
 	o.cfg.Log = log
 	return serve.Run(cmd.Context(), o.cfg)

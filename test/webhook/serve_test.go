@@ -343,9 +343,10 @@ func TestModesAndFailurePolicy(t *testing.T) {
 func TestStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	for name, args := range map[string][]string{
-		"missing flags":  {"serve"},
-		"bad mode":       {"serve", "--mode", "loud"},
-		"missing policy": {"serve", "--policies", dir + "/nope", "--rbac", dir, "--tls-cert-file", "x", "--tls-private-key-file", "y"},
+		"missing flags":    {"serve"},
+		"bad mode":         {"serve", "--mode", "loud"},
+		"missing policy":   {"serve", "--policies", dir + "/nope", "--rbac", dir, "--tls-cert-file", "x", "--tls-private-key-file", "y"},
+		"bad memory limit": {"serve", "--dev", "--dev-dir", dir + "/dev", "--listen", "127.0.0.1:0", "--memory-limit", "lots"},
 	} {
 		out, err := exec_(t, args...)
 		if err == nil {
@@ -353,6 +354,9 @@ func TestStartupErrors(t *testing.T) {
 		}
 		if !strings.Contains(out, "error:") {
 			t.Errorf("%s: no clear error: %s", name, out)
+		}
+		if name == "bad memory limit" && !strings.Contains(out, `--memory-limit: memory limit "lots"`) {
+			t.Errorf("%s: the error does not name the flag: %s", name, out)
 		}
 	}
 }
