@@ -80,3 +80,18 @@ func TestLoadPoliciesAndRBACKinds(t *testing.T) {
 		t.Errorf("Load: %v", err)
 	}
 }
+
+// A path whose only candidate policy could not be read reports that
+// document's error, not that the path holds no policy.
+func TestUnreadableDocumentIsNotNothingFound(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mixed.yaml")
+	data := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPoliciesAndRBAC([]string{file}, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "document 2") || strings.Contains(err.Error(), "no PodSecurityPolicy found") {
+		t.Errorf("got %v; want the second document's YAML error", err)
+	}
+}

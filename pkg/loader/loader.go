@@ -254,8 +254,9 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 				counts[kind] += n
 			}
 		}
-		// Documents that failed to load are not counted: their errors say more.
-		if slices.ContainsFunc(k.names, func(name string) bool { return counts[name] > 0 }) || (len(l.errs) > 0 && len(counts) == 0) {
+		// Documents whose kind could not be read are not counted, and may be
+		// what seems to be missing: their errors say more.
+		if slices.ContainsFunc(k.names, func(name string) bool { return counts[name] > 0 }) || l.unreadable > 0 {
 			continue
 		}
 		err := nothingFound(k.what, paths, len(filesOf[k.kinds]), counts)
@@ -365,6 +366,10 @@ type load struct {
 	// skipped are the kinds of the file being read that are neither
 	// policies nor RBAC, for its one warning.
 	skipped map[string]int
+	// unreadable counts documents refused before their kind was counted
+	// (not YAML, no kind, duplicate fields): one of them may be the policy
+	// or RBAC a path seems to lack.
+	unreadable int
 }
 
 func (l *load) errorf(src Source, format string, args ...any) {
@@ -475,17 +480,21 @@ func (l *load) object(src Source, data []byte) {
 		} else {
 			l.errorf(src, "not a valid YAML or JSON object: %v", YAMLError(err, src.Line))
 		}
+		l.unreadable++
 		return
 	}
 	switch {
 	case tm.Kind == "":
 		l.errorf(src, "object has no kind")
+		l.unreadable++
 		return
 	case tm.APIVersion == "":
 		l.errorf(src, "%s %q has no apiVersion", tm.Kind, tm.Metadata.Name)
+		l.unreadable++
 		return
 	}
 	if src.Item == 0 && l.duplicates(src, tm, data) {
+		l.unreadable++ // refused unread: it may be the policy a path seems to lack
 		return
 	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
