@@ -36,6 +36,12 @@ func DuplicateFields(doc []byte, firstLine int) []DuplicateField {
 	if err := yaml3.Unmarshal(doc, &root); err != nil {
 		return nil
 	}
+	return DuplicateFieldsIn(&root, firstLine)
+}
+
+// DuplicateFieldsIn is DuplicateFields for a document already parsed into
+// root (a document node or the mapping under it).
+func DuplicateFieldsIn(root *yaml3.Node, firstLine int) []DuplicateField {
 	var dups []DuplicateField
 	var walk func(n *yaml3.Node, path string)
 	walk = func(n *yaml3.Node, path string) {
@@ -68,6 +74,6 @@ func DuplicateFields(doc []byte, firstLine int) []DuplicateField {
 			}
 		}
 	}
-	walk(&root, "")
+	walk(root, "")
 	return dups
 }

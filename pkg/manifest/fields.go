@@ -1,12 +1,13 @@
 package manifest
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
+
+	"github.com/kube-psp/kube-psp/pkg/loader"
 )
 
 // fieldIndex finds fields of one YAML (or JSON) document by path, for
@@ -84,35 +85,15 @@ func lookup(n *yaml3.Node, key string) (k, v *yaml3.Node) {
 }
 
 // duplicates returns every key repeated in its mapping, at the line of the
-// repeat, in document order.
+// repeat, in document order, as the loader finds them in policies and RBAC
+// (loader.DuplicateFieldsIn).
 func (x *fieldIndex) duplicates() []fieldLine {
-	var out []fieldLine
-	var walk func(n *yaml3.Node, path string)
-	walk = func(n *yaml3.Node, path string) {
-		switch n.Kind {
-		case yaml3.MappingNode:
-			seen := map[string]bool{}
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
-				p := k.Value
-				if path != "" {
-					p = path + "." + k.Value
-				}
-				// "<<" merges another mapping: YAML allows several.
-				if seen[k.Value] && k.Value != "<<" {
-					out = append(out, fieldLine{path: p, line: k.Line + x.firstLine - 1})
-				}
-				seen[k.Value] = true
-				walk(n.Content[i+1], p)
-			}
-		case yaml3.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
-			}
-		}
+	if x.root == nil {
+		return nil
 	}
-	if x.root != nil {
-		walk(x.root, "")
+	var out []fieldLine
+	for _, d := range loader.DuplicateFieldsIn(x.root, x.firstLine) {
+		out = append(out, fieldLine{path: d.Path, line: d.Line})
 	}
 	return out
 }
