@@ -110,34 +110,33 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	if err != nil {
 		return r, err
 	}
-	explained := admit
-	if !admit.Allowed && !opts.ExplainAll {
-		if explained, err = engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true}); err != nil {
-			return r, err
+	origin := func(path string) (string, string) { return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path) }
+	// explainAll explains the admit phase with every policy evaluated: a
+	// denied or invalid pod's advice needs them all; an admitted pod's
+	// report only the winner, which admit already has.
+	explainAll := func(admitReq engine.Request) error {
+		d := admit
+		if !opts.ExplainAll {
+			var err error
+			if d, err = engine.Decide(ctx, set, authz, admitReq, engine.Options{ExplainAll: true}); err != nil {
+				return err
+			}
 		}
+		r.Explanation = explain.ExplainCreated(admitReq, d, set, origin)
+		return nil
 	}
-	r.Explanation = explain.ExplainCreated(req, explained, set, func(path string) (string, string) {
-		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
-	})
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
-		return r, nil
+		return r, explainAll(req)
 	}
+	r.Explanation = explain.ExplainCreated(req, admit, set, origin)
 	// admit.Pod is the engine's own copy.
 	podcreate.PrepareForCreate(admit.Pod)
 	if errs := podcreate.ValidateOS(admit.Pod); len(errs) > 0 {
+		// The advice names the policies that would admit the pod without
+		// setting the fields.
 		r.Invalid, r.Policy, r.Message = true, admit.Policy, podcreate.InvalidMessage(admit.Pod, errs)
-		// Every policy is explained: the advice names those that would
-		// admit the pod without setting the fields.
-		if !opts.ExplainAll {
-			if explained, err = engine.Decide(ctx, set, authz, req, engine.Options{ExplainAll: true}); err != nil {
-				return r, err
-			}
-			r.Explanation = explain.ExplainCreated(req, explained, set, func(path string) (string, string) {
-				return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
-			})
-		}
-		return r, nil
+		return r, explainAll(req)
 	}
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
 	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})
