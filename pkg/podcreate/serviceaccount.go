@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 // Names the ServiceAccount admission plugin uses.
@@ -94,14 +96,12 @@ func shouldAutomount(pod *corev1.Pod, sa *corev1.ServiceAccount) bool {
 
 // ServiceAccountName is the name of the ServiceAccount whose token pod gets,
 // as the apiserver resolves it before the ServiceAccount admission plugin:
-// spec.serviceAccountName, else the deprecated spec.serviceAccount, else
+// spec.serviceAccountName, else the deprecated spec.serviceAccount (the
+// rule the engine reads a ServiceAccount by, engine.PodServiceAccount), else
 // "default".
 func ServiceAccountName(pod *corev1.Pod) string {
-	switch {
-	case pod.Spec.ServiceAccountName != "":
-		return pod.Spec.ServiceAccountName
-	case pod.Spec.DeprecatedServiceAccount != "":
-		return pod.Spec.DeprecatedServiceAccount
+	if sa := engine.PodServiceAccount(pod); sa != "" {
+		return sa
 	}
 	return DefaultServiceAccountName
 }
