@@ -1,0 +1,196 @@
+package generate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/source"
+)
+
+// Finding is the proof's verdict on one workload.
+type Finding struct {
+	Workload manifest.Workload `json:"-"`
+	// Name names the workload: "Deployment team/web".
+	Name string `json:"workload"`
+	// Source is where the workload was read: file, document and line.
+	Source string `json:"source"`
+	// Expected is the policy made for the workload; "" when none names it
+	// (Verify of policies not generated for it): any policy may admit it.
+	Expected string `json:"expected,omitempty"`
+	// Admitted is whether the cluster would admit the pod, by Policy.
+	Admitted bool   `json:"admitted"`
+	Policy   string `json:"policy,omitempty"`
+	// Changes are the fields the admitting policy would set.
+	Changes []engine.Change `json:"changes,omitempty"`
+	// Problem is empty when the workload is admitted unchanged by the
+	// expected policy; else why not, in one sentence.
+	Problem string `json:"problem,omitempty"`
+}
+
+// OK reports whether the workload is admitted unchanged by its policy.
+func (f Finding) OK() bool { return f.Problem == "" }
+
+// ProveOptions tune Prove and Verify.
+type ProveOptions struct {
+	// Existing are the policies and RBAC already there (--policies,
+	// --rbac, or the cluster's); nil for none. A generated object of the
+	// same kind and name replaces an existing one, as kubectl apply would.
+	Existing *loader.Result
+	// User creates bare Pods (a controller's identity creates the others).
+	User authorizer.UserInfo
+}
+
+// Prove decides every workload of res with the real check (package check:
+// podcreate, the admit and validate phases of the engine) against the
+// generated policies and grants plus opts.Existing, and says for each
+// whether it is admitted unchanged by the policy made for it. Warnings are
+// load problems of the combined set (an existing policy replaced, one
+// admission skips). Errors: the combined set is invalid.
+func Prove(ctx context.Context, res *Result, opts ProveOptions) ([]Finding, []string, error) {
+	combined, warnings := combine(res, opts.Existing)
+	findings, more, err := decide(ctx, combined, res.Workloads, res.PolicyOf, opts.User)
+	return findings, append(warnings, more...), err
+}
+
+// Verify decides every workload against existing policies and RBAC alone
+// (for example what generate wrote earlier, applied or edited since): each
+// workload must be admitted unchanged, by the policy whose
+// GeneratedForAnnotation names it where one does.
+func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader.Result, user authorizer.UserInfo) ([]Finding, []string, error) {
+	expected := make([]string, len(workloads))
+	owner := map[string]string{}
+	for _, p := range existing.Policies {
+		for _, w := range strings.Split(p.Annotations[GeneratedForAnnotation], "\n") {
+			if w != "" {
+				owner[w] = p.Name
+			}
+		}
+	}
+	for i, w := range workloads {
+		expected[i] = owner[WorkloadName(w)]
+	}
+	return decide(ctx, existing, workloads, expected, user)
+}
+
+// combine is the existing policies and RBAC with the generated ones.
+func combine(res *Result, existing *loader.Result) (*loader.Result, []string) {
+	out := &loader.Result{}
+	var warnings []string
+	generated := map[string]bool{}
+	for _, p := range res.Policies {
+		generated["PodSecurityPolicy/"+p.Policy.Name] = true
+		generated[loader.RBACKey("ClusterRole", "", p.ClusterRole.Name)] = true
+		for _, b := range p.RoleBindings {
+			generated[loader.RBACKey("RoleBinding", b.Namespace, b.Name)] = true
+		}
+	}
+	if existing != nil {
+		for _, p := range existing.Policies {
+			if generated["PodSecurityPolicy/"+p.Name] {
+				warnings = append(warnings, fmt.Sprintf("existing policy %q is replaced by the generated one of the same name", p.Name))
+				continue
+			}
+			out.Policies = append(out.Policies, p)
+		}
+		out.RBAC = withoutReplaced(existing.RBAC, generated, &warnings)
+	}
+	for _, p := range res.Policies {
+		out.Policies = append(out.Policies, p.Policy)
+		out.RBAC.ClusterRoles = append(out.RBAC.ClusterRoles, *p.ClusterRole)
+		for _, b := range p.RoleBindings {
+			out.RBAC.RoleBindings = append(out.RBAC.RoleBindings, *b)
+		}
+	}
+	return out, warnings
+}
+
+func withoutReplaced(objs rbac.Objects, generated map[string]bool, warnings *[]string) rbac.Objects {
+	out := rbac.Objects{Roles: objs.Roles, ClusterRoleBindings: objs.ClusterRoleBindings}
+	for _, r := range objs.ClusterRoles {
+		if generated[loader.RBACKey("ClusterRole", "", r.Name)] {
+			*warnings = append(*warnings, fmt.Sprintf("existing ClusterRole %q is replaced by the generated one of the same name", r.Name))
+			continue
+		}
+		out.ClusterRoles = append(out.ClusterRoles, r)
+	}
+	for _, b := range objs.RoleBindings {
+		if generated[loader.RBACKey("RoleBinding", b.Namespace, b.Name)] {
+			*warnings = append(*warnings, fmt.Sprintf("existing RoleBinding %s/%s is replaced by the generated one of the same name", b.Namespace, b.Name))
+			continue
+		}
+		out.RoleBindings = append(out.RoleBindings, b)
+	}
+	return out
+}
+
+// decide runs the check and judges each result against the expected policy.
+func decide(ctx context.Context, set *loader.Result, workloads []manifest.Workload, expected []string, user authorizer.UserInfo) ([]Finding, []string, error) {
+	snap, err := source.Build(set, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("the policies to prove with: %w", err)
+	}
+	results, err := check.Run(ctx, snap.Policies, snap.Authorizer, workloads, check.Options{User: user})
+	if err != nil {
+		return nil, nil, err
+	}
+	findings := make([]Finding, len(results))
+	for i, r := range results {
+		f := Finding{Workload: r.Workload, Name: WorkloadName(r.Workload), Source: r.Workload.Source.String(), Expected: expected[i],
+			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes}
+		switch {
+		case r.Invalid:
+			f.Admitted = false
+			f.Problem = fmt.Sprintf("admitted by policy %q, whose defaults make the pod invalid: %s", r.Policy, r.Message)
+		case !r.Admitted:
+			f.Problem = fmt.Sprintf("denied (%s phase): %s", r.DeniedIn, r.Message)
+		case len(r.Changes) > 0:
+			f.Problem = fmt.Sprintf("admitted by policy %q only with changes: %s", r.Policy, describeChanges(r.Changes))
+		case f.Expected != "" && r.Policy != f.Expected:
+			f.Problem = otherPolicy(ctx, snap, r, f.Expected)
+		}
+		findings[i] = f
+	}
+	return findings, snap.Warnings, nil
+}
+
+// otherPolicy explains a pod admitted unchanged by another policy than its
+// own: who may use that one, and that it comes first in name order.
+func otherPolicy(ctx context.Context, snap *source.Snapshot, r check.Result, expected string) string {
+	w := r.Workload
+	sa := authorizer.ServiceAccountUser(w.Namespace, engine.PodServiceAccount(r.Pod))
+	auth := engine.AuthorizeUse(ctx, snap.Authorizer, []authorizer.UserInfo{sa, r.Requester}, w.Namespace, r.Policy)
+	who := "it may be used"
+	if auth.Allowed {
+		who = fmt.Sprintf("%s may use it (%s)", auth.Subject, auth.Reason)
+	}
+	order := "which sorts before it"
+	if r.Policy > expected {
+		// Only reachable when the expected one does not admit the pod
+		// unchanged, or may not be used.
+		order = "which does not admit it unchanged or may not be used"
+	}
+	return fmt.Sprintf("admitted unchanged by policy %q, not by its own %q, %s: %s", r.Policy, expected, order, who)
+}
+
+func describeChanges(changes []engine.Change) string {
+	parts := make([]string, 0, len(changes))
+	for _, c := range changes {
+		v, _ := json.Marshal(c.Value)
+		parts = append(parts, fmt.Sprintf("%s: %s", c.Field, v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ProofFailed counts the findings that are not OK.
+func ProofFailed(findings []Finding) int {
+	return len(slices.DeleteFunc(slices.Clone(findings), Finding.OK))
+}
