@@ -81,6 +81,23 @@ func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader
 	return decide(ctx, existing, workloads, expected, user)
 }
 
+// JoinExisting is the policies and RBAC of a and b together (a cluster's
+// and files'); either may be nil.
+func JoinExisting(a, b *loader.Result) *loader.Result {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	out := &loader.Result{Policies: append(slices.Clone(a.Policies), b.Policies...)}
+	out.RBAC.Roles = append(slices.Clone(a.RBAC.Roles), b.RBAC.Roles...)
+	out.RBAC.ClusterRoles = append(slices.Clone(a.RBAC.ClusterRoles), b.RBAC.ClusterRoles...)
+	out.RBAC.RoleBindings = append(slices.Clone(a.RBAC.RoleBindings), b.RBAC.RoleBindings...)
+	out.RBAC.ClusterRoleBindings = append(slices.Clone(a.RBAC.ClusterRoleBindings), b.RBAC.ClusterRoleBindings...)
+	return out
+}
+
 // combine is the existing policies and RBAC with the generated ones.
 func combine(res *Result, existing *loader.Result) (*loader.Result, []string) {
 	out := &loader.Result{}
@@ -172,7 +189,7 @@ func otherPolicy(ctx context.Context, snap *source.Snapshot, r check.Result, exp
 	if auth.Allowed {
 		who = fmt.Sprintf("%s may use it (%s)", auth.Subject, auth.Reason)
 	}
-	order := "which sorts before it"
+	order := "which sorts before it (a --name-prefix that sorts first, or removing that grant, lets its own win)"
 	if r.Policy > expected {
 		// Only reachable when the expected one does not admit the pod
 		// unchanged, or may not be used.
