@@ -110,7 +110,9 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 	}
 	if err := readKind(ctx, "ReplicationController", corev1.Resource("replicationcontrollers"), add, func(o metav1.ListOptions) ([]corev1.ReplicationController, string, error) {
 		l, err := client.CoreV1().ReplicationControllers(namespace).List(ctx, o)
-		return items(l, err, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) { return l.Items, l.Continue })
+		return items(l, err, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
+			return l.Items, l.Continue
+		})
 	}); err != nil {
 		return nil, err
 	}
@@ -196,7 +198,9 @@ func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 	}
 	in.Existing.RBAC.ClusterRoleBindings, err = list(ctx, rbacv1.Resource("clusterrolebindings"), func(o metav1.ListOptions) ([]rbacv1.ClusterRoleBinding, string, error) {
 		l, err := rb.ClusterRoleBindings().List(ctx, o)
-		return items(l, err, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) { return l.Items, l.Continue })
+		return items(l, err, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
+			return l.Items, l.Continue
+		})
 	})
 	return err
 }

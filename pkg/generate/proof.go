@@ -7,6 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -159,8 +163,21 @@ func decide(ctx context.Context, set *loader.Result, workloads []manifest.Worklo
 	if err != nil {
 		return nil, nil, err
 	}
+	unrestricted, err := engine.NewPolicySet([]*policyv1.PodSecurityPolicy{unrestrictedPolicy()})
+	if err != nil {
+		return nil, nil, err
+	}
 	findings := make([]Finding, len(results))
 	for i, r := range results {
+		if r.Admitted && len(r.Changes) > 0 {
+			inherent, err := inherentChanges(ctx, unrestricted, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Changes = slices.DeleteFunc(slices.Clone(r.Changes), func(c engine.Change) bool {
+				return slices.ContainsFunc(inherent, func(i engine.Change) bool { return sameChange(c, i) })
+			})
+		}
 		f := Finding{Workload: r.Workload, Name: WorkloadName(r.Workload), Source: r.Workload.Source.String(), Expected: expected[i],
 			Admitted: r.Admitted, Policy: r.Policy, Changes: r.Changes}
 		switch {
@@ -177,6 +194,50 @@ func decide(ctx context.Context, set *loader.Result, workloads []manifest.Worklo
 		findings[i] = f
 	}
 	return findings, snap.Warnings, nil
+}
+
+// inherentChanges are the changes a policy that allows everything and
+// defaults nothing makes to the pod: those every policy makes (v1.24's
+// seccomp control writes the pod's profile annotation from its field), which
+// no generated policy can avoid and the proof therefore accepts.
+func inherentChanges(ctx context.Context, set *engine.PolicySet, r check.Result) ([]engine.Change, error) {
+	d, err := engine.Decide(ctx, set, allowAll{}, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate,
+		Namespace: r.Workload.Namespace, User: r.Requester, Pod: r.Pod}, engine.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return d.Changes, nil
+}
+
+func sameChange(a, b engine.Change) bool {
+	va, _ := json.Marshal(a.Value)
+	vb, _ := json.Marshal(b.Value)
+	return a.Field == b.Field && string(va) == string(vb)
+}
+
+// unrestrictedPolicy allows every setting of every control and defaults none.
+func unrestrictedPolicy() *policyv1.PodSecurityPolicy {
+	return &policyv1.PodSecurityPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "unrestricted", Annotations: map[string]string{policyv1.SeccompAllowedProfilesAnnotationKey: policyv1.SeccompAllowAny}},
+		Spec: policyv1.PodSecurityPolicySpec{
+			Privileged: true, AllowPrivilegeEscalation: ptr(true), AllowedCapabilities: []corev1.Capability{policyv1.AllowAllCapabilities},
+			Volumes: []policyv1.FSType{policyv1.All}, HostNetwork: true, HostPID: true, HostIPC: true,
+			HostPorts:            []policyv1.HostPortRange{{Min: 0, Max: 65535}},
+			RunAsUser:            policyv1.RunAsUserStrategyOptions{Rule: policyv1.RunAsUserStrategyRunAsAny},
+			SELinux:              policyv1.SELinuxStrategyOptions{Rule: policyv1.SELinuxStrategyRunAsAny},
+			SupplementalGroups:   policyv1.SupplementalGroupsStrategyOptions{Rule: policyv1.SupplementalGroupsStrategyRunAsAny},
+			FSGroup:              policyv1.FSGroupStrategyOptions{Rule: policyv1.FSGroupStrategyRunAsAny},
+			AllowedUnsafeSysctls: []string{"*"}, AllowedProcMountTypes: []corev1.ProcMountType{corev1.DefaultProcMount, corev1.UnmaskedProcMount},
+		},
+	}
+}
+
+// allowAll lets everyone use every policy: the unrestricted policy's
+// changes do not depend on who may use it.
+type allowAll struct{}
+
+func (allowAll) Authorize(context.Context, authorizer.Attributes) (bool, string, error) {
+	return true, "", nil
 }
 
 // otherPolicy explains a pod admitted unchanged by another policy than its
