@@ -14,7 +14,7 @@ import (
 func TestUsage(t *testing.T) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-			corev1.SeccompPodAnnotationKey: "runtime/default",
+			corev1.SeccompPodAnnotationKey:                                    "runtime/default",
 			corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + "app": "localhost/app",
 		}},
 		Spec: corev1.PodSpec{

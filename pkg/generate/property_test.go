@@ -160,11 +160,15 @@ func randomPod(rng *rand.Rand, i int) *corev1.Pod {
 	}
 	paths := []string{"/var/log", "/etc/ssl/certs", "/var/run/app", "/data"}
 	volumeTypes := []func(n string) corev1.Volume{
-		func(n string) corev1.Volume { return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}} },
+		func(n string) corev1.Volume {
+			return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+		},
 		func(n string) corev1.Volume {
 			return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "c"}}}}
 		},
-		func(n string) corev1.Volume { return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s"}}} },
+		func(n string) corev1.Volume {
+			return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s"}}}
+		},
 		func(n string) corev1.Volume {
 			return corev1.Volume{Name: n, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "c"}}}
 		},
