@@ -109,7 +109,11 @@ func WriteFindings(w io.Writer, findings []Finding, all bool) error {
 		bad++
 		fmt.Fprintf(&b, "%s: %s: NOT PROVEN: %s\n", f.Source, f.Name, f.Problem)
 	}
-	fmt.Fprintf(&b, "%d workloads: %d admitted unchanged by their own policy, %d not\n", len(findings), len(findings)-bad, bad)
+	noun := "workloads"
+	if len(findings) == 1 {
+		noun = "workload"
+	}
+	fmt.Fprintf(&b, "%d %s: %d admitted unchanged by their own policy, %d not\n", len(findings), noun, len(findings)-bad, bad)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
