@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/convert"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
@@ -28,16 +30,11 @@ func WriteYAML(w io.Writer, res *Result) error {
 		for _, n := range p.Notes {
 			fmt.Fprintf(&b, "# Allows more than used: %s.\n", n)
 		}
-		doc, err := convert.Policies([]*policyv1.PodSecurityPolicy{p.Policy}, p.Policy.APIVersion)
+		docs, err := p.documents()
 		if err != nil {
 			return err
 		}
-		b.Write(doc)
-		grants, err := convert.RBAC(p.grants())
-		if err != nil {
-			return err
-		}
-		b.Write(grants)
+		b.Write(docs)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -45,20 +42,23 @@ func WriteYAML(w io.Writer, res *Result) error {
 
 // WriteJSON writes the policies and their grants as one v1 List, which
 // kubectl apply accepts; GeneratedForAnnotation on each policy names the
-// workloads it was made for.
+// workloads it was made for. The objects are WriteYAML's, as JSON.
 func WriteJSON(w io.Writer, res *Result) error {
-	items := []any{}
+	items := []json.RawMessage{}
 	for _, p := range res.Policies {
-		objs := []any{p.Policy, p.ClusterRole}
-		for _, b := range p.RoleBindings {
-			objs = append(objs, b)
+		docs, err := p.documents()
+		if err != nil {
+			return err
 		}
-		for _, o := range objs {
-			m, err := cleanObject(o)
+		for _, doc := range strings.Split(string(docs), "---\n") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			item, err := yaml.YAMLToJSON([]byte(doc))
 			if err != nil {
 				return err
 			}
-			items = append(items, m)
+			items = append(items, item)
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -66,22 +66,18 @@ func WriteJSON(w io.Writer, res *Result) error {
 	return enc.Encode(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
 }
 
-// cleanObject is obj as JSON without the empty creationTimestamp and status
-// that Go's API types always write.
-func cleanObject(obj any) (map[string]any, error) {
-	data, err := json.Marshal(obj)
+// documents are the policy, its ClusterRole and RoleBindings as YAML
+// documents, written by package convert.
+func (p Policy) documents() ([]byte, error) {
+	doc, err := convert.Policies([]*policyv1.PodSecurityPolicy{p.Policy}, p.Policy.APIVersion)
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
+	grants, err := convert.RBAC(p.grants())
+	if err != nil {
 		return nil, err
 	}
-	if meta, ok := m["metadata"].(map[string]any); ok && meta["creationTimestamp"] == nil {
-		delete(meta, "creationTimestamp")
-	}
-	delete(m, "status")
-	return m, nil
+	return append(doc, grants...), nil
 }
 
 func (p Policy) grants() rbac.Objects {
