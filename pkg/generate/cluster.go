@@ -171,7 +171,7 @@ func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 		return out, l.GetContinue(), nil
 	})
 	switch {
-	case apierrors.IsNotFound(errorsCause(err)):
+	case apierrors.IsNotFound(err):
 		in.Warnings = append(in.Warnings, fmt.Sprintf("the %s CRD is not installed: no existing policies to prove with", source.PolicyResource.GroupResource()))
 	case err != nil:
 		return err
@@ -205,22 +205,6 @@ func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 	return err
 }
 
-// describedError keeps the apiserver's error under kubeclient.Describe's text.
-type describedError struct {
-	text  error
-	cause error
-}
-
-func (e *describedError) Error() string { return e.text.Error() }
-func (e *describedError) Unwrap() error { return e.cause }
-
-func errorsCause(err error) error {
-	if d, ok := err.(*describedError); ok {
-		return d.cause
-	}
-	return err
-}
-
 // list lists every page (500 objects each) of one resource.
 func list[T any](ctx context.Context, resource schema.GroupResource, page func(metav1.ListOptions) ([]T, string, error)) ([]T, error) {
 	var out []T
@@ -231,7 +215,7 @@ func list[T any](ctx context.Context, resource schema.GroupResource, page func(m
 		}
 		got, next, err := page(opts)
 		if err != nil {
-			return nil, &describedError{text: kubeclient.Describe(err, "list", resource, ""), cause: err}
+			return nil, kubeclient.Describe(err, "list", resource, "")
 		}
 		out = append(out, got...)
 		if next == "" {
