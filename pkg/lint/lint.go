@@ -23,6 +23,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // Severity orders findings.
@@ -60,10 +61,10 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	// Object is what the finding is about, e.g. `ClusterRole "psp:all"`.
-	Object  string        `json:"object"`
-	Source  loader.Source `json:"source"`
-	Message string        `json:"message"`
-	Fix     string        `json:"fix"`
+	Object  string            `json:"object"`
+	Source  yamlfile.Position `json:"source"`
+	Message string            `json:"message"`
+	Fix     string            `json:"fix"`
 }
 
 // Rules describes every rule, for --help and SARIF.
@@ -101,7 +102,7 @@ type linter struct {
 	findings []Finding
 }
 
-func (l *linter) add(rule string, sev Severity, object string, src loader.Source, msg, fix string) {
+func (l *linter) add(rule string, sev Severity, object string, src yamlfile.Position, msg, fix string) {
 	l.findings = append(l.findings, Finding{Rule: rule, Severity: sev, Object: object, Source: src, Message: msg, Fix: fix})
 }
 
