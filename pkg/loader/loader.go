@@ -28,7 +28,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
@@ -418,8 +418,9 @@ func isPolicyAPIVersion(v string) bool {
 	return v == policyv1.APIVersion || v == policyv1.LegacyPolicyAPIVersion || v == policyv1.LegacyExtensionsAPIVersion
 }
 
-// DecodePolicy decodes, defaults and validates one PodSecurityPolicy
-// document (YAML or JSON, any supported apiVersion) exactly as Load does,
+// DecodePolicy decodes one PodSecurityPolicy document (YAML or JSON, any
+// supported apiVersion), and defaults and validates it
+// (engine.DefaultAndValidatePolicy) exactly as Load does,
 // for callers that have one object and no file: the CRD's validating
 // webhook. errs and warnings are Load's messages without the location; the
 // policy is usable only when errs is empty.
@@ -439,8 +440,7 @@ func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, err
 	if len(errs) > 0 {
 		return nil, errs, warnings
 	}
-	policyv1.SetDefaults(p)
-	for _, e := range validation.ValidatePodSecurityPolicy(p) {
+	for _, e := range engine.DefaultAndValidatePolicy(p) {
 		errs = append(errs, fmt.Sprintf("PodSecurityPolicy %q is invalid: %s", p.Name, e.Error()))
 	}
 	if len(errs) > 0 {

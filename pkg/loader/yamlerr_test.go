@@ -3,7 +3,6 @@ package loader
 import (
 	"strings"
 	"testing"
-
 )
 
 // TestLoadYAMLErrorFileLine: the loader's message names the file line.

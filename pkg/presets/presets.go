@@ -65,8 +65,7 @@ func Load(preset string) (*loader.Result, error) {
 	}
 	res.RBAC.ClusterRoles = []rbacv1.ClusterRole{{
 		ObjectMeta: metav1.ObjectMeta{Name: role},
-		Rules: []rbacv1.PolicyRule{{APIGroups: engine.GrantAPIGroups(), Resources: []string{"podsecuritypolicies"},
-			Verbs: []string{"use"}, ResourceNames: []string{policy}}},
+		Rules:      []rbacv1.PolicyRule{engine.UseRule(policy)},
 	}}
 	res.RBAC.ClusterRoleBindings = []rbacv1.ClusterRoleBinding{{
 		ObjectMeta: metav1.ObjectMeta{Name: binding},

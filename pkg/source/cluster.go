@@ -26,8 +26,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
@@ -379,8 +379,7 @@ func (c *Cluster) rebuild(l listers) {
 			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q: %v", u.GetName(), err))
 			continue
 		}
-		policyv1.SetDefaults(p)
-		if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
+		if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
 			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
 			continue
 		}

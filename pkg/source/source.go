@@ -43,10 +43,12 @@ func Build(res *loader.Result, version string) (*Snapshot, error) {
 }
 
 // build compiles policies and RBAC into a snapshot, wherever they were read
-// (the loader, a cluster's informers). warnings are the reader's, kept in
-// Snapshot.Warnings before those of unusable policies.
+// (the loader, a cluster's informers). The policies passed
+// engine.DefaultAndValidatePolicy as they were read, and are not validated
+// again. warnings are the reader's, kept in Snapshot.Warnings before those
+// of unusable policies.
 func build(policies []*policyv1.PodSecurityPolicy, objs rbac.Objects, warnings []string, version string) (*Snapshot, error) {
-	set, err := engine.NewPolicySet(policies)
+	set, err := engine.NewPolicySetFromValid(policies)
 	if err != nil {
 		return nil, err
 	}
