@@ -139,7 +139,7 @@ func TestGenerateFromCluster(t *testing.T) {
 		t.Fatalf("psp generate: exit %d:\n%s\n%s", code, errOut, policies)
 	}
 	for _, want := range []string{"name: generated.generate-test.web", "name: generated.generate-test.agent", "name: generated.generate-test.migrate", "name: generated.generate-test.default",
-		"#   Deployment generate-test/web (Deployment/generate-test/web)", "#   Pod generate-test/debug (pod/generate-test/debug)"} {
+		"#   Deployment generate-test/web (deployment/generate-test/web)", "#   Pod generate-test/debug (pod/generate-test/debug)"} {
 		if !strings.Contains(policies, want) {
 			t.Fatalf("psp generate output lacks %q:\n%s", want, policies)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -73,7 +74,7 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 			return err
 		}
 		w := manifest.Workload{
-			Source: loader.Source{File: fmt.Sprintf("%s/%s/%s", kind, obj.GetNamespace(), obj.GetName())},
+			Source: manifest.LiveObject(strings.ToLower(kind), obj.GetNamespace(), obj.GetName()),
 			Kind:   kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Pod: pod,
 		}
 		if u, ok := podcreate.ControllerUser(kind); ok {

@@ -62,8 +62,8 @@ func TestReadCluster(t *testing.T) {
 		names = append(names, w.String()+" from "+w.Source.String())
 	}
 	want := []string{
-		"CronJob team/nightly from CronJob/team/nightly",
-		"Deployment team/web from Deployment/team/web",
+		"CronJob team/nightly from cronjob/team/nightly",
+		"Deployment team/web from deployment/team/web",
 		"Pod team/debug from pod/team/debug",
 		"Pod team/op-pod from pod/team/op-pod",
 	}

@@ -282,17 +282,14 @@ func workloadList(ws []manifest.Workload) string {
 }
 
 // grants are the ClusterRole granting `use` of the policy, in the API
-// groups both kube-psp and kubectl honour (engine.GrantAPIGroups), and one
+// groups both kube-psp and kubectl honour (engine.UseRule), and one
 // RoleBinding per namespace to the ServiceAccounts there.
 func grants(policy string, accounts map[string][]string) (*rbacv1.ClusterRole, []*rbacv1.RoleBinding) {
 	roleName := "psp:" + policy
 	role := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
 		ObjectMeta: metav1.ObjectMeta{Name: roleName},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: engine.GrantAPIGroups(), Resources: []string{"podsecuritypolicies"},
-			Verbs: []string{"use"}, ResourceNames: []string{policy},
-		}},
+		Rules:      []rbacv1.PolicyRule{engine.UseRule(policy)},
 	}
 	namespaces := make([]string, 0, len(accounts))
 	for ns := range accounts {

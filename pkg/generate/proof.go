@@ -244,8 +244,8 @@ func (allowAll) Authorize(context.Context, authorizer.Attributes) (bool, string,
 // own: who may use that one, and that it comes first in name order.
 func otherPolicy(ctx context.Context, snap *source.Snapshot, r check.Result, expected string) string {
 	w := r.Workload
-	sa := authorizer.ServiceAccountUser(w.Namespace, engine.PodServiceAccount(r.Pod))
-	auth := engine.AuthorizeUse(ctx, snap.Authorizer, []authorizer.UserInfo{sa, r.Requester}, w.Namespace, r.Policy)
+	req := engine.Request{Namespace: w.Namespace, User: r.Requester, Pod: r.Pod}
+	auth := engine.AuthorizeUse(ctx, snap.Authorizer, engine.UseSubjects(req), w.Namespace, r.Policy)
 	who := "it may be used"
 	if auth.Allowed {
 		who = fmt.Sprintf("%s may use it (%s)", auth.Subject, auth.Reason)

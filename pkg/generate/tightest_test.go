@@ -11,8 +11,8 @@ import (
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // basePod is a pod that uses nothing: one container, no token volume.
@@ -28,7 +28,7 @@ func basePod(name string) *corev1.Pod {
 }
 
 func podWorkload(pod *corev1.Pod) manifest.Workload {
-	return manifest.Workload{Source: loader.Source{File: "test.yaml", Document: 1, Line: 1}, Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, Pod: pod}
+	return manifest.Workload{Source: manifest.Location{Position: yamlfile.Position{File: "test.yaml", Document: 1, Line: 1}}, Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, Pod: pod}
 }
 
 func sc(pod *corev1.Pod) *corev1.SecurityContext {
