@@ -183,7 +183,11 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		}
 		warn(cmd, in.Warnings)
 		if len(in.Workloads) == 0 {
-			return nil, nil, fmt.Errorf("no workloads in the cluster%s", map[bool]string{true: " namespace " + o.namespace}[o.namespace != ""])
+			where := "the cluster"
+			if o.namespace != "" {
+				where = "namespace " + o.namespace
+			}
+			return nil, nil, fmt.Errorf("no workloads in %s", where)
 		}
 		return in.Workloads, generate.JoinExisting(in.Existing, existing), nil
 	}
