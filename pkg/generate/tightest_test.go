@@ -408,4 +408,3 @@ func TestMergeAndGrants(t *testing.T) {
 		t.Errorf("PolicyOf %q", res.PolicyOf)
 	}
 }
-
