@@ -203,7 +203,7 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 			name = opts.NamePrefix + "shared-" + hex.EncodeToString(sum[:])[:10]
 		}
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-			return nil, fmt.Errorf("policy name %q (from --name-prefix %q): %s", name, opts.NamePrefix, strings.Join(errs, "; "))
+			return nil, fmt.Errorf("policy name %q (with the name prefix %q) is not a valid object name: %s", name, opts.NamePrefix, strings.Join(errs, "; "))
 		}
 		if names[name] {
 			return nil, fmt.Errorf("two policies would be named %q", name)
