@@ -85,7 +85,7 @@ var Rules = []struct{ ID, Summary string }{
 var broadGroups = []string{authorizer.GroupAuthenticated, authorizer.GroupServiceAccounts, "system:unauthenticated"}
 
 // Lint checks what a loader read.
-func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Finding {
+func Lint(res *loader.PoliciesAndRBAC, set *engine.PolicySet, snap *rbac.Snapshot) []Finding {
 	l := &linter{res: res, set: set, snap: snap, named: rbac.NewSnapshot(namedOnly(res.RBAC))}
 	l.roles()
 	l.bindings()
@@ -94,7 +94,7 @@ func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Find
 }
 
 type linter struct {
-	res  *loader.Result
+	res  *loader.PoliciesAndRBAC
 	set  *engine.PolicySet
 	snap *rbac.Snapshot
 	// named holds only the rules that name their policies: what was meant.

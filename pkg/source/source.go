@@ -38,7 +38,7 @@ type Snapshot struct {
 
 // Build compiles what the loader read (files or a preset) into a snapshot;
 // version identifies the contents.
-func Build(res *loader.Result, version string) (*Snapshot, error) {
+func Build(res *loader.PoliciesAndRBAC, version string) (*Snapshot, error) {
 	return build(res.Policies, res.RBAC, res.Warnings, version)
 }
 
