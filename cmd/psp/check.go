@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/progress"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
@@ -230,9 +231,9 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 		return nil, nil, noWorkloads(in, o.files)
 	}
 	user := o.identity.user()
-	p := startProgress(cmd.ErrOrStderr())
-	defer p.finish()
-	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	p := progress.Start(cmd.ErrOrStderr())
+	defer p.Finish()
+	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll})
 	return results, in.Errors, err
 }
 
