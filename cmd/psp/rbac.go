@@ -101,7 +101,7 @@ Members of system:masters may use every policy and are not listed.`,
 				return err
 			}
 			warnUnknownPolicy(cmd, snap, policy)
-			grantees := access.WhoCan(snap.RBAC, namespace, policy)
+			grantees := access.WhoCan(snap.RBAC(), namespace, policy)
 			if output == "json" {
 				return access.WriteJSON(cmd.OutOrStdout(), grantees)
 			}

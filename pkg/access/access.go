@@ -77,7 +77,7 @@ type Grantee struct {
 // the order of admission's questions (engine.UseQuestions), each subject,
 // binding and group once; an empty list, not nil, when there is none.
 // Members of system:masters may use every policy and are not listed.
-func WhoCan(idx *rbac.Snapshot, namespace, policy string) []Grantee {
+func WhoCan(idx *rbac.Index, namespace, policy string) []Grantee {
 	out := []Grantee{}
 	seen := map[Grantee]bool{}
 	for _, q := range engine.UseQuestions(authorizer.UserInfo{}, namespace, policy) {

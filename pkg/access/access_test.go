@@ -55,8 +55,8 @@ func TestUnknownPolicy(t *testing.T) {
 // index grants policy "p": to alice through a ClusterRole with rules in
 // group policy and in extensions (every resource), to ServiceAccount
 // team/app through a RoleBinding of a role in the CRD's group.
-func index() *rbac.Snapshot {
-	return rbac.NewSnapshot(rbac.Objects{
+func index() *rbac.Index {
+	return rbac.NewIndex(rbac.Objects{
 		ClusterRoles: []rbacv1.ClusterRole{{ObjectMeta: metav1.ObjectMeta{Name: "use-p"}, Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{"p"}},
 			{APIGroups: []string{"extensions"}, Resources: []string{"*"}, Verbs: []string{"use"}},
@@ -105,7 +105,7 @@ ServiceAccount  team/app  RoleBinding/team/app-p      Role/crd-p         policy.
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteJSON(&b, WhoCan(rbac.NewSnapshot(rbac.Objects{}), "", "p")); err != nil || b.String() != "[]\n" {
+	if err := WriteJSON(&b, WhoCan(rbac.NewIndex(rbac.Objects{}), "", "p")); err != nil || b.String() != "[]\n" {
 		t.Errorf("no grantees as JSON: %q, %v", b.String(), err)
 	}
 }
