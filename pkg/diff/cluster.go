@@ -3,13 +3,16 @@ package diff
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -42,62 +45,49 @@ import (
 func ClusterWorkloads(ctx context.Context, client kubernetes.Interface, namespace string) ([]manifest.Workload, error) {
 	var objects []metav1.Object
 	listed := map[types.UID]bool{}
-	add := func(obj metav1.Object) {
-		objects = append(objects, obj)
-		listed[obj.GetUID()] = true
-	}
-	if err := listInto(ctx, "deployments", appsv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.Deployment, string, error) {
-		l, err := client.AppsV1().Deployments(namespace).List(ctx, o)
-		return listItems(l, err, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "statefulsets", appsv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.StatefulSet, string, error) {
-		l, err := client.AppsV1().StatefulSets(namespace).List(ctx, o)
-		return listItems(l, err, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "daemonsets", appsv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.DaemonSet, string, error) {
-		l, err := client.AppsV1().DaemonSets(namespace).List(ctx, o)
-		return listItems(l, err, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "replicasets", appsv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]appsv1.ReplicaSet, string, error) {
-		l, err := client.AppsV1().ReplicaSets(namespace).List(ctx, o)
-		return listItems(l, err, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "replicationcontrollers", corev1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]corev1.ReplicationController, string, error) {
-		l, err := client.CoreV1().ReplicationControllers(namespace).List(ctx, o)
-		return listItems(l, err, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
-			return l.Items, l.Continue
-		})
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "jobs", batchv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]batchv1.Job, string, error) {
-		l, err := client.BatchV1().Jobs(namespace).List(ctx, o)
-		return listItems(l, err, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
-	if err := listInto(ctx, "cronjobs", batchv1.GroupName, add, func(ctx context.Context, o metav1.ListOptions) ([]batchv1.CronJob, string, error) {
-		l, err := client.BatchV1().CronJobs(namespace).List(ctx, o)
-		return listItems(l, err, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
-	}
 	serviceAccounts := map[string]*corev1.ServiceAccount{}
-	if err := listInto(ctx, "serviceaccounts", corev1.GroupName, func(obj metav1.Object) {
-		serviceAccounts[obj.GetNamespace()+"/"+obj.GetName()] = obj.(*corev1.ServiceAccount)
-	}, func(ctx context.Context, o metav1.ListOptions) ([]corev1.ServiceAccount, string, error) {
-		l, err := client.CoreV1().ServiceAccounts(namespace).List(ctx, o)
-		return listItems(l, err, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return nil, err
+	for _, l := range []struct {
+		resource schema.GroupResource
+		list     func(context.Context, metav1.ListOptions) (runtime.Object, error)
+	}{
+		{appsv1.Resource("deployments"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.AppsV1().Deployments(namespace).List(ctx, o)
+		}},
+		{appsv1.Resource("statefulsets"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.AppsV1().StatefulSets(namespace).List(ctx, o)
+		}},
+		{appsv1.Resource("daemonsets"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.AppsV1().DaemonSets(namespace).List(ctx, o)
+		}},
+		{appsv1.Resource("replicasets"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.AppsV1().ReplicaSets(namespace).List(ctx, o)
+		}},
+		{corev1.Resource("replicationcontrollers"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.CoreV1().ReplicationControllers(namespace).List(ctx, o)
+		}},
+		{batchv1.Resource("jobs"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.BatchV1().Jobs(namespace).List(ctx, o)
+		}},
+		{batchv1.Resource("cronjobs"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.BatchV1().CronJobs(namespace).List(ctx, o)
+		}},
+		{corev1.Resource("serviceaccounts"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.CoreV1().ServiceAccounts(namespace).List(ctx, o)
+		}},
+	} {
+		err := listAll(ctx, l.resource, l.list, func(obj runtime.Object) {
+			if sa, ok := obj.(*corev1.ServiceAccount); ok {
+				serviceAccounts[sa.Namespace+"/"+sa.Name] = sa
+				return
+			}
+			if o, ok := obj.(metav1.Object); ok {
+				objects = append(objects, o)
+				listed[o.GetUID()] = true
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	pods, err := audit.ListPods(ctx, client, namespace)
 	if err != nil {
@@ -171,33 +161,29 @@ func kindOf(obj metav1.Object) string {
 	return ""
 }
 
-// listItems adapts a typed List call to listInto.
-func listItems[L any, T any](l *L, err error, items func(*L) ([]T, string)) ([]T, string, error) {
-	if err != nil {
-		return nil, "", err
-	}
-	it, next := items(l)
-	return it, next, nil
-}
-
-// listInto lists every object of one resource in pages of 500, so that a
-// large cluster is not one huge response, and hands each to add.
-func listInto[T any, PT interface {
-	*T
-	metav1.Object
-}](ctx context.Context, resource, group string, add func(metav1.Object), list func(context.Context, metav1.ListOptions) ([]T, string, error)) error {
+// listAll lists every object of one resource in pages of 500, so that a
+// large cluster is not one huge response, and hands each item to add.
+func listAll(ctx context.Context, resource schema.GroupResource, list func(context.Context, metav1.ListOptions) (runtime.Object, error), add func(runtime.Object)) error {
 	opts := metav1.ListOptions{Limit: 500}
 	for {
-		items, next, err := list(ctx, opts)
+		l, err := list(ctx, opts)
 		if err != nil {
-			return kubeclient.Describe(err, "list", schema.GroupResource{Group: group, Resource: resource}, "")
+			return kubeclient.Describe(err, "list", resource, "")
 		}
-		for i := range items {
-			add(PT(&items[i]))
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return fmt.Errorf("listing %s: %w", resource, err)
 		}
-		if next == "" {
+		for _, item := range items {
+			add(item)
+		}
+		page, err := meta.ListAccessor(l)
+		if err != nil {
+			return fmt.Errorf("listing %s: %w", resource, err)
+		}
+		if page.GetContinue() == "" {
 			return nil
 		}
-		opts.Continue = next
+		opts.Continue = page.GetContinue()
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-func meta(ns, name, uid string, owner ...metav1.OwnerReference) metav1.ObjectMeta {
+func objectMeta(ns, name, uid string, owner ...metav1.OwnerReference) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(uid), OwnerReferences: owner}
 }
 
@@ -32,16 +32,16 @@ var podSpec = corev1.PodSpec{ServiceAccountName: "quiet", Containers: []corev1.C
 func TestClusterWorkloads(t *testing.T) {
 	template := corev1.PodTemplateSpec{Spec: podSpec}
 	client := fake.NewClientset(
-		&appsv1.Deployment{ObjectMeta: meta("a", "web", "d1"), Spec: appsv1.DeploymentSpec{Template: template}},
-		&appsv1.ReplicaSet{ObjectMeta: meta("a", "web-123", "rs1", controlledBy("Deployment", "web", "d1")), Spec: appsv1.ReplicaSetSpec{Template: template}},
-		&corev1.Pod{ObjectMeta: meta("a", "web-123-xyz", "p1", controlledBy("ReplicaSet", "web-123", "rs1")), Spec: podSpec},
-		&batchv1.CronJob{ObjectMeta: meta("b", "nightly", "cj1"), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: template}}}},
-		&batchv1.Job{ObjectMeta: meta("b", "nightly-1", "j1", controlledBy("CronJob", "nightly", "cj1")), Spec: batchv1.JobSpec{Template: template}},
+		&appsv1.Deployment{ObjectMeta: objectMeta("a", "web", "d1"), Spec: appsv1.DeploymentSpec{Template: template}},
+		&appsv1.ReplicaSet{ObjectMeta: objectMeta("a", "web-123", "rs1", controlledBy("Deployment", "web", "d1")), Spec: appsv1.ReplicaSetSpec{Template: template}},
+		&corev1.Pod{ObjectMeta: objectMeta("a", "web-123-xyz", "p1", controlledBy("ReplicaSet", "web-123", "rs1")), Spec: podSpec},
+		&batchv1.CronJob{ObjectMeta: objectMeta("b", "nightly", "cj1"), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: template}}}},
+		&batchv1.Job{ObjectMeta: objectMeta("b", "nightly-1", "j1", controlledBy("CronJob", "nightly", "cj1")), Spec: batchv1.JobSpec{Template: template}},
 		// A ReplicaSet of a controller kube-psp does not read is its own workload.
-		&appsv1.ReplicaSet{ObjectMeta: meta("b", "rollout-1", "rs2", controlledBy("Rollout", "rollout", "ro1")), Spec: appsv1.ReplicaSetSpec{Template: template}},
-		&corev1.Pod{ObjectMeta: meta("b", "bare", "p2"), Spec: podSpec},
-		&corev1.Pod{ObjectMeta: meta("b", "operated", "p3", controlledBy("Database", "db", "db1")), Spec: podSpec},
-		&corev1.ServiceAccount{ObjectMeta: meta("a", "quiet", "sa1"), AutomountServiceAccountToken: ptr.To(false)},
+		&appsv1.ReplicaSet{ObjectMeta: objectMeta("b", "rollout-1", "rs2", controlledBy("Rollout", "rollout", "ro1")), Spec: appsv1.ReplicaSetSpec{Template: template}},
+		&corev1.Pod{ObjectMeta: objectMeta("b", "bare", "p2"), Spec: podSpec},
+		&corev1.Pod{ObjectMeta: objectMeta("b", "operated", "p3", controlledBy("Database", "db", "db1")), Spec: podSpec},
+		&corev1.ServiceAccount{ObjectMeta: objectMeta("a", "quiet", "sa1"), AutomountServiceAccountToken: ptr.To(false)},
 	)
 	got, err := ClusterWorkloads(context.Background(), client, "")
 	if err != nil {
