@@ -64,7 +64,7 @@ func TestDiffAgainstCluster(t *testing.T) {
 		out, err := c.kubectlIn(podYAML("privileged", "", true), "create", "-n", ns, "--as", "alice", "-f", "-")
 		return err == nil, out
 	})
-	c.mustIn(t, fmt.Sprintf(`apiVersion: apps/v1
+	c.mustIn(t, `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
@@ -90,7 +90,7 @@ spec:
           hostNetwork: true
           containers:
           - {name: job, image: registry.k8s.io/pause:3.10}
-`), "apply", "-n", ns, "-f", "-")
+`, "apply", "-n", ns, "-f", "-")
 	eventually(t, "the Deployment's pod", 60*time.Second, func() (bool, string) {
 		out, err := c.kubectl("get", "pods", "-n", ns, "-l", "app=web", "-o", `jsonpath={.items[*].metadata.annotations.kubernetes\.io/psp}`)
 		return err == nil && strings.TrimSpace(out) == "eks.privileged", out
