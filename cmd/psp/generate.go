@@ -170,8 +170,8 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 
 // input reads the workloads and the existing policies and RBAC, from files
 // or the cluster.
-func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loader.Result, error) {
-	var existing *loader.Result
+func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loader.PoliciesAndRBAC, error) {
+	var existing *loader.PoliciesAndRBAC
 	if len(o.policies) > 0 || len(o.rbac) > 0 {
 		var err error
 		if existing, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict}); err != nil {
@@ -210,12 +210,6 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		return nil, nil, noWorkloads(in, o.files)
 	}
 	return in.Workloads, existing, nil
-}
-
-func warn(cmd *cobra.Command, warnings []string) {
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
 }
 
 func proofExit(findings []generate.Finding) error {

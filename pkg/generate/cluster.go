@@ -20,6 +20,7 @@ import (
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
@@ -36,7 +37,7 @@ type ClusterInput struct {
 	Workloads []manifest.Workload
 	// Existing are the cluster's policies (the policy.kube-psp.io CRD) and
 	// RBAC, which the proof decides with.
-	Existing *loader.Result
+	Existing *loader.PoliciesAndRBAC
 	// Warnings: the CRD is not installed (no existing policies).
 	Warnings []string
 }
@@ -53,7 +54,7 @@ var ownedByWorkload = []string{"Deployment", "StatefulSet", "DaemonSet", "Replic
 // the clients' request timeout; the first error ends the read, naming what
 // failed (kubeclient.Describe).
 func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, namespace string) (*ClusterInput, error) {
-	in := &ClusterInput{Existing: &loader.Result{}}
+	in := &ClusterInput{Existing: &loader.PoliciesAndRBAC{}}
 	accounts, err := list(ctx, corev1.Resource("serviceaccounts"), func(o metav1.ListOptions) ([]corev1.ServiceAccount, string, error) {
 		l, err := client.CoreV1().ServiceAccounts(namespace).List(ctx, o)
 		return items(l, err, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue })
@@ -166,6 +167,12 @@ func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 			p := &policyv1.PodSecurityPolicy{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
 				return nil, "", fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err)
+			}
+			// As the cluster source reads them: an invalid policy, which
+			// admission would not use, is left out with a warning.
+			if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
+				in.Warnings = append(in.Warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
+				continue
 			}
 			out = append(out, p)
 		}

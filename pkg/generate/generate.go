@@ -224,6 +224,11 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 			p.Policy.Annotations = map[string]string{}
 		}
 		p.Policy.Annotations[GeneratedForAnnotation] = workloadList(p.Workloads)
+		// The engine's defaults and v1.24's validation, as every policy
+		// read gets them; a generated policy that fails is a bug here.
+		if errs := engine.DefaultAndValidatePolicy(p.Policy); len(errs) > 0 {
+			return nil, fmt.Errorf("generated policy %q is invalid: %s", name, errs.String())
+		}
 		p.ClusterRole, p.RoleBindings = grants(name, m.accounts)
 		res.Policies = append(res.Policies, p)
 	}

@@ -48,7 +48,7 @@ type ProveOptions struct {
 	// Existing are the policies and RBAC already there (--policies,
 	// --rbac, or the cluster's); nil for none. A generated object of the
 	// same kind and name replaces an existing one, as kubectl apply would.
-	Existing *loader.Result
+	Existing *loader.PoliciesAndRBAC
 	// User creates bare Pods (a controller's identity creates the others).
 	User authorizer.UserInfo
 }
@@ -69,7 +69,7 @@ func Prove(ctx context.Context, res *Result, opts ProveOptions) ([]Finding, []st
 // (for example what generate wrote earlier, applied or edited since): each
 // workload must be admitted unchanged, by the policy whose
 // GeneratedForAnnotation names it where one does.
-func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader.Result, user authorizer.UserInfo) ([]Finding, []string, error) {
+func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader.PoliciesAndRBAC, user authorizer.UserInfo) ([]Finding, []string, error) {
 	expected := make([]string, len(workloads))
 	owner := map[string]string{}
 	for _, p := range existing.Policies {
@@ -87,14 +87,14 @@ func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader
 
 // JoinExisting is the policies and RBAC of a and b together (a cluster's
 // and files'); either may be nil.
-func JoinExisting(a, b *loader.Result) *loader.Result {
+func JoinExisting(a, b *loader.PoliciesAndRBAC) *loader.PoliciesAndRBAC {
 	switch {
 	case a == nil:
 		return b
 	case b == nil:
 		return a
 	}
-	out := &loader.Result{Policies: append(slices.Clone(a.Policies), b.Policies...)}
+	out := &loader.PoliciesAndRBAC{Policies: append(slices.Clone(a.Policies), b.Policies...)}
 	out.RBAC.Roles = append(slices.Clone(a.RBAC.Roles), b.RBAC.Roles...)
 	out.RBAC.ClusterRoles = append(slices.Clone(a.RBAC.ClusterRoles), b.RBAC.ClusterRoles...)
 	out.RBAC.RoleBindings = append(slices.Clone(a.RBAC.RoleBindings), b.RBAC.RoleBindings...)
@@ -103,8 +103,8 @@ func JoinExisting(a, b *loader.Result) *loader.Result {
 }
 
 // combine is the existing policies and RBAC with the generated ones.
-func combine(res *Result, existing *loader.Result) (*loader.Result, []string) {
-	out := &loader.Result{}
+func combine(res *Result, existing *loader.PoliciesAndRBAC) (*loader.PoliciesAndRBAC, []string) {
+	out := &loader.PoliciesAndRBAC{}
 	var warnings []string
 	generated := map[string]bool{}
 	for _, p := range res.Policies {
@@ -154,7 +154,7 @@ func withoutReplaced(objs rbac.Objects, generated map[string]bool, warnings *[]s
 }
 
 // decide runs the check and judges each result against the expected policy.
-func decide(ctx context.Context, set *loader.Result, workloads []manifest.Workload, expected []string, user authorizer.UserInfo) ([]Finding, []string, error) {
+func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manifest.Workload, expected []string, user authorizer.UserInfo) ([]Finding, []string, error) {
 	snap, err := source.Build(set, "")
 	if err != nil {
 		return nil, nil, fmt.Errorf("the policies to prove with: %w", err)
