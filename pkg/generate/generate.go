@@ -9,7 +9,7 @@
 // What each control reads from a pod comes from engine.Usage, and the
 // questions of `use` (its API groups) from the engine too: this package
 // decides no PodSecurityPolicy question itself. Workloads come in as
-// package manifest reads them (or ClusterWorkloads reads them from a
+// package manifest reads them (or ReadCluster reads them from a
 // cluster) and are made the pod a v1.37 apiserver hands to admission by
 // podcreate.Create, as `psp check` does.
 package generate
