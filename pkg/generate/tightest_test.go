@@ -323,6 +323,17 @@ func TestTightestPerControl(t *testing.T) {
 				t.Errorf("runtimeClass %+v", p.Spec.RuntimeClass)
 			}
 		}},
+		{"Windows HostProcess (post-1.24): privileged and hostNetwork", func() []*corev1.Pod {
+			a := basePod("a")
+			a.Spec.OS = &corev1.PodOS{Name: corev1.Windows}
+			a.Spec.HostNetwork = true
+			podSC(a).WindowsOptions = &corev1.WindowsSecurityContextOptions{HostProcess: ptr(true)}
+			return []*corev1.Pod{a}
+		}, func(t *testing.T, p *policyv1.PodSecurityPolicy) {
+			if !p.Spec.Privileged || !p.Spec.HostNetwork {
+				t.Errorf("privileged %v hostNetwork %v, want both", p.Spec.Privileged, p.Spec.HostNetwork)
+			}
+		}},
 		{"requireUserNamespace when every pod has hostUsers: false", func() []*corev1.Pod {
 			a := basePod("a")
 			a.Spec.HostUsers = ptr(false)
