@@ -146,3 +146,31 @@ func TestOffline(t *testing.T) {
 		t.Errorf("warnings %q", warnings)
 	}
 }
+
+// BenchmarkCompileLoaded compiles 300 loaded policies as Build does (once
+// validated, by the loader) and as before (validated again by
+// engine.NewPolicySet), side by side.
+func BenchmarkCompileLoaded(b *testing.B) {
+	var doc strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&doc, "---\n"+policy, fmt.Sprintf("p%03d", i))
+	}
+	res, err := loader.LoadReader("p.yaml", strings.NewReader(doc.String()), loader.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("FromValid", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := engine.NewPolicySetFromValid(res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ValidatedAgain", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := engine.NewPolicySet(res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
