@@ -19,8 +19,9 @@ func scanAuthorize(s *Snapshot, attrs authorizer.Attributes) (bool, string) {
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters
 	}
-	for i := range s.bindings {
-		b := &s.bindings[i]
+	bindings := s.Bindings()
+	for i := range bindings {
+		b := &bindings[i]
 		if !b.AppliesIn(attrs.Namespace) {
 			continue
 		}
