@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -35,16 +37,26 @@ type Snapshot struct {
 
 // Build compiles what a loader read into a snapshot.
 func Build(res *loader.Result, version string) (*Snapshot, error) {
-	set, err := engine.NewPolicySet(res.Policies)
+	set, warnings, err := compile(res.Policies, res.Warnings)
 	if err != nil {
 		return nil, err
 	}
-	warnings := append([]string(nil), res.Warnings...)
+	r := rbac.NewSnapshot(res.RBAC)
+	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+}
+
+// compile compiles policies, and adds to the load's warnings one for each
+// policy admission skips.
+func compile(policies []*policyv1.PodSecurityPolicy, loadWarnings []string) (*engine.PolicySet, []string, error) {
+	set, err := engine.NewPolicySet(policies)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings := slices.Clone(loadWarnings)
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	r := rbac.NewSnapshot(res.RBAC)
-	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+	return set, warnings, nil
 }
 
 // Files loads policies and RBAC from files and directories and reloads them
