@@ -3,9 +3,10 @@
 // than RBAC (webhook authorizers, Node, ABAC).
 //
 // Answers are cached briefly, keyed by everything a review sends, and the
-// cache is bounded; errors are never cached. Invalidate drops every answer
-// (the server calls it on each RBAC change it sees), and an answer asked
-// before an Invalidate is not stored after it. The engine asks an
+// cache is bounded; errors are never cached. Invalidate drops every answer,
+// InvalidateNamespace those of one namespace (the server calls them on each
+// RBAC change it sees), and an answer asked before either is not stored
+// after it. The engine asks an
 // Authorizer's questions concurrently (authorizer.Concurrent); the client's
 // own rate limit (rest.Config QPS and Burst) bounds the rate.
 package sar
@@ -80,9 +81,10 @@ var (
 )
 
 type entry struct {
-	allowed bool
-	reason  string
-	expires time.Time
+	allowed   bool
+	reason    string
+	namespace string
+	expires   time.Time
 }
 
 // New returns an authorizer asking through client.
@@ -171,7 +173,7 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 	if err != nil {
 		return false, "", err
 	}
-	a.store(key, generation, entry{allowed: allowed, reason: reason})
+	a.store(key, generation, entry{allowed: allowed, reason: reason, namespace: attrs.Namespace})
 	return allowed, reason, nil
 }
 
@@ -211,12 +213,31 @@ func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool
 // Invalidate drops every cached answer, and keeps answers asked before it
 // from being stored: call it when authorization may have changed (an RBAC
 // object was added, changed or deleted).
-func (a *Authorizer) Invalidate() {
+func (a *Authorizer) Invalidate() { a.InvalidateNamespace("") }
+
+// InvalidateNamespace drops the cached answers about namespace, or every
+// answer when namespace is "" (the apiserver's RBAC authorizer applies a
+// Role or RoleBinding in its own namespace only; a ClusterRole or
+// ClusterRoleBinding may grant anywhere). Answers being asked, whatever
+// their namespace, are not stored when they arrive.
+func (a *Authorizer) InvalidateNamespace(namespace string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.generation++
-	clear(a.entries)
-	a.order = a.order[:0]
+	if namespace == "" {
+		clear(a.entries)
+		a.order = a.order[:0]
+		return
+	}
+	kept := a.order[:0]
+	for _, k := range a.order {
+		if a.entries[k].namespace == namespace {
+			delete(a.entries, k)
+		} else {
+			kept = append(kept, k)
+		}
+	}
+	a.order = kept
 }
 
 // lookup returns a live cached answer, and the generation a new answer

@@ -117,8 +117,8 @@ func Run(ctx context.Context, cfg Config) error {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
 		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
-		if inv, ok := cfg.Cluster.Authorizer.(interface{ Invalidate() }); ok && cfg.Cluster.Metadata != nil {
-			cluster.InvalidateOnRBACChange(cfg.Cluster.Metadata, inv.Invalidate)
+		if inv, ok := cfg.Cluster.Authorizer.(interface{ InvalidateNamespace(string) }); ok && cfg.Cluster.Metadata != nil {
+			cluster.InvalidateOnRBACChange(cfg.Cluster.Metadata, inv.InvalidateNamespace)
 		}
 		if col, ok := cfg.Cluster.Authorizer.(prometheus.Collector); ok {
 			reg.MustRegister(col)

@@ -61,7 +61,7 @@ type Cluster struct {
 	// rbacMetadata and invalidate, when set, watch RBAC to invalidate
 	// authz's cached answers (rbacwatch.go).
 	rbacMetadata metadata.Interface
-	invalidate   func()
+	invalidate   func(namespace string)
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
