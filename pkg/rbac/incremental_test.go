@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 // rbacWorld is the objects a sequence of changes has left, by key: the
@@ -103,7 +104,7 @@ func TestIncrementalEqualsFullBuild(t *testing.T) {
 		// Sometimes a role that is never created.
 		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: pick(append(clusterRoleNames, "missing"))}
 	}
-	identities := []authorizer.UserInfo{authorizer.ServiceAccountUser("a", "default"), authorizer.ServiceAccountUser("b", "default")}
+	identities := []authorizer.UserInfo{engine.ServiceAccountUser("a", "default"), engine.ServiceAccountUser("b", "default")}
 	for _, u := range users {
 		identities = append(identities, authorizer.UserInfo{Name: u, Groups: []string{"dev", "system:authenticated"}}, authorizer.UserInfo{Name: u, Groups: []string{"ops"}})
 	}

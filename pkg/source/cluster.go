@@ -28,7 +28,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
@@ -518,8 +517,7 @@ func convertPolicy(u *unstructured.Unstructured) convertedPolicy {
 		cp.problem = fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err)
 		return cp
 	}
-	policyv1.SetDefaults(p)
-	if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
+	if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
 		cp.problem = fmt.Errorf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error())
 		return cp
 	}
