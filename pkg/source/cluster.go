@@ -375,32 +375,24 @@ func (c *Cluster) rbacHandler() cache.ResourceEventHandler {
 		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj, deleted = d.Obj, true
 		}
-		c.changesMu.Lock()
+		var set, remove func()
 		switch o := obj.(type) {
 		case *rbacv1.Role:
-			if deleted {
-				c.index.DeleteRole(o.Namespace, o.Name)
-			} else {
-				c.index.SetRole(o)
-			}
+			set, remove = func() { c.index.SetRole(o) }, func() { c.index.DeleteRole(o.Namespace, o.Name) }
 		case *rbacv1.ClusterRole:
-			if deleted {
-				c.index.DeleteClusterRole(o.Name)
-			} else {
-				c.index.SetClusterRole(o)
-			}
+			set, remove = func() { c.index.SetClusterRole(o) }, func() { c.index.DeleteClusterRole(o.Name) }
 		case *rbacv1.RoleBinding:
-			if deleted {
-				c.index.DeleteRoleBinding(o.Namespace, o.Name)
-			} else {
-				c.index.SetRoleBinding(o)
-			}
+			set, remove = func() { c.index.SetRoleBinding(o) }, func() { c.index.DeleteRoleBinding(o.Namespace, o.Name) }
 		case *rbacv1.ClusterRoleBinding:
-			if deleted {
-				c.index.DeleteClusterRoleBinding(o.Name)
-			} else {
-				c.index.SetClusterRoleBinding(o)
-			}
+			set, remove = func() { c.index.SetClusterRoleBinding(o) }, func() { c.index.DeleteClusterRoleBinding(o.Name) }
+		default:
+			return
+		}
+		c.changesMu.Lock()
+		if deleted {
+			remove()
+		} else {
+			set()
 		}
 		c.changesMu.Unlock()
 		c.signal()

@@ -27,10 +27,7 @@ func TestClusterBuildsOnceAtStartup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var objs []runtime.Object
-	objs = append(objs, &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "psp-use-all"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}}},
-	})
+	objs = append(objs, useAllRole())
 	for i := range 50 {
 		objs = append(objs, &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns-%d", i), Name: "psp"},
@@ -83,10 +80,7 @@ func TestClusterBuildsOnceAtStartup(t *testing.T) {
 func TestClusterAppliesRBACChangesAlone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	client := fake.NewSimpleClientset(&rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "psp-use-all"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}}},
-	})
+	client := fake.NewSimpleClientset(useAllRole())
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"}, policyCR("a", anyRules))
 	c := NewCluster(client, dyn, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	c.settle = time.Millisecond
