@@ -12,24 +12,24 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 )
 
-// Index is RBAC kept up to date one object at a time (from informer
-// events), publishing immutable Snapshots. A change copies only the parts
+// Builder keeps RBAC up to date one object at a time (from informer
+// events), publishing immutable Indexes. A change copies only the parts
 // of the index it touches: the shard of each map holding the changed keys,
 // and the binding lists of the subjects the changed binding names; a
-// Snapshot published before keeps the parts it had, so a request in flight
+// Index published before keeps the parts it had, so a request in flight
 // decides with the RBAC it started with, and a change costs what it
 // touches, not the size of the cluster (a full rebuild held two indexes at
 // once and took 0.5 s at 20,000 bindings).
 //
-// Objects given to an Index are kept, not copied (as an informer's cache
-// shares them): callers must not modify them afterwards. An Index is not
-// safe for concurrent use; the Snapshots it publishes are.
-type Index struct {
+// Objects given to a Builder are kept, not copied (as an informer's cache
+// shares them): callers must not modify them afterwards. A Builder is not
+// safe for concurrent use; the Indexes it publishes are.
+type Builder struct {
 	// gen is the generation being written: parts stamped with it belong to
-	// no published Snapshot and are changed in place; older parts are
+	// no published Index and are changed in place; older parts are
 	// copied first.
 	gen uint64
-	s   Snapshot
+	s   Index
 	// clusterRoleObjects are the ClusterRoles as given, by name: an
 	// aggregated ClusterRole's rules are computed from them.
 	clusterRoleObjects map[string]*rbacv1.ClusterRole
@@ -38,20 +38,20 @@ type Index struct {
 	aggregationStale bool
 }
 
-// NewIndex returns an empty index.
-func NewIndex() *Index {
-	x := &Index{gen: 1, clusterRoleObjects: map[string]*rbacv1.ClusterRole{}}
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder {
+	x := &Builder{gen: 1, clusterRoleObjects: map[string]*rbacv1.ClusterRole{}}
 	seed := maphash.MakeSeed()
-	x.s = Snapshot{
+	x.s = Index{
 		bindings: newCOWMap[*Binding](seed), users: newCOWMap[*subjectBindings](seed), groups: newCOWMap[*subjectBindings](seed),
 		roles: newCOWMap[[]rbacv1.PolicyRule](seed), clusterRoles: map[string][]rbacv1.PolicyRule{},
 	}
 	return x
 }
 
-// Snapshot publishes the index as it is now. Later changes to the index do
+// Index publishes the RBAC as it is now. Later changes to the builder do
 // not show in it.
-func (x *Index) Snapshot() *Snapshot {
+func (x *Builder) Index() *Index {
 	if x.aggregationStale {
 		x.aggregate()
 	}
@@ -62,18 +62,18 @@ func (x *Index) Snapshot() *Snapshot {
 }
 
 // SetRole adds or replaces a Role.
-func (x *Index) SetRole(r *rbacv1.Role) {
+func (x *Builder) SetRole(r *rbacv1.Role) {
 	x.s.roles.set(x.gen, r.Namespace+"/"+r.Name, r.Rules)
 }
 
 // DeleteRole removes a Role.
-func (x *Index) DeleteRole(namespace, name string) {
+func (x *Builder) DeleteRole(namespace, name string) {
 	x.s.roles.delete(x.gen, namespace+"/"+name)
 }
 
 // SetClusterRole adds or replaces a ClusterRole. Aggregated ClusterRoles
-// are recomputed at the next Snapshot.
-func (x *Index) SetClusterRole(r *rbacv1.ClusterRole) {
+// are recomputed at the next Index.
+func (x *Builder) SetClusterRole(r *rbacv1.ClusterRole) {
 	x.DeleteClusterRole(r.Name)
 	x.clusterRoleObjects[r.Name] = r
 	if r.AggregationRule != nil {
@@ -84,7 +84,7 @@ func (x *Index) SetClusterRole(r *rbacv1.ClusterRole) {
 }
 
 // DeleteClusterRole removes a ClusterRole.
-func (x *Index) DeleteClusterRole(name string) {
+func (x *Builder) DeleteClusterRole(name string) {
 	old, ok := x.clusterRoleObjects[name]
 	if !ok {
 		return
@@ -97,7 +97,7 @@ func (x *Index) DeleteClusterRole(name string) {
 	x.aggregationStale = x.aggregationStale || x.aggregated > 0 || old.AggregationRule != nil
 }
 
-func (x *Index) ownClusterRoles() map[string][]rbacv1.PolicyRule {
+func (x *Builder) ownClusterRoles() map[string][]rbacv1.PolicyRule {
 	if x.s.clusterRolesGen != x.gen {
 		x.s.clusterRoles = maps.Clone(x.s.clusterRoles)
 		x.s.clusterRolesGen = x.gen
@@ -107,7 +107,7 @@ func (x *Index) ownClusterRoles() map[string][]rbacv1.PolicyRule {
 
 // aggregate recomputes every aggregated ClusterRole's rules from the
 // ClusterRoles as given, as a full build does.
-func (x *Index) aggregate() {
+func (x *Builder) aggregate() {
 	x.aggregationStale = false
 	rules := x.ownClusterRoles()
 	var aggregated []*rbacv1.ClusterRole
@@ -126,22 +126,22 @@ func (x *Index) aggregate() {
 }
 
 // SetRoleBinding adds or replaces a RoleBinding.
-func (x *Index) SetRoleBinding(b *rbacv1.RoleBinding) {
+func (x *Builder) SetRoleBinding(b *rbacv1.RoleBinding) {
 	x.setBinding(&Binding{Kind: "RoleBinding", Namespace: b.Namespace, Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
 }
 
 // DeleteRoleBinding removes a RoleBinding.
-func (x *Index) DeleteRoleBinding(namespace, name string) {
+func (x *Builder) DeleteRoleBinding(namespace, name string) {
 	x.deleteBinding(roleBindingKey(namespace, name))
 }
 
 // SetClusterRoleBinding adds or replaces a ClusterRoleBinding.
-func (x *Index) SetClusterRoleBinding(b *rbacv1.ClusterRoleBinding) {
+func (x *Builder) SetClusterRoleBinding(b *rbacv1.ClusterRoleBinding) {
 	x.setBinding(&Binding{Kind: "ClusterRoleBinding", Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
 }
 
 // DeleteClusterRoleBinding removes a ClusterRoleBinding.
-func (x *Index) DeleteClusterRoleBinding(name string) {
+func (x *Builder) DeleteClusterRoleBinding(name string) {
 	x.deleteBinding(clusterRoleBindingKey(name))
 }
 
@@ -152,7 +152,7 @@ func roleBindingKey(namespace, name string) string {
 	return "r/" + namespace + "/" + name
 }
 
-func (x *Index) setBinding(b *Binding) {
+func (x *Builder) setBinding(b *Binding) {
 	if b.Kind == "ClusterRoleBinding" {
 		b.key = clusterRoleBindingKey(b.Name)
 	} else {
@@ -185,7 +185,7 @@ func (x *Index) setBinding(b *Binding) {
 	})
 }
 
-func (x *Index) deleteBinding(key string) {
+func (x *Builder) deleteBinding(key string) {
 	b, ok := x.s.bindings.get(key)
 	if !ok {
 		return
@@ -224,7 +224,7 @@ func (x *Index) deleteBinding(key string) {
 // eachSubject calls fn with the index and key of each subject of b, as
 // Authorize looks them up: User subjects and ServiceAccounts by user name,
 // Group subjects by group name.
-func (x *Index) eachSubject(b *Binding, fn func(index *cowMap[*subjectBindings], name string, subject int)) {
+func (x *Builder) eachSubject(b *Binding, fn func(index *cowMap[*subjectBindings], name string, subject int)) {
 	for j, subj := range b.Subjects {
 		switch subj.Kind {
 		case rbacv1.UserKind:
@@ -246,7 +246,7 @@ func (x *Index) eachSubject(b *Binding, fn func(index *cowMap[*subjectBindings],
 }
 
 // ownSubject returns the subject's bindings, writable in this generation.
-func (x *Index) ownSubject(index *cowMap[*subjectBindings], name string) *subjectBindings {
+func (x *Builder) ownSubject(index *cowMap[*subjectBindings], name string) *subjectBindings {
 	sb, _ := index.get(name)
 	if sb != nil && sb.gen == x.gen {
 		return sb
@@ -264,7 +264,7 @@ func (x *Index) ownSubject(index *cowMap[*subjectBindings], name string) *subjec
 // belongs in: by kind, as AppliesIn decides, so a RoleBinding without a
 // namespace (only the exported API can make one; loaders default it)
 // grants nowhere, never cluster-wide.
-func (x *Index) ownList(sb *subjectBindings, b *Binding) *[]subjectRef {
+func (x *Builder) ownList(sb *subjectBindings, b *Binding) *[]subjectRef {
 	l := &sb.cluster
 	if b.Kind != "ClusterRoleBinding" {
 		if sb.byNamespace == nil {
@@ -401,7 +401,7 @@ func (m *cowMap[V]) each(fn func(key string, v V)) {
 	}
 }
 
-// sortedBindings is a Snapshot's bindings in evaluation order with their
+// sortedBindings is an Index's bindings in evaluation order with their
 // rules resolved, made when first asked for (lint, who-can).
 type sortedBindings struct {
 	once sync.Once

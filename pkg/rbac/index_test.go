@@ -18,7 +18,7 @@ import (
 
 // scanAuthorize is the index's reference: every binding in binding order,
 // kept when it applies in the namespace and names the user or a group.
-func scanAuthorize(s *Snapshot, attrs authorizer.Attributes) (bool, string) {
+func scanAuthorize(s *Index, attrs authorizer.Attributes) (bool, string) {
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters
 	}
@@ -133,7 +133,7 @@ func TestIndexMatchesScan(t *testing.T) {
 			}
 			objs.RoleBindings = append(objs.RoleBindings, rb(pick(namespaces), fmt.Sprintf("rb%d", i), kind, name, subject(), subject(), subject()))
 		}
-		s := NewSnapshot(objs)
+		s := NewIndex(objs)
 		identities := []authorizer.UserInfo{engine.ServiceAccountUser("a", "default"), engine.ServiceAccountUser("b", "default")}
 		for _, u := range users {
 			identities = append(identities, authorizer.UserInfo{Name: u, Groups: []string{pick(groups), pick(groups)}})
@@ -153,18 +153,18 @@ func TestIndexMatchesScan(t *testing.T) {
 // it: the index makes both cost the same.
 func BenchmarkUseCheck(b *testing.B) {
 	const namespaces = 2000
-	build := func(bound int) *Snapshot {
+	build := func(bound int) *Index {
 		objs := Objects{ClusterRoles: []rbacv1.ClusterRole{clusterRole("psp:restricted", useRule([]string{"policy"}, pspList, []string{"restricted"}))}}
 		for i := range bound {
 			objs.RoleBindings = append(objs.RoleBindings, rb(fmt.Sprintf("ns-%04d", i), "psp", "ClusterRole", "psp:restricted",
 				rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:authenticated"}))
 		}
-		return NewSnapshot(objs)
+		return NewIndex(objs)
 	}
 	dev := authorizer.UserInfo{Name: "dev", Groups: []string{"system:authenticated"}}
 	for _, c := range []struct {
 		name      string
-		snap      *Snapshot
+		snap      *Index
 		namespace string
 	}{
 		{"single-binding", build(1), "ns-0000"},
@@ -189,7 +189,7 @@ func BenchmarkUseCheck(b *testing.B) {
 }
 
 // rbacWorld is the objects a sequence of changes has left, by key: the
-// reference an Index must match.
+// reference a Builder must match.
 type rbacWorld struct {
 	roles               map[string]rbacv1.Role
 	clusterRoles        map[string]rbacv1.ClusterRole
@@ -218,11 +218,11 @@ func (w rbacWorld) objects() Objects {
 	return o
 }
 
-// TestIncrementalEqualsFullBuild: an Index changed one object at a time
+// TestIncrementalEqualsFullBuild: a Builder changed one object at a time
 // (adds, updates that change subjects, role references and rules, and
 // deletes of every kind, aggregated ClusterRoles among them) publishes
-// snapshots that answer exactly as NewSnapshot of the same objects, reason
-// and listing included; and a snapshot published earlier keeps answering
+// indexes that answer exactly as NewIndex of the same objects, reason
+// and listing included; and an index published earlier keeps answering
 // as the objects were when it was published, whatever changed after.
 // Random sequences from a fixed seed.
 func TestIncrementalEqualsFullBuild(t *testing.T) {
@@ -264,7 +264,7 @@ func TestIncrementalEqualsFullBuild(t *testing.T) {
 	for _, u := range users {
 		identities = append(identities, authorizer.UserInfo{Name: u, Groups: []string{"dev", "system:authenticated"}}, authorizer.UserInfo{Name: u, Groups: []string{"ops"}})
 	}
-	same := func(t *testing.T, what string, got, want *Snapshot) {
+	same := func(t *testing.T, what string, got, want *Index) {
 		t.Helper()
 		for _, attrs := range gen.questions(identities) {
 			a1, r1, _ := got.Authorize(context.Background(), attrs)
@@ -287,11 +287,11 @@ func TestIncrementalEqualsFullBuild(t *testing.T) {
 
 	const sequences, steps = 200, 80
 	for seq := range sequences {
-		x := NewIndex()
+		x := NewBuilder()
 		w := rbacWorld{map[string]rbacv1.Role{}, map[string]rbacv1.ClusterRole{}, map[string]rbacv1.RoleBinding{}, map[string]rbacv1.ClusterRoleBinding{}}
 		type published struct {
 			step int
-			snap *Snapshot
+			snap *Index
 			w    rbacWorld
 		}
 		var kept []published
@@ -338,13 +338,13 @@ func TestIncrementalEqualsFullBuild(t *testing.T) {
 			// Publish after some changes only, as the server does after a
 			// burst settles: several changes then land in one generation.
 			if rng.IntN(3) == 0 || step == steps-1 {
-				snap := x.Snapshot()
-				same(t, fmt.Sprintf("sequence %d, step %d", seq, step), snap, NewSnapshot(w.objects()))
+				snap := x.Index()
+				same(t, fmt.Sprintf("sequence %d, step %d", seq, step), snap, NewIndex(w.objects()))
 				kept = append(kept, published{step, snap, w.clone()})
 			}
 		}
 		for _, p := range kept {
-			same(t, fmt.Sprintf("sequence %d, snapshot of step %d after step %d", seq, p.step, steps-1), p.snap, NewSnapshot(p.w.objects()))
+			same(t, fmt.Sprintf("sequence %d, snapshot of step %d after step %d", seq, p.step, steps-1), p.snap, NewIndex(p.w.objects()))
 		}
 	}
 }
@@ -355,20 +355,20 @@ func TestIncrementalEqualsFullBuild(t *testing.T) {
 // BenchmarkFullBuild's.
 func BenchmarkIndexChange(b *testing.B) {
 	objs := scaleObjects(500, 20000, 2000)
-	x := NewIndex()
+	x := NewBuilder()
 	for i := range objs.ClusterRoles {
 		x.SetClusterRole(&objs.ClusterRoles[i])
 	}
 	for i := range objs.RoleBindings {
 		x.SetRoleBinding(&objs.RoleBindings[i])
 	}
-	x.Snapshot()
+	x.Index()
 	change := rb("ns-0000", "change", "ClusterRole", "use-p0250", rbacv1.Subject{Kind: rbacv1.UserKind, Name: "change"})
 	for b.Loop() {
 		x.SetRoleBinding(&change)
-		x.Snapshot()
+		x.Index()
 		x.DeleteRoleBinding(change.Namespace, change.Name)
-		x.Snapshot()
+		x.Index()
 	}
 }
 
@@ -376,7 +376,7 @@ func BenchmarkIndexChange(b *testing.B) {
 func BenchmarkFullBuild(b *testing.B) {
 	objs := scaleObjects(500, 20000, 2000)
 	for b.Loop() {
-		NewSnapshot(objs)
+		NewIndex(objs)
 	}
 }
 

@@ -7,11 +7,11 @@
 // their selectors match. Members of system:masters may do everything, as a
 // real apiserver allows them before RBAC is asked.
 //
-// A Snapshot is immutable and indexed by subject and namespace, so an
+// An Index is immutable and indexed by subject and namespace, so an
 // authorization check looks only at the ClusterRoleBindings and the
 // RoleBindings of the request's namespace that name the user or one of its
 // groups: its cost does not grow with the number of namespaces that bind them.
-// An Index keeps a Snapshot current one changed object at a time, copying
+// A Builder keeps an Index current one changed object at a time, copying
 // only the parts a change touches.
 package rbac
 
@@ -29,7 +29,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 )
 
-// Objects are the RBAC objects a Snapshot is built from.
+// Objects are the RBAC objects an Index is built from.
 type Objects struct {
 	Roles               []rbacv1.Role
 	ClusterRoles        []rbacv1.ClusterRole
@@ -57,8 +57,8 @@ type Binding struct {
 	// key orders bindings as they are evaluated (clusterRoleBindingKey,
 	// roleBindingKey).
 	key string
-	// roleKey names the role in Snapshot.clusterRoles (clusterRole) or
-	// Snapshot.roles ("namespace/name"); "" when the reference can name
+	// roleKey names the role in Index.clusterRoles (clusterRole) or
+	// Index.roles ("namespace/name"); "" when the reference can name
 	// none (a Role from a ClusterRoleBinding, an unknown kind).
 	roleKey     string
 	clusterRole bool
@@ -81,10 +81,10 @@ func (b *Binding) AppliesIn(namespace string) bool {
 	return b.Kind == "ClusterRoleBinding" || (namespace != "" && b.Namespace == namespace)
 }
 
-// Snapshot is an immutable, indexed set of RBAC objects. It implements
-// authorizer.Authorizer. Build one with NewSnapshot, or keep one current
-// change by change with an Index.
-type Snapshot struct {
+// Index is an immutable, indexed set of RBAC objects. It implements
+// authorizer.Authorizer. Build one with NewIndex, or keep one current
+// change by change with a Builder.
+type Index struct {
 	// bindings by key.
 	bindings     cowMap[*Binding]
 	bindingCount int
@@ -98,11 +98,11 @@ type Snapshot struct {
 	sorted          *sortedBindings
 }
 
-var _ authorizer.Authorizer = (*Snapshot)(nil)
+var _ authorizer.Authorizer = (*Index)(nil)
 
-// NewSnapshot indexes RBAC objects. The objects are copied.
-func NewSnapshot(objs Objects) *Snapshot {
-	x := NewIndex()
+// NewIndex indexes RBAC objects. The objects are copied.
+func NewIndex(objs Objects) *Index {
+	x := NewBuilder()
 	for i := range objs.Roles {
 		x.SetRole(objs.Roles[i].DeepCopy())
 	}
@@ -115,11 +115,11 @@ func NewSnapshot(objs Objects) *Snapshot {
 	for i := range objs.RoleBindings {
 		x.SetRoleBinding(objs.RoleBindings[i].DeepCopy())
 	}
-	return x.Snapshot()
+	return x.Index()
 }
 
 // rules returns the rules of a binding's role, and whether the role exists.
-func (s *Snapshot) rules(b *Binding) ([]rbacv1.PolicyRule, bool) {
+func (s *Index) rules(b *Binding) ([]rbacv1.PolicyRule, bool) {
 	if b.roleKey == "" {
 		return nil, false
 	}
@@ -132,7 +132,7 @@ func (s *Snapshot) rules(b *Binding) ([]rbacv1.PolicyRule, bool) {
 
 // Authorize answers whether attrs.User may perform the request, and names the
 // binding that allows it.
-func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (s *Index) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters, nil
 	}
@@ -151,7 +151,7 @@ func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bo
 // that name the user or one of its groups, in binding order, each binding
 // once. The cost is that of the bindings found, not of the namespaces that
 // bind the same subjects elsewhere.
-func (s *Snapshot) candidates(user authorizer.UserInfo, namespace string) []subjectRef {
+func (s *Index) candidates(user authorizer.UserInfo, namespace string) []subjectRef {
 	// Most identities are named by one list only (their group's in this
 	// namespace, say): it is already in binding order, once per binding,
 	// and is returned as it is (callers only read it).
@@ -202,7 +202,7 @@ type Grant struct {
 // WhoCan lists the subjects that a binding allows the request (attrs without
 // a user) in attrs.Namespace; with an empty namespace, bindings of every
 // namespace count. Members of system:masters may do everything besides.
-func (s *Snapshot) WhoCan(attrs authorizer.Attributes) []Grant {
+func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
 	var out []Grant
 	bindings := s.Bindings()
 	for i := range bindings {
@@ -231,7 +231,7 @@ func (s *Snapshot) WhoCan(attrs authorizer.Attributes) []Grant {
 
 // Bindings returns every binding in evaluation order, with its role's
 // rules. The list is made at the first call; callers must not modify it.
-func (s *Snapshot) Bindings() []Binding {
+func (s *Index) Bindings() []Binding {
 	s.sorted.once.Do(func() {
 		list := make([]Binding, 0, s.bindingCount)
 		s.bindings.each(func(_ string, b *Binding) {
@@ -248,7 +248,7 @@ func (s *Snapshot) Bindings() []Binding {
 }
 
 // BindingCount is the number of bindings.
-func (s *Snapshot) BindingCount() int { return s.bindingCount }
+func (s *Index) BindingCount() int { return s.bindingCount }
 
 // RuleAllows reports whether a rule allows a resource request, as the
 // apiserver's RBAC authorizer decides it.

@@ -71,11 +71,12 @@ type ClusterClients struct {
 	Dynamic dynamic.Interface
 	// Authorizer, when set, decides policy use instead of local evaluation
 	// of the cluster's RBAC (--authorization=subjectaccessreview). If it
-	// has an Invalidate method and Metadata is set, RBAC objects' metadata
-	// is watched and every change calls it; if it is a
+	// has an InvalidateNamespace method and Metadata is set, RBAC objects'
+	// metadata is watched and every change calls it; if it is a
 	// prometheus.Collector, its metrics are served.
 	Authorizer authorizer.Authorizer
-	// Metadata watches RBAC objects' metadata for Authorizer's Invalidate.
+	// Metadata watches RBAC objects' metadata for Authorizer's
+	// InvalidateNamespace.
 	Metadata metadata.Interface
 	// Config is the connection, for clients of their own (the
 	// SubjectAccessReview client has its own rate limit).

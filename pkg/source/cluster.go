@@ -68,7 +68,7 @@ type Cluster struct {
 	// changesMu guards what the informers' handlers change between
 	// publishes: the RBAC index and whether a policy changed.
 	changesMu       sync.Mutex
-	index           *rbac.Index
+	index           *rbac.Builder
 	policiesChanged bool
 	// Owned by the goroutine that publishes: the policy set in force, its
 	// warnings, and each policy converted, by name.
@@ -210,7 +210,7 @@ func (c *Cluster) start(ctx context.Context, failed chan error) error {
 	watched := []watchedResource{{PolicyResource.GroupResource(), policyInformer.Informer(), policyHandler}}
 	c.changesMu.Lock()
 	c.policiesChanged = true
-	c.index = rbac.NewIndex()
+	c.index = rbac.NewBuilder()
 	c.changesMu.Unlock()
 	if c.authz == nil {
 		rbacGroup := func(resource string) schema.GroupResource {
@@ -431,7 +431,7 @@ func (c *Cluster) publish(policies cache.GenericLister) {
 	c.changesMu.Lock()
 	policiesChanged := c.policiesChanged
 	c.policiesChanged = false
-	r := c.index.Snapshot()
+	r := c.index.Index()
 	c.changesMu.Unlock()
 	if policiesChanged || c.policies == nil {
 		set, warnings, err := c.compilePolicies(policies)
@@ -447,7 +447,7 @@ func (c *Cluster) publish(policies cache.GenericLister) {
 			c.log.Warn("policy load warning", "warning", w)
 		}
 	}
-	snap := &Snapshot{Policies: c.policies, Authorizer: r, RBAC: r, Warnings: c.policyWarnings, Version: "cluster", LoadedAt: time.Now()}
+	snap := &Snapshot{Policies: c.policies, Authorizer: r, rbac: r, Warnings: c.policyWarnings, Version: "cluster", LoadedAt: time.Now()}
 	if c.authz != nil {
 		snap.Authorizer = c.authz
 	}
