@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -110,7 +111,15 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
 		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
 	}
-	if isKeyword(o.before, diff.ClusterSet) && isKeyword(o.after, diff.ClusterSet) {
+	beforeSource, err := diff.ParseSetSource(o.before)
+	if err != nil {
+		return fmt.Errorf("--before: %w", err)
+	}
+	afterSource, err := diff.ParseSetSource(o.after)
+	if err != nil {
+		return fmt.Errorf("--after: %w", err)
+	}
+	if beforeSource.Cluster && afterSource.Cluster {
 		return fmt.Errorf("--before and --after are both the cluster: there is nothing to compare")
 	}
 	fromCluster := len(o.files) == 0
@@ -120,18 +129,24 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
 	}
+	needCluster := fromCluster || beforeSource.Cluster || afterSource.Cluster
+	if !needCluster {
+		// Flags that would be ignored: say so rather than pass silently.
+		for _, f := range []string{"kubeconfig", "context", "request-timeout", "authorization"} {
+			if cmd.Flags().Changed(f) {
+				return fmt.Errorf("--%s is for reading a cluster: its workloads (without -f) or its set (--before or --after cluster)", f)
+			}
+		}
+	}
 	var clients *kubeclient.Clients
-	var set func(string, []string) (diff.Set, error)
-	if fromCluster || isKeyword(o.before, diff.ClusterSet) || isKeyword(o.after, diff.ClusterSet) {
-		c, timeout, err := o.connection.connect(false)
-		if err != nil {
+	var timeout time.Duration
+	if needCluster {
+		if clients, timeout, err = o.connection.connect(false); err != nil {
 			return err
 		}
-		clients = c
-		set = func(flag string, values []string) (diff.Set, error) {
-			if !isKeyword(values, diff.ClusterSet) {
-				return o.loadSet(cmd, flag, values)
-			}
+	}
+	load := func(flag string, src diff.SetSource) (diff.Set, error) {
+		if src.Cluster {
 			authz, err := o.authorization.authorizer(clients.Config)
 			if err != nil {
 				return diff.Set{}, err
@@ -140,17 +155,21 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 			if err != nil {
 				return diff.Set{}, err
 			}
-			warn(cmd, snap.Warnings)
+			warn(cmd, prefixed(flag, snap.Warnings))
 			return diff.FromSnapshot(diff.ClusterSet, snap), nil
 		}
-	} else {
-		set = func(flag string, values []string) (diff.Set, error) { return o.loadSet(cmd, flag, values) }
+		s, warnings, err := src.Load(loader.Options{Strict: o.strict})
+		if err != nil {
+			return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
+		}
+		warn(cmd, prefixed(flag, warnings))
+		return s, nil
 	}
-	before, err := set("--before", o.before)
+	before, err := load("--before", beforeSource)
 	if err != nil {
 		return err
 	}
-	after, err := set("--after", o.after)
+	after, err := load("--after", afterSource)
 	if err != nil {
 		return err
 	}
@@ -202,29 +221,6 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// loadSet reads one side's files, or the empty set for none.
-func (o *diffOptions) loadSet(cmd *cobra.Command, flag string, values []string) (diff.Set, error) {
-	if isKeyword(values, diff.NoneSet) {
-		return diff.None()
-	}
-	for _, v := range values {
-		if v == diff.ClusterSet || v == diff.NoneSet {
-			return diff.Set{}, fmt.Errorf("%s %s cannot be combined with paths (a path of that name is written ./%s)", flag, v, v)
-		}
-	}
-	s, warnings, err := diff.LoadFiles(values, loader.Options{Strict: o.strict})
-	if err != nil {
-		return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
-	}
-	warn(cmd, prefixed(flag, warnings))
-	return s, nil
-}
-
-// isKeyword reports whether a flag's values are the one keyword.
-func isKeyword(values []string, keyword string) bool {
-	return len(values) == 1 && values[0] == keyword
 }
 
 func prefixed(prefix string, lines []string) []string {

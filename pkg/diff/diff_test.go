@@ -188,3 +188,29 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }
+
+func TestParseSetSource(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   SetSource
+		err    string
+	}{
+		{values: []string{"cluster"}, want: SetSource{Cluster: true}},
+		{values: []string{"none"}, want: SetSource{None: true}},
+		{values: []string{"a/", "b.yaml"}, want: SetSource{Paths: []string{"a/", "b.yaml"}}},
+		{values: []string{"./cluster"}, want: SetSource{Paths: []string{"./cluster"}}},
+		{values: []string{"a/", "cluster"}, err: "cluster cannot be combined with paths (a path of that name is written ./cluster)"},
+		{values: nil, err: "no set given"},
+	} {
+		got, err := ParseSetSource(tc.values)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err %v, want %q", tc.values, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.Cluster != tc.want.Cluster || got.None != tc.want.None || !slices.Equal(got.Paths, tc.want.Paths) {
+			t.Errorf("%q: %+v, %v; want %+v", tc.values, got, err, tc.want)
+		}
+	}
+}
