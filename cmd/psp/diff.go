@@ -58,8 +58,9 @@ another of them controls), and every pod none of them controls.
 
 Exit status: 1 when some workload becomes denied (--fail-on newly-denied,
 the default) or when any workload changes (--fail-on any-change; never with
---fail-on none), 0 otherwise, 2 on a usage or input error (a document that cannot be read is
-reported after the others' results).`,
+--fail-on none), 0 otherwise, 2 on a usage or input error (a document that
+cannot be read is reported after the others' results). See
+docs/commands/diff.md.`,
 		Example: `  # What deleting eks.privileged and its binding does to the manifests
   ` + name + ` diff -f examples/ --before examples/eks --before examples/seed --after examples/seed
 
@@ -129,13 +130,16 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
 	}
-	needCluster := fromCluster || beforeSource.Cluster || afterSource.Cluster
-	if !needCluster {
-		// Flags that would be ignored: say so rather than pass silently.
-		for _, f := range []string{"kubeconfig", "context", "request-timeout", "authorization"} {
-			if cmd.Flags().Changed(f) {
-				return fmt.Errorf("--%s is for reading a cluster: its workloads (without -f) or its set (--before or --after cluster)", f)
-			}
+	// Flags that would be ignored are an error rather than passed over.
+	clusterSet := beforeSource.Cluster || afterSource.Cluster
+	needCluster := fromCluster || clusterSet
+	for _, f := range []string{"kubeconfig", "context", "request-timeout", "authorization", "sar-cache-ttl", "sar-cache-size", "sar-timeout", "sar-concurrency", "sar-qps", "sar-burst"} {
+		switch {
+		case !cmd.Flags().Changed(f):
+		case !needCluster:
+			return fmt.Errorf("--%s is for reading a cluster: its workloads (without -f) or its set (--before or --after cluster)", f)
+		case !clusterSet && (f == "authorization" || strings.HasPrefix(f, "sar-")):
+			return fmt.Errorf("--%s is for the cluster's set (--before or --after cluster)", f)
 		}
 	}
 	var clients *kubeclient.Clients

@@ -39,6 +39,7 @@ func TestDiffExit(t *testing.T) {
 		{"fail-on", append([]string{"diff", "-f", "examples/", "--fail-on", "warning"}, sets...), 2, "--fail-on must be newly-denied, any-change or none"},
 		{"both cluster", []string{"diff", "--before", "cluster", "--after", "cluster"}, 2, "nothing to compare"},
 		{"keyword and paths", []string{"diff", "-f", "examples/", "--before", "none", "--before", "examples/eks", "--after", "examples/seed"}, 2, "--before: none cannot be combined with paths"},
+		{"authorization without the cluster's set", []string{"diff", "--before", "examples/eks", "--after", "none", "--sar-timeout", "1s", "--kubeconfig", "examples/nope"}, 2, "--sar-timeout is for the cluster's set"},
 		{"cluster flag without a cluster", append([]string{"diff", "-f", "examples/", "--authorization", "subjectaccessreview"}, sets...), 2, "--authorization is for reading a cluster"},
 		{"-A with -f", append([]string{"diff", "-f", "examples/", "-A"}, sets...), 2, "cannot be combined with -f"},
 		{"set without policies or RBAC", []string{"diff", "-f", "examples/", "--before", "examples/nginx-root.yaml", "--after", "examples/seed"}, 2,
