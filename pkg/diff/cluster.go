@@ -19,7 +19,6 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
@@ -112,7 +111,7 @@ func ClusterWorkloads(ctx context.Context, client kubernetes.Interface, namespac
 		out = append(out, audit.Workload(&pods[i]))
 	}
 	slices.SortFunc(out, func(a, b manifest.Workload) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Source.File, b.Source.File))
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Source.Object, b.Source.Object))
 	})
 	return out, nil
 }
@@ -126,7 +125,7 @@ func templateWorkload(obj metav1.Object, serviceAccounts map[string]*corev1.Serv
 	}
 	kind := kindOf(obj)
 	w := manifest.Workload{
-		Source:         loader.Source{File: strings.ToLower(kind) + "/" + obj.GetNamespace() + "/" + obj.GetName()},
+		Source:         manifest.LiveObject(strings.ToLower(kind), obj.GetNamespace(), obj.GetName()),
 		Kind:           kind,
 		Namespace:      obj.GetNamespace(),
 		Name:           obj.GetName(),

@@ -49,7 +49,7 @@ func TestClusterWorkloads(t *testing.T) {
 	}
 	var names []string
 	for _, w := range got {
-		names = append(names, w.Source.File)
+		names = append(names, w.Source.Object)
 	}
 	want := "deployment/a/web cronjob/b/nightly pod/b/bare pod/b/operated replicaset/b/rollout-1"
 	if strings.Join(names, " ") != want {

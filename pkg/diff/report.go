@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -170,7 +171,7 @@ func WriteJSON(w io.Writer, r Report) error {
 			DifferentPolicy: r.Count(DifferentPolicy), DifferentDefaults: r.Count(DifferentDefaults), Unchanged: r.Workloads - len(r.Differences)}}
 	for _, d := range r.Differences {
 		wl := d.After.Workload
-		out.Changes = append(out.Changes, jsonDifference{File: wl.Source.File, Document: wl.Source.Document, Line: wl.Source.Line,
+		out.Changes = append(out.Changes, jsonDifference{File: cmp.Or(wl.Source.File, wl.Source.Object), Document: wl.Source.Document, Line: wl.Source.Line,
 			Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Requester: d.After.Requester.Name,
 			Change: d.Kind, Before: verdict(d.Before), After: verdict(d.After), Defaults: d.Defaults})
 	}
@@ -207,8 +208,8 @@ func WriteSARIF(w io.Writer, r Report) error {
 				continue
 			}
 			res := sarif.Result{RuleID: rule.id, Level: rule.level, Message: sarifMessage(d)}
-			if src := d.After.Workload.Source; src.Document == 0 {
-				res.Object = src.File
+			if src := d.After.Workload.Source; src.Object != "" {
+				res.Object = src.Object
 			} else {
 				res.File, res.Line = src.File, src.Line
 			}
