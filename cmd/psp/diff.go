@@ -92,7 +92,7 @@ docs/commands/diff.md.`,
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster: every namespace (the default without --namespace)")
 	f.StringVar(&o.as, "as", "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per changed workload)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml (a DiffReport of report.kube-psp.io/v1alpha1) or sarif (one result per changed workload)")
 	f.StringVar(&o.failOn, "fail-on", "newly-denied", "exit 1 when some workload becomes denied (newly-denied), when any workload changes (any-change), or never (none)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies, RBAC and manifests instead of warning")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when there is no workload to compare (an error otherwise)")
@@ -105,9 +105,9 @@ docs/commands/diff.md.`,
 
 func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	switch o.output {
-	case "text", "json", "sarif":
+	case "text", "json", "yaml", "sarif":
 	default:
-		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
+		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
 	}
 	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
 		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
@@ -210,6 +210,8 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	switch o.output {
 	case "json":
 		err = diff.WriteJSON(cmd.OutOrStdout(), report)
+	case "yaml":
+		err = diff.WriteYAML(cmd.OutOrStdout(), report)
 	case "sarif":
 		err = diff.WriteSARIF(cmd.OutOrStdout(), report)
 	default:

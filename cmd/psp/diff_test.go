@@ -35,7 +35,7 @@ func TestDiffExit(t *testing.T) {
 		{"unchanged, any-change", append(unchanged, "--fail-on", "any-change"), 0, ""},
 		{"no sets", []string{"diff", "-f", "examples/"}, 2, "needs --before and --after"},
 		{"argument", append([]string{"diff", "examples/"}, sets...), 2, "takes manifests with -f"},
-		{"output", append([]string{"diff", "-f", "examples/", "-o", "yaml"}, sets...), 2, "--output must be text, json or sarif"},
+		{"output", append([]string{"diff", "-f", "examples/", "-o", "table"}, sets...), 2, "--output must be text, json, yaml or sarif"},
 		{"fail-on", append([]string{"diff", "-f", "examples/", "--fail-on", "warning"}, sets...), 2, "--fail-on must be newly-denied, any-change or none"},
 		{"both cluster", []string{"diff", "--before", "cluster", "--after", "cluster"}, 2, "nothing to compare"},
 		{"keyword and paths", []string{"diff", "-f", "examples/", "--before", "none", "--before", "examples/eks", "--after", "examples/seed"}, 2, "--before: none cannot be combined with paths"},

@@ -175,9 +175,9 @@ func TestWriteJSON(t *testing.T) {
 	if summary["workloads"] != 3.0 || summary["changed"] != 1.0 || summary["newlyDenied"] != 1.0 || summary["unchanged"] != 2.0 {
 		t.Errorf("summary: %v", summary)
 	}
-	changes := got["changes"].([]any)
-	if len(changes) != 1 || changes[0].(map[string]any)["change"] != string(NewlyDenied) {
-		t.Errorf("changes: %v", changes)
+	items := got["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["change"] != string(NewlyDenied) {
+		t.Errorf("items: %v", items)
 	}
 }
 
