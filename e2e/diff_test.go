@@ -34,7 +34,7 @@ type diffReport struct {
 			Admitted bool   `json:"admitted"`
 			Message  string `json:"message"`
 		} `json:"after"`
-	} `json:"changes"`
+	} `json:"items"`
 }
 
 // TestDiffAgainstCluster: psp diff --before cluster reads the live
