@@ -111,7 +111,7 @@ func ClusterWorkloads(ctx context.Context, client kubernetes.Interface, namespac
 		out = append(out, audit.Workload(&pods[i]))
 	}
 	slices.SortFunc(out, func(a, b manifest.Workload) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Source.Object, b.Source.Object))
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Source.String(), b.Source.String()))
 	})
 	return out, nil
 }

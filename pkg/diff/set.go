@@ -84,7 +84,7 @@ func LoadFiles(paths []string, opts loader.Options) (Set, []string, error) {
 
 // None is NoneSet: no policies and no RBAC.
 func None() (Set, error) {
-	snap, err := source.Build(&loader.Result{}, "")
+	snap, err := source.Build(&loader.PoliciesAndRBAC{}, "")
 	if err != nil {
 		return Set{}, err
 	}
