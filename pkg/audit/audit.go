@@ -51,22 +51,7 @@ type Options struct {
 // Run reads the cluster's policies, RBAC and pods and checks every pod.
 // Warnings are policy load problems (an invalid policy left out).
 func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (results []check.Result, warnings []string, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the informers: one snapshot is all an audit needs
-	cluster := source.NewCluster(client, dyn, opts.Authorizer, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	syncCtx := ctx
-	if opts.Timeout > 0 {
-		var cancelSync context.CancelFunc
-		syncCtx, cancelSync = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within %s (--request-timeout)", opts.Timeout))
-		defer cancelSync()
-	}
-	// The first error ends the audit: an unreachable apiserver, a missing
-	// CRD or permission does not go away by waiting.
-	if err := cluster.Sync(syncCtx); err != nil {
-		return nil, nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
-	}
-	snap := cluster.Current()
-	pods, err := listPods(ctx, client, opts.Namespace)
+	snap, pods, err := Read(ctx, client, dyn, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,6 +67,32 @@ func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface
 		results[i].Running = runningProblems(snap.Policies, &pods[i], results[i])
 	}
 	return results, snap.Warnings, nil
+}
+
+// Read reads one snapshot of the cluster's policies and RBAC (from
+// informers, stopped before it returns) and the pods of opts.Namespace (all
+// when empty), sorted by namespace and name. opts.Timeout bounds the
+// snapshot; each request of the listing is bounded by the client's own
+// timeout. The first error ends the read: an unreachable apiserver, a
+// missing CRD or permission does not go away by waiting.
+func Read(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (*source.Snapshot, []corev1.Pod, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the informers: one snapshot is all an audit needs
+	cluster := source.NewCluster(client, dyn, opts.Authorizer, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	syncCtx := ctx
+	if opts.Timeout > 0 {
+		var cancelSync context.CancelFunc
+		syncCtx, cancelSync = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within %s (--request-timeout)", opts.Timeout))
+		defer cancelSync()
+	}
+	if err := cluster.Sync(syncCtx); err != nil {
+		return nil, nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
+	}
+	pods, err := listPods(ctx, client, opts.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cluster.Current(), pods, nil
 }
 
 // runningProblems judges the seccomp profile each container of a running

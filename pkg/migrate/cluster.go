@@ -1,0 +1,143 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/kubeclient"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
+)
+
+// ReadCluster checks the pods of a live cluster for a plan, with the
+// cluster's policies and RBAC (audit.Read). A running pod already carries
+// the defaults its policy set, so a pod a controller owns is judged by its
+// controller's template instead, as the controller's next pod is created:
+// the Deployment of its ReplicaSet, the CronJob of its Job, else the owner
+// itself; once per template. A bare pod, whose manifest the cluster does
+// not keep, is judged as it runs: whether it depends on its policy's
+// defaults cannot be told from the cluster (check its manifest with -f).
+// Warnings are policy load problems.
+func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts audit.Options) ([]check.Result, []string, error) {
+	snap, pods, err := audit.Read(ctx, client, dyn, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	owners := ownerReader{ctx: ctx, client: client, seen: map[string]bool{}}
+	var workloads []manifest.Workload
+	for i := range pods {
+		w, ok, err := owners.template(&pods[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case ok && owners.seen[w.String()]:
+			continue
+		case ok:
+			owners.seen[w.String()] = true
+		default:
+			w = audit.Workload(&pods[i])
+		}
+		workloads = append(workloads, w)
+	}
+	results, err := check.Run(ctx, snap.Policies, snap.Authorizer, workloads, check.Options{User: opts.User})
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, snap.Warnings, nil
+}
+
+// ownerReader reads the controllers of pods.
+type ownerReader struct {
+	ctx    context.Context
+	client kubernetes.Interface
+	// seen are the workloads already read, by Workload.String.
+	seen map[string]bool
+}
+
+// template returns the workload whose template made pod: false for a pod
+// no controller of kube-controller-manager owns, or whose controller is
+// gone (a pod left running after its owner was deleted).
+func (o *ownerReader) template(pod *corev1.Pod) (manifest.Workload, bool, error) {
+	ref := metav1.GetControllerOf(pod)
+	if ref == nil {
+		return manifest.Workload{}, false, nil
+	}
+	obj, err := o.get(pod.Namespace, ref.Kind, ref.Name)
+	if err != nil || obj == nil {
+		return manifest.Workload{}, false, err
+	}
+	// The top controller's manifest is where the fields are written.
+	if up := metav1.GetControllerOf(obj); up != nil && (up.Kind == "Deployment" && ref.Kind == "ReplicaSet" || up.Kind == "CronJob" && ref.Kind == "Job") {
+		top, err := o.get(pod.Namespace, up.Kind, up.Name)
+		if err != nil {
+			return manifest.Workload{}, false, err
+		}
+		if top != nil {
+			obj, ref = top, &metav1.OwnerReference{Kind: up.Kind, Name: up.Name}
+		}
+	}
+	p, err := podcreate.FromWorkload(obj)
+	if err != nil {
+		return manifest.Workload{}, false, fmt.Errorf("%s %s/%s: %w", ref.Kind, pod.Namespace, ref.Name, err)
+	}
+	w := manifest.Workload{Source: loader.Source{File: fmt.Sprintf("%s/%s/%s", ref.Kind, pod.Namespace, ref.Name)},
+		Kind: ref.Kind, Namespace: pod.Namespace, Name: ref.Name, Pod: p}
+	if u, ok := podcreate.ControllerUser(ref.Kind); ok {
+		w.Creator = &u
+	}
+	return w, true, nil
+}
+
+// get reads one controller; nil without error when it does not exist or is
+// not a kind kube-controller-manager runs.
+func (o *ownerReader) get(namespace, kind, name string) (metav1.Object, error) {
+	var obj metav1.Object
+	var err error
+	var resource schema.GroupResource
+	get := metav1.GetOptions{}
+	switch kind {
+	case "ReplicaSet":
+		resource = appsv1.Resource("replicasets")
+		obj, err = o.client.AppsV1().ReplicaSets(namespace).Get(o.ctx, name, get)
+	case "Deployment":
+		resource = appsv1.Resource("deployments")
+		obj, err = o.client.AppsV1().Deployments(namespace).Get(o.ctx, name, get)
+	case "StatefulSet":
+		resource = appsv1.Resource("statefulsets")
+		obj, err = o.client.AppsV1().StatefulSets(namespace).Get(o.ctx, name, get)
+	case "DaemonSet":
+		resource = appsv1.Resource("daemonsets")
+		obj, err = o.client.AppsV1().DaemonSets(namespace).Get(o.ctx, name, get)
+	case "ReplicationController":
+		resource = corev1.Resource("replicationcontrollers")
+		obj, err = o.client.CoreV1().ReplicationControllers(namespace).Get(o.ctx, name, get)
+	case "Job":
+		resource = batchv1.Resource("jobs")
+		obj, err = o.client.BatchV1().Jobs(namespace).Get(o.ctx, name, get)
+	case "CronJob":
+		resource = batchv1.Resource("cronjobs")
+		obj, err = o.client.BatchV1().CronJobs(namespace).Get(o.ctx, name, get)
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, kubeclient.Describe(err, "get", resource, "")
+	}
+	return obj, nil
+}
