@@ -27,12 +27,16 @@ func newMigrateCommand(name string) *cobra.Command {
 }
 
 type migratePSSOptions struct {
+	// checkOptions read manifests, policies and RBAC, as psp check.
 	checkOptions
-	connection    connectionOptions
-	allNamespaces bool
-	version       string
-	apply         bool
-	authorization authorizationOptions
+	// cluster reads a live cluster instead, as psp audit.
+	cluster struct {
+		connection    connectionOptions
+		allNamespaces bool
+		authorization authorizationOptions
+	}
+	version string
+	apply   bool
 }
 
 func newMigratePSSCommand(name string) *cobra.Command {
@@ -91,13 +95,11 @@ a usage, input or connection error.`,
 	f := cmd.Flags()
 	f.Lookup("output").Usage = "output format: text, json, yaml, commands (kubectl label, one per namespace) or patch (Namespace objects with the labels, for kubectl apply --server-side -f -)"
 	f.Lookup("namespace").Usage = "with -f, the namespace of objects that have none; on a cluster, the one namespace to plan"
-	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file of the live cluster to read instead of -f (default: $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
-	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
-	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
+	o.cluster.connection.addFlags(cmd, " of the live cluster to read instead of -f", "; it bounds reading the policies and RBAC too")
+	f.BoolVarP(&o.cluster.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
 	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N", written to the *-version labels`)
 	f.BoolVar(&o.apply, "apply", false, "set the labels on the live cluster, each namespace after a server-side dry run that must not warn of refused running pods")
-	o.authorization.addFlags(cmd, "on a cluster, ")
+	o.cluster.authorization.addFlags(cmd, "on a cluster, ")
 	return cmd
 }
 
@@ -125,11 +127,11 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		}
 		return badDocuments(cmd, bad)
 	}
-	clients, timeout, err := o.connection.connect(false)
+	clients, timeout, err := o.cluster.connection.connect(false)
 	if err != nil {
 		return err
 	}
-	authz, err := o.authorization.authorizer(clients.Config)
+	authz, err := o.cluster.authorization.authorizer(clients.Config)
 	if err != nil {
 		return err
 	}
@@ -190,7 +192,7 @@ func (o *migratePSSOptions) validateInput(cmd *cobra.Command, live bool) error {
 		if f := changed("policies", "rbac", "preset", "recursive", "allow-empty", "strict"); f != "" {
 			return fmt.Errorf("%s needs manifests (-f); on a cluster the policies and RBAC are the cluster's", f)
 		}
-		if o.allNamespaces && cmd.Flags().Changed("namespace") {
+		if o.cluster.allNamespaces && cmd.Flags().Changed("namespace") {
 			return fmt.Errorf("give --namespace or --all-namespaces, not both")
 		}
 		return nil

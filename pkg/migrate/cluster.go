@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -35,7 +36,7 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 	if err != nil {
 		return nil, nil, err
 	}
-	owners := ownerReader{ctx: ctx, client: client, seen: map[string]bool{}}
+	owners := ownerReader{ctx: ctx, dyn: dyn, seen: map[string]bool{}}
 	var workloads []manifest.Workload
 	for i := range pods {
 		w, ok, err := owners.template(&pods[i])
@@ -61,8 +62,8 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 
 // ownerReader reads the controllers of pods.
 type ownerReader struct {
-	ctx    context.Context
-	client kubernetes.Interface
+	ctx context.Context
+	dyn dynamic.Interface
 	// seen are the workloads already read, by Workload.String.
 	seen map[string]bool
 }
@@ -101,43 +102,38 @@ func (o *ownerReader) template(pod *corev1.Pod) (manifest.Workload, bool, error)
 	return w, true, nil
 }
 
+// controllerKinds are the kinds whose pod templates ReadCluster reads:
+// their resources, and the typed object FromWorkload takes.
+var controllerKinds = map[string]struct {
+	resource schema.GroupVersionResource
+	object   func() metav1.Object
+}{
+	"ReplicaSet":            {appsv1.SchemeGroupVersion.WithResource("replicasets"), func() metav1.Object { return &appsv1.ReplicaSet{} }},
+	"Deployment":            {appsv1.SchemeGroupVersion.WithResource("deployments"), func() metav1.Object { return &appsv1.Deployment{} }},
+	"StatefulSet":           {appsv1.SchemeGroupVersion.WithResource("statefulsets"), func() metav1.Object { return &appsv1.StatefulSet{} }},
+	"DaemonSet":             {appsv1.SchemeGroupVersion.WithResource("daemonsets"), func() metav1.Object { return &appsv1.DaemonSet{} }},
+	"ReplicationController": {corev1.SchemeGroupVersion.WithResource("replicationcontrollers"), func() metav1.Object { return &corev1.ReplicationController{} }},
+	"Job":                   {batchv1.SchemeGroupVersion.WithResource("jobs"), func() metav1.Object { return &batchv1.Job{} }},
+	"CronJob":               {batchv1.SchemeGroupVersion.WithResource("cronjobs"), func() metav1.Object { return &batchv1.CronJob{} }},
+}
+
 // get reads one controller; nil without error when it does not exist or is
 // not a kind kube-controller-manager runs.
 func (o *ownerReader) get(namespace, kind, name string) (metav1.Object, error) {
-	var obj metav1.Object
-	var err error
-	var resource schema.GroupResource
-	get := metav1.GetOptions{}
-	switch kind {
-	case "ReplicaSet":
-		resource = appsv1.Resource("replicasets")
-		obj, err = o.client.AppsV1().ReplicaSets(namespace).Get(o.ctx, name, get)
-	case "Deployment":
-		resource = appsv1.Resource("deployments")
-		obj, err = o.client.AppsV1().Deployments(namespace).Get(o.ctx, name, get)
-	case "StatefulSet":
-		resource = appsv1.Resource("statefulsets")
-		obj, err = o.client.AppsV1().StatefulSets(namespace).Get(o.ctx, name, get)
-	case "DaemonSet":
-		resource = appsv1.Resource("daemonsets")
-		obj, err = o.client.AppsV1().DaemonSets(namespace).Get(o.ctx, name, get)
-	case "ReplicationController":
-		resource = corev1.Resource("replicationcontrollers")
-		obj, err = o.client.CoreV1().ReplicationControllers(namespace).Get(o.ctx, name, get)
-	case "Job":
-		resource = batchv1.Resource("jobs")
-		obj, err = o.client.BatchV1().Jobs(namespace).Get(o.ctx, name, get)
-	case "CronJob":
-		resource = batchv1.Resource("cronjobs")
-		obj, err = o.client.BatchV1().CronJobs(namespace).Get(o.ctx, name, get)
-	default:
+	k, ok := controllerKinds[kind]
+	if !ok {
 		return nil, nil
 	}
+	u, err := o.dyn.Resource(k.resource).Namespace(namespace).Get(o.ctx, name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, kubeclient.Describe(err, "get", resource, "")
+		return nil, kubeclient.Describe(err, "get", k.resource.GroupResource(), "")
+	}
+	obj := k.object()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), obj); err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", kind, namespace, name, err)
 	}
 	return obj, nil
 }

@@ -144,13 +144,13 @@ type jsonReport struct {
 }
 
 type jsonNamespace struct {
-	Name    string            `json:"name"`
-	Enforce api.Level         `json:"enforce"`
-	Warn    api.Level         `json:"warn,omitempty"`
-	Audit   api.Level         `json:"audit,omitempty"`
-	Labels  map[string]string `json:"labels"`
-	Count   Count             `json:"count"`
-	Pods    []jsonPod         `json:"pods"`
+	Name      string            `json:"name"`
+	Enforce   api.Level         `json:"enforce"`
+	Warn      api.Level         `json:"warn,omitempty"`
+	Audit     api.Level         `json:"audit,omitempty"`
+	Labels    map[string]string `json:"labels"`
+	Count     Count             `json:"count"`
+	Workloads []jsonPod         `json:"workloads"`
 }
 
 type jsonPod struct {
@@ -184,9 +184,26 @@ type jsonField struct {
 
 // WriteJSON writes the plan as one JSON object headed by ReportAPIVersion and ReportKind.
 func WriteJSON(w io.Writer, plan *Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(report(plan))
+}
+
+// WriteYAML writes the plan as YAML, with the fields of WriteJSON.
+func WriteYAML(w io.Writer, plan *Plan) error {
+	data, err := yaml.Marshal(report(plan))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// report is the JSON and YAML form of plan.
+func report(plan *Plan) jsonReport {
 	out := jsonReport{APIVersion: ReportAPIVersion, Kind: ReportKind, Version: plan.Version, Namespaces: []jsonNamespace{}}
 	for _, n := range plan.Namespaces {
-		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Pods: []jsonPod{}}
+		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
 		for _, p := range n.Pods {
 			r := p.Result
 			jp := jsonPod{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
@@ -199,25 +216,9 @@ func WriteJSON(w io.Writer, plan *Plan) error {
 				}
 				jp.Dependence = jd
 			}
-			jn.Pods = append(jn.Pods, jp)
+			jn.Workloads = append(jn.Workloads, jp)
 		}
 		out.Namespaces = append(out.Namespaces, jn)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-// WriteYAML writes the plan as YAML, with the fields of WriteJSON.
-func WriteYAML(w io.Writer, plan *Plan) error {
-	var js strings.Builder
-	if err := WriteJSON(&js, plan); err != nil {
-		return err
-	}
-	out, err := yaml.JSONToYAML([]byte(js.String()))
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(out)
-	return err
+	return out
 }
