@@ -25,9 +25,10 @@ import (
 // ReadCluster checks the pods of a live cluster for a plan, with the
 // cluster's policies and RBAC (audit.Read). A running pod already carries
 // the defaults its policy set, so a pod a controller owns is judged by its
-// controller's template instead, as the controller's next pod is created:
-// the Deployment of its ReplicaSet, the CronJob of its Job, else the owner
-// itself; once per template. A bare pod, whose manifest the cluster does
+// controller's template instead (its ReplicaSet's, Job's, ...), as the
+// controller's next pod is created, once per controller, and reported as
+// the workload whose manifest holds the template (a ReplicaSet's
+// Deployment, a Job's CronJob). A bare pod, whose manifest the cluster does
 // not keep, is judged as it runs: whether it depends on its policy's
 // defaults cannot be told from the cluster (check its manifest with -f).
 // Warnings are policy load problems.
@@ -44,10 +45,10 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 			return nil, nil, err
 		}
 		switch {
-		case ok && owners.seen[w.String()]:
+		case ok && owners.seen[w.Source.File]:
 			continue
 		case ok:
-			owners.seen[w.String()] = true
+			owners.seen[w.Source.File] = true
 		default:
 			w = audit.Workload(&pods[i])
 		}
@@ -64,7 +65,7 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 type ownerReader struct {
 	ctx context.Context
 	dyn dynamic.Interface
-	// seen are the workloads already read, by Workload.String.
+	// seen are the controllers already read, by Source.File.
 	seen map[string]bool
 }
 
@@ -80,22 +81,19 @@ func (o *ownerReader) template(pod *corev1.Pod) (manifest.Workload, bool, error)
 	if err != nil || obj == nil {
 		return manifest.Workload{}, false, err
 	}
-	// The top controller's manifest is where the fields are written.
-	if up := metav1.GetControllerOf(obj); up != nil && (up.Kind == "Deployment" && ref.Kind == "ReplicaSet" || up.Kind == "CronJob" && ref.Kind == "Job") {
-		top, err := o.get(pod.Namespace, up.Kind, up.Name)
-		if err != nil {
-			return manifest.Workload{}, false, err
-		}
-		if top != nil {
-			obj, ref = top, &metav1.OwnerReference{Kind: up.Kind, Name: up.Name}
-		}
-	}
 	p, err := podcreate.FromWorkload(obj)
 	if err != nil {
 		return manifest.Workload{}, false, fmt.Errorf("%s %s/%s: %w", ref.Kind, pod.Namespace, ref.Name, err)
 	}
+	// The fields are written in the manifest of the controller's own
+	// controller when it has one (a ReplicaSet's Deployment, a Job's
+	// CronJob), whose template the owner's copies.
+	kind, name := ref.Kind, ref.Name
+	if up := metav1.GetControllerOf(obj); up != nil && (up.Kind == "Deployment" && ref.Kind == "ReplicaSet" || up.Kind == "CronJob" && ref.Kind == "Job") {
+		kind, name = up.Kind, up.Name
+	}
 	w := manifest.Workload{Source: loader.Source{File: fmt.Sprintf("%s/%s/%s", ref.Kind, pod.Namespace, ref.Name)},
-		Kind: ref.Kind, Namespace: pod.Namespace, Name: ref.Name, Pod: p}
+		Kind: kind, Namespace: pod.Namespace, Name: name, Pod: p}
 	if u, ok := podcreate.ControllerUser(ref.Kind); ok {
 		w.Creator = &u
 	}

@@ -22,16 +22,8 @@ func withChanges(pod *corev1.Pod, changes []engine.Change) (*corev1.Pod, error) 
 		return nil, err
 	}
 	for _, c := range changes {
-		value, err := toUnstructured(c.Value)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Field, err)
-		}
-		steps, err := parsePath(c.Field)
-		if err != nil {
+		if err := SetField(obj, c.Field, c.Value); err != nil {
 			return nil, err
-		}
-		if err := set(obj, steps, value); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Field, err)
 		}
 	}
 	out := &corev1.Pod{}
@@ -39,6 +31,27 @@ func withChanges(pod *corev1.Pod, changes []engine.Change) (*corev1.Pod, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// SetField writes value (anything encoding/json encodes) at path in obj, an
+// object as JSON decodes it (a manifest), creating the objects on the way:
+// what a report's field or manifestField says to write. path is a
+// field.Path string, "spec.template.spec.containers[0].securityContext.runAsNonRoot"
+// or "metadata.annotations[some.key/name]". Errors: a malformed path, a
+// list index past the end, a step through something not an object.
+func SetField(obj map[string]any, path string, value any) error {
+	v, err := toUnstructured(value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	steps, err := parsePath(path)
+	if err != nil {
+		return err
+	}
+	if err := set(obj, steps, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // toUnstructured is v as JSON decodes it (maps, slices, float64 or int64, ...).
