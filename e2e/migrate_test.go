@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -192,6 +195,40 @@ func TestMigratePSS(t *testing.T) {
 		}
 	}
 
+	// The text report, and pspmigrator's on the same cluster when
+	// KUBE_PSP_E2E_PSPMIGRATOR names its binary: docs/commands/migrate.md
+	// shows both.
+	text, _, _ := c.pspRun("", append([]string{"migrate", "pss", "-A"}, kubeconfig...)...)
+	t.Logf("psp migrate pss -A:\n%s", text)
+	if bin := os.Getenv("KUBE_PSP_E2E_PSPMIGRATOR"); bin != "" {
+		// pspmigrator reads ~/.kube/config before it parses --kubeconfig.
+		home := t.TempDir()
+		config, err := os.ReadFile(c.kubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(home, ".kube"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, ".kube", "config"), config, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var webPod string
+		for _, n := range c.podNames(t, nsR) {
+			if strings.HasPrefix(n, "web-") {
+				webPod = n
+			}
+		}
+		for _, args := range [][]string{{"mutating", "pods"}, {"mutating", "pod", webPod, "-n", nsR}, {"migrate"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			cmd := exec.CommandContext(ctx, bin, args...)
+			cmd.Env = append(os.Environ(), "HOME="+home)
+			out, err := cmd.CombinedOutput()
+			cancel()
+			t.Logf("pspmigrator %s (%v):\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
 	// --apply: each label after a server dry run.
 	for _, ns := range []string{nsR, nsB, nsP} {
 		_, errOut, err := c.pspRun("", append([]string{"migrate", "pss", "-n", ns, "--apply", "-o", "commands"}, kubeconfig...)...)
@@ -207,7 +244,7 @@ func TestMigratePSS(t *testing.T) {
 	// The stale pod: the dry run warns, and the namespace keeps its labels.
 	out, errOut, err := c.pspRun("", append([]string{"migrate", "pss", "-n", nsStale, "--apply"}, kubeconfig...)...)
 	if code := exitCode(err); code != 1 || !strings.Contains(errOut, "namespace/"+nsStale+" not labeled") ||
-		!strings.Contains(errOut, `violate the new PodSecurity enforce level "restricted:latest"`) || !strings.Contains(out, "not admitted by PodSecurityPolicy today") {
+		!strings.Contains(errOut, `violate the new PodSecurity enforce level "restricted:latest"`) || !strings.Contains(out, "PodSecurityPolicy would not admit it today") {
 		t.Fatalf("psp migrate pss -n %s --apply: exit %d, want 1 and the dry run's warning\n%s%s", nsStale, code, out, errOut)
 	}
 	if got := c.must(t, "get", "namespace", nsStale, "-o", `jsonpath={.metadata.labels.pod-security\.kubernetes\.io/enforce}`); got != "" {

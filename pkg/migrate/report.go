@@ -37,14 +37,14 @@ func WriteText(w io.Writer, plan *Plan) error {
 		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
 		c := n.Count()
 		if c.Denied == c.Workloads {
-			b.WriteString("  no pod is admitted by PodSecurityPolicy today: restricted refuses nothing that runs\n")
+			b.WriteString("  PodSecurityPolicy admits none of its workloads today: restricted refuses nothing it admits\n")
 		}
 		dependent += c.MutationDependent
 		privileged += c.PrivilegedOnly
 		for _, p := range n.Pods {
 			r := p.Result
 			if !r.Admitted {
-				fmt.Fprintf(&b, "  %s: %s: not admitted by PodSecurityPolicy today, not counted\n", r.Workload.Source, r.Workload)
+				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
 				continue
 			}
 			if p.Level == api.LevelRestricted && p.Dependence == nil {
