@@ -247,6 +247,7 @@ func TestMigratePSS(t *testing.T) {
 		!strings.Contains(errOut, `violate the new PodSecurity enforce level "restricted:latest"`) || !strings.Contains(out, "PodSecurityPolicy would not admit it today") {
 		t.Fatalf("psp migrate pss -n %s --apply: exit %d, want 1 and the dry run's warning\n%s%s", nsStale, code, out, errOut)
 	}
+	t.Logf("psp migrate pss -n %s --apply:\n%s%s", nsStale, out, errOut)
 	if got := c.must(t, "get", "namespace", nsStale, "-o", `jsonpath={.metadata.labels.pod-security\.kubernetes\.io/enforce}`); got != "" {
 		t.Errorf("namespace %s labelled enforce=%s after a warning dry run", nsStale, got)
 	}
