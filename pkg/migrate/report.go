@@ -37,7 +37,7 @@ func WriteText(w io.Writer, plan *Plan) error {
 		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
 		c := n.Count()
 		if c.Denied == c.Workloads {
-			b.WriteString("  PodSecurityPolicy admits none of its workloads today: restricted refuses nothing it admits\n")
+			b.WriteString("  PodSecurityPolicy admits none of its workloads today, so restricted refuses nothing PodSecurityPolicy admits\n")
 		}
 		dependent += c.MutationDependent
 		privileged += c.PrivilegedOnly
