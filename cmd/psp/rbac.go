@@ -78,7 +78,7 @@ and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 				if !ok || ns == "" || sa == "" {
 					return fmt.Errorf("--serviceaccount must be NAMESPACE:NAME, not %q", serviceAccount)
 				}
-				subject = authorizer.ServiceAccountUser(ns, sa)
+				subject = engine.ServiceAccountUser(ns, sa)
 				if namespace == "" {
 					namespace = ns
 				}

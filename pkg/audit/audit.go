@@ -25,7 +25,6 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -156,7 +155,7 @@ func Workload(pod *corev1.Pod) manifest.Workload {
 		Spec: *pod.Spec.DeepCopy(),
 	}
 	w := manifest.Workload{
-		Source:    loader.Source{File: "pod/" + pod.Namespace + "/" + pod.Name},
+		Source:    manifest.LiveObject("pod", pod.Namespace, pod.Name),
 		Kind:      "Pod",
 		Namespace: pod.Namespace,
 		Name:      pod.Name,

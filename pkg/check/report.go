@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -139,7 +140,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 	out := make([]jsonResult, 0, len(results))
 	for _, r := range results {
 		e := r.Explanation
-		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
+		out = append(out, jsonResult{File: cmp.Or(r.Workload.Source.File, r.Workload.Source.Object), Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
 			Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
 	}
@@ -272,8 +273,8 @@ func WriteSARIF(w io.Writer, results []Result) error {
 // running pod (psp audit: no document), at the pod.
 func (r Result) sarifResult(rule, level, msg string) sarif.Result {
 	src := r.Workload.Source
-	if src.Document == 0 {
-		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
+	if src.Object != "" {
+		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.Object}
 	}
 	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
 }

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
@@ -41,7 +41,7 @@ func Policies(policies []*policyv1.PodSecurityPolicy, apiVersion string) ([]byte
 		p := in.DeepCopy()
 		p.APIVersion, p.Kind = apiVersion, policyv1.Kind
 		p.ObjectMeta = trimMeta(p.ObjectMeta)
-		if fieldErrs := validation.ValidatePodSecurityPolicy(p); len(fieldErrs) > 0 {
+		if fieldErrs := engine.DefaultAndValidatePolicy(p); len(fieldErrs) > 0 {
 			for _, e := range fieldErrs {
 				errs = append(errs, fmt.Errorf("PodSecurityPolicy %q cannot be written as %s: %s", p.Name, apiVersion, e.Error()))
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 func TestGrantsUse(t *testing.T) {
@@ -214,8 +215,8 @@ subjects: [{kind: ServiceAccount, name: web}]
 func TestSARIFLocations(t *testing.T) {
 	var out strings.Builder
 	err := WriteSARIF(&out, []Finding{
-		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "a"`, Source: loader.Source{File: "psp/a.yaml", Document: 1, Line: 1}},
-		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "eks.privileged"`, Source: loader.Source{File: "built-in privileged.yaml", Document: 1, Line: 1}},
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "a"`, Source: yamlfile.Position{File: "psp/a.yaml", Document: 1, Line: 1}},
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "eks.privileged"`, Source: yamlfile.Position{File: "built-in privileged.yaml", Document: 1, Line: 1}},
 		{Rule: "unused-policy", Severity: Info, Object: `ClusterRole "r"`},
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 // scanAuthorize is the index's reference: every binding in binding order,
@@ -98,7 +99,7 @@ func TestIndexMatchesScan(t *testing.T) {
 			objs.RoleBindings = append(objs.RoleBindings, rb(pick(namespaces), fmt.Sprintf("rb%d", i), kind, name, subject(), subject(), subject()))
 		}
 		s := NewSnapshot(objs)
-		identities := []authorizer.UserInfo{authorizer.ServiceAccountUser("a", "default"), authorizer.ServiceAccountUser("b", "default")}
+		identities := []authorizer.UserInfo{engine.ServiceAccountUser("a", "default"), engine.ServiceAccountUser("b", "default")}
 		for _, u := range users {
 			identities = append(identities, authorizer.UserInfo{Name: u, Groups: []string{pick(groups), pick(groups)}})
 		}

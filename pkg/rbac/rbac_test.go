@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 func useRule(groups, resources, names []string, verbs ...string) rbacv1.PolicyRule {
@@ -32,7 +33,7 @@ func rb(ns, name, kind, role string, subjects ...rbacv1.Subject) rbacv1.RoleBind
 
 var (
 	alice   = authorizer.UserInfo{Name: "alice", Groups: []string{"system:authenticated"}}
-	appSA   = authorizer.ServiceAccountUser("app-test", "app")
+	appSA   = engine.ServiceAccountUser("app-test", "app")
 	pspList = []string{"podsecuritypolicies"}
 )
 
@@ -79,8 +80,8 @@ func TestAuthorize(t *testing.T) {
 		{"wrong verb", use(alice, "x", "policy", "example"), false, ""},
 		{"role binding in its namespace", use(authorizer.UserInfo{Name: "carol", Groups: []string{"devs"}}, "team", "policy", "team"), true, `RoleBinding "team/team-role" of Role "psp-team" to Group "devs"`},
 		{"role binding not in other namespaces", use(authorizer.UserInfo{Name: "carol", Groups: []string{"devs"}}, "prod", "policy", "team"), false, ""},
-		{"SA subject defaults to the binding's namespace", use(authorizer.ServiceAccountUser("team", "builder"), "team", "policy", "any"), true, `ServiceAccount "builder"`},
-		{"same SA name elsewhere", use(authorizer.ServiceAccountUser("prod", "builder"), "team", "policy", "any"), false, ""},
+		{"SA subject defaults to the binding's namespace", use(engine.ServiceAccountUser("team", "builder"), "team", "policy", "any"), true, `ServiceAccount "builder"`},
+		{"same SA name elsewhere", use(engine.ServiceAccountUser("prod", "builder"), "team", "policy", "any"), false, ""},
 		{"system:masters", use(authorizer.UserInfo{Name: "admin", Groups: []string{"system:masters"}}, "x", "policy", "p"), true, "system:masters"},
 	}
 	for _, tt := range tests {

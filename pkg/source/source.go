@@ -10,14 +10,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // Snapshot is one consistent set of policies and RBAC.
@@ -33,17 +36,27 @@ type Snapshot struct {
 	LoadedAt time.Time
 }
 
-// Build compiles what a loader read into a snapshot.
+// Build compiles what the loader read (files or a preset) into a snapshot;
+// version identifies the contents.
 func Build(res *loader.Result, version string) (*Snapshot, error) {
-	set, err := engine.NewPolicySet(res.Policies)
+	return build(res.Policies, res.RBAC, res.Warnings, version)
+}
+
+// build compiles policies and RBAC into a snapshot, wherever they were read
+// (the loader, a cluster's informers). The policies passed
+// engine.DefaultAndValidatePolicy as they were read, and are not validated
+// again. warnings are the reader's, kept in Snapshot.Warnings before those
+// of unusable policies.
+func build(policies []*policyv1.PodSecurityPolicy, objs rbac.Objects, warnings []string, version string) (*Snapshot, error) {
+	set, err := engine.NewPolicySetFromValid(policies)
 	if err != nil {
 		return nil, err
 	}
-	warnings := append([]string(nil), res.Warnings...)
+	warnings = slices.Clone(warnings)
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	r := rbac.NewSnapshot(res.RBAC)
+	r := rbac.NewSnapshot(objs)
 	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
 }
 
@@ -141,7 +154,7 @@ func (f *Files) ReloadIfChanged() {
 func (f *Files) fingerprintFiles() (string, error) {
 	h := sha256.New()
 	for _, p := range append(append([]string{}, f.policyPaths...), f.rbacPaths...) {
-		files, err := loader.ListFiles(p, true)
+		files, err := yamlfile.ListFiles(p, true)
 		if err != nil {
 			return "", err
 		}
