@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -17,7 +18,6 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
@@ -45,10 +45,10 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 			return nil, nil, err
 		}
 		switch {
-		case ok && owners.seen[w.Source.File]:
+		case ok && owners.seen[w.Source.Object]:
 			continue
 		case ok:
-			owners.seen[w.Source.File] = true
+			owners.seen[w.Source.Object] = true
 		default:
 			w = audit.Workload(&pods[i])
 		}
@@ -65,7 +65,7 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 type ownerReader struct {
 	ctx context.Context
 	dyn dynamic.Interface
-	// seen are the controllers already read, by Source.File.
+	// seen are the controllers already read, by Source.Object.
 	seen map[string]bool
 }
 
@@ -92,7 +92,7 @@ func (o *ownerReader) template(pod *corev1.Pod) (manifest.Workload, bool, error)
 	if up := metav1.GetControllerOf(obj); up != nil && (up.Kind == "Deployment" && ref.Kind == "ReplicaSet" || up.Kind == "CronJob" && ref.Kind == "Job") {
 		kind, name = up.Kind, up.Name
 	}
-	w := manifest.Workload{Source: loader.Source{File: fmt.Sprintf("%s/%s/%s", ref.Kind, pod.Namespace, ref.Name)},
+	w := manifest.Workload{Source: manifest.LiveObject(strings.ToLower(ref.Kind), pod.Namespace, ref.Name),
 		Kind: kind, Namespace: pod.Namespace, Name: name, Pod: p}
 	if u, ok := podcreate.ControllerUser(ref.Kind); ok {
 		w.Creator = &u

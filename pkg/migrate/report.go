@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -206,7 +207,7 @@ func report(plan *Plan) jsonReport {
 		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
 		for _, p := range n.Pods {
 			r := p.Result
-			jp := jsonPod{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
+			jp := jsonPod{File: cmp.Or(r.Workload.Source.File, r.Workload.Source.Object), Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
 				Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name,
 				Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter}
 			if d := p.Dependence; d != nil {
