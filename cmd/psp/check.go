@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/internal/progress"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
@@ -31,8 +31,7 @@ type inputOptions struct {
 	files     []string
 	recursive bool
 	namespace string
-	as        string
-	asGroups  []string
+	identity  identityFlags
 	output    string
 	// allowEmpty accepts input without workloads, which otherwise is an
 	// error: a check of nothing would pass.
@@ -43,8 +42,7 @@ func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
 	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when the input holds no Pod or workload (an error otherwise)")
 }
@@ -67,7 +65,7 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 
 // load returns what was read and the policies and RBAC to decide with,
 // after printing the load warnings on stderr.
-func (o *sourceOptions) load(cmd *cobra.Command) (*loader.Result, *source.Snapshot, error) {
+func (o *sourceOptions) load(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, error) {
 	res, snap, warnings, err := o.read(cmd)
 	if err != nil {
 		return nil, nil, err
@@ -79,8 +77,8 @@ func (o *sourceOptions) load(cmd *cobra.Command) (*loader.Result, *source.Snapsh
 }
 
 // read reads policies and RBAC from the flags: the files, or the preset.
-func (o *sourceOptions) read(cmd *cobra.Command) (*loader.Result, *source.Snapshot, []string, error) {
-	var res *loader.Result
+func (o *sourceOptions) read(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, []string, error) {
+	var res *loader.PoliciesAndRBAC
 	var err error
 	if len(o.policies) == 0 && len(o.rbac) == 0 {
 		res, err = presets.Load(o.preset)
@@ -232,10 +230,10 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
 		return nil, nil, noWorkloads(in, o.files)
 	}
-	user := authorizer.Impersonate(o.as, o.asGroups)
-	p := startProgress(cmd.ErrOrStderr())
-	defer p.finish()
-	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
+	user := o.identity.user()
+	p := progress.Start(cmd.ErrOrStderr())
+	defer p.Finish()
+	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll})
 	return results, in.Errors, err
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/migrate"
 )
@@ -140,7 +139,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		namespace = o.namespace
 	}
 	results, warnings, err := migrate.ReadCluster(cmd.Context(), clients.Kube, clients.Dynamic,
-		audit.Options{Namespace: namespace, User: authorizer.Impersonate(o.as, o.asGroups), Authorizer: authz, Timeout: timeout})
+		audit.Options{Namespace: namespace, User: o.identity.user(), Authorizer: authz, Timeout: timeout})
 	if err != nil {
 		return err
 	}

@@ -23,23 +23,15 @@ func WriteText(w io.Writer, results []Result) error {
 	b.Grow(256 * len(results)) // about one admitted workload's block: the report is not regrown and recopied
 	denied, invalid := 0, 0
 	for _, r := range results {
-		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
 		switch {
 		case r.Admitted:
-			fmt.Fprintf(&b, "  ADMITTED by policy %q", r.Policy)
-			writeChanges(&b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
-			writeKubelet(&b, r)
 		case r.Invalid:
 			invalid++
-			fmt.Fprintf(&b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
 		default:
 			denied++
-			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
-			writeReasons(&b, r.Explanation)
 		}
-		for _, problem := range r.Running {
-			fmt.Fprintf(&b, "  RUNNING NOW against %s\n", problem)
-		}
+		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
+		WriteVerdict(&b, r)
 		b.WriteByte('\n')
 	}
 	refused := ""
@@ -49,6 +41,28 @@ func WriteText(w io.Writer, results []Result) error {
 	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s%s\n", plural.Count(len(results), "workload"), len(results)-denied-invalid, denied, refused, kubeletSummary(results))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// WriteVerdict writes the verdict of WriteText for one workload, each line
+// indented by two spaces: ADMITTED with the policy and the fields it sets
+// (and the kubelet's refusals, after VerifyImages), INVALID with the
+// apiserver's message, or DENIED with v1.24's message and each policy's
+// reasons; then how a running pod breaks its policy (psp audit).
+func WriteVerdict(b *strings.Builder, r Result) {
+	switch {
+	case r.Admitted:
+		fmt.Fprintf(b, "  ADMITTED by policy %q", r.Policy)
+		writeChanges(b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
+		writeKubelet(b, r)
+	case r.Invalid:
+		fmt.Fprintf(b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
+	default:
+		fmt.Fprintf(b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
+		writeReasons(b, r.Explanation)
+	}
+	for _, problem := range r.Running {
+		fmt.Fprintf(b, "  RUNNING NOW against %s\n", problem)
+	}
 }
 
 // writeReasons says, per policy, why it did not admit the pod.
@@ -246,17 +260,7 @@ func WriteSARIF(w io.Writer, results []Result) error {
 			out = append(out, r.sarifResult("pod-invalid", "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message)))
 			continue
 		}
-		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
-		if len(r.Explanation.Notes) > 0 {
-			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
-		}
-		if f := r.Explanation.PodFix; f != nil {
-			msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
-		}
-		if g := r.Explanation.Grant; g != nil {
-			msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
-		}
-		out = append(out, r.sarifResult("pod-denied", "error", msg))
+		out = append(out, r.sarifResult("pod-denied", "error", fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, DenialSummary(r))))
 	}
 	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
 	if slices.ContainsFunc(results, func(r Result) bool { return r.Invalid }) {
@@ -267,6 +271,23 @@ func WriteSARIF(w io.Writer, results []Result) error {
 	}
 	kubeletRules, kubeletResults := kubeletSARIF(results)
 	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
+}
+
+// DenialSummary is a denied result in one line, for SARIF messages: v1.24's
+// message, the notes on the fields it names, and the smallest pod change
+// or grant that would admit the pod.
+func DenialSummary(r Result) string {
+	msg := r.Message
+	if len(r.Explanation.Notes) > 0 {
+		msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
+	}
+	if f := r.Explanation.PodFix; f != nil {
+		msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
+	}
+	if g := r.Explanation.Grant; g != nil {
+		msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
+	}
+	return msg
 }
 
 // sarifResult is a SARIF result at the workload's document, or, for a

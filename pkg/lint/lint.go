@@ -85,8 +85,8 @@ var Rules = []struct{ ID, Summary string }{
 var broadGroups = []string{authorizer.GroupAuthenticated, authorizer.GroupServiceAccounts, "system:unauthenticated"}
 
 // Lint checks what a loader read.
-func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Finding {
-	l := &linter{res: res, set: set, snap: snap, named: rbac.NewSnapshot(namedOnly(res.RBAC))}
+func Lint(res *loader.PoliciesAndRBAC, set *engine.PolicySet, snap *rbac.Index) []Finding {
+	l := &linter{res: res, set: set, snap: snap, named: rbac.NewIndex(namedOnly(res.RBAC))}
 	l.roles()
 	l.bindings()
 	l.policies()
@@ -94,11 +94,11 @@ func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Find
 }
 
 type linter struct {
-	res  *loader.Result
+	res  *loader.PoliciesAndRBAC
 	set  *engine.PolicySet
-	snap *rbac.Snapshot
+	snap *rbac.Index
 	// named holds only the rules that name their policies: what was meant.
-	named    *rbac.Snapshot
+	named    *rbac.Index
 	findings []Finding
 }
 

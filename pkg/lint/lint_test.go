@@ -71,7 +71,7 @@ func TestSeccompAnnotationsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var found []string
-	for _, f := range Lint(res, set, rbac.NewSnapshot(res.RBAC)) {
+	for _, f := range Lint(res, set, rbac.NewIndex(res.RBAC)) {
 		if f.Rule == "seccomp-annotations-only" {
 			found = append(found, f.Object+": "+f.Message)
 		}
@@ -95,7 +95,7 @@ func lintYAML(t *testing.T, data string) []Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Lint(res, set, rbac.NewSnapshot(res.RBAC))
+	return Lint(res, set, rbac.NewIndex(res.RBAC))
 }
 
 const lintPolicies = `apiVersion: policy/v1beta1

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,8 +34,10 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
-// Result is what was loaded.
-type Result struct {
+// PoliciesAndRBAC is what was loaded: policies, defaulted and validated
+// (engine.DefaultAndValidatePolicy) and RBAC, with the file position of
+// each.
+type PoliciesAndRBAC struct {
 	Policies []*policyv1.PodSecurityPolicy
 	// PolicySources has the source of each policy, by name.
 	PolicySources map[string]yamlfile.Position
@@ -46,8 +49,29 @@ type Result struct {
 	Warnings []string
 }
 
-// RBACKey names an RBAC object for Result.RBACSources: "Kind/namespace/name"
-// ("Kind/name" for cluster-scoped kinds).
+// Add appends what other loaded to r: its policies, RBAC objects and
+// warnings after r's, and their positions (other's win for a name both
+// have). It is for loads made one path at a time (psp convert, the
+// presets), whose duplicate names are not refused as one load refuses them.
+func (r *PoliciesAndRBAC) Add(other *PoliciesAndRBAC) {
+	r.Policies = append(r.Policies, other.Policies...)
+	r.RBAC.Roles = append(r.RBAC.Roles, other.RBAC.Roles...)
+	r.RBAC.ClusterRoles = append(r.RBAC.ClusterRoles, other.RBAC.ClusterRoles...)
+	r.RBAC.RoleBindings = append(r.RBAC.RoleBindings, other.RBAC.RoleBindings...)
+	r.RBAC.ClusterRoleBindings = append(r.RBAC.ClusterRoleBindings, other.RBAC.ClusterRoleBindings...)
+	r.Warnings = append(r.Warnings, other.Warnings...)
+	if r.PolicySources == nil {
+		r.PolicySources = map[string]yamlfile.Position{}
+	}
+	if r.RBACSources == nil {
+		r.RBACSources = map[string]yamlfile.Position{}
+	}
+	maps.Copy(r.PolicySources, other.PolicySources)
+	maps.Copy(r.RBACSources, other.RBACSources)
+}
+
+// RBACKey names an RBAC object for PoliciesAndRBAC.RBACSources:
+// "Kind/namespace/name" ("Kind/name" for cluster-scoped kinds).
 func RBACKey(kind, namespace, name string) string {
 	if namespace == "" {
 		return kind + "/" + name
@@ -65,7 +89,7 @@ type Options struct {
 
 // Load reads every path (file or directory) and merges what it finds:
 // policies and RBAC alike.
-func Load(paths []string, opts Options) (*Result, error) {
+func Load(paths []string, opts Options) (*PoliciesAndRBAC, error) {
 	in := make([]pathKinds, len(paths))
 	for i, p := range paths {
 		in[i] = pathKinds{path: p, kinds: anyKinds}
@@ -83,7 +107,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 // rbacPaths at least one RBAC object: otherwise the error says what they
 // hold ("no PodSecurityPolicy found in manifests/ (they hold: 40
 // Deployments, ...)"), since an empty set would deny every pod.
-func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result, error) {
+func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*PoliciesAndRBAC, error) {
 	var in []pathKinds
 	for _, p := range policyPaths {
 		in = append(in, pathKinds{path: p, kinds: policyKinds})
@@ -172,8 +196,8 @@ type pathKinds struct {
 
 // loadPaths reads the files of every path. Paths given for one kind only
 // (--policies or --rbac) must hold at least one object of it.
-func loadPaths(in []pathKinds, opts Options) (*Result, error) {
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}, counts: map[string]map[string]int{}}
+func loadPaths(in []pathKinds, opts Options) (*PoliciesAndRBAC, error) {
+	l := &load{opts: opts, res: &PoliciesAndRBAC{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}, counts: map[string]map[string]int{}}
 	// A file reached through several paths (say --policies and --rbac
 	// naming the same directory) is read once, with the kinds of each.
 	allowed := map[string]kinds{}
@@ -260,12 +284,12 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 }
 
 // LoadReader reads one stream (e.g. standard input) named name in messages.
-func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
+func LoadReader(name string, r io.Reader, opts Options) (*PoliciesAndRBAC, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	l := &load{opts: opts, kinds: anyKinds, res: &Result{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}}
+	l := &load{opts: opts, kinds: anyKinds, res: &PoliciesAndRBAC{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}}
 	l.file(name, data)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -277,7 +301,7 @@ type load struct {
 	opts Options
 	// kinds are those the file being read may hold.
 	kinds kinds
-	res   *Result
+	res   *PoliciesAndRBAC
 	errs  []error
 	// counts are the kinds of the objects of each file, by file name.
 	counts map[string]map[string]int

@@ -33,7 +33,7 @@ func checkManifests(t *testing.T, preset, manifests string) []check.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := check.Run(context.Background(), set, rbac.NewSnapshot(res.RBAC), ws,
+	results, err := check.Run(context.Background(), set, rbac.NewIndex(res.RBAC), ws,
 		check.Options{User: authorizer.Impersonate("me", nil)})
 	if err != nil {
 		t.Fatal(err)

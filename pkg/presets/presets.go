@@ -39,12 +39,12 @@ func IsBuiltIn(src yamlfile.Position) bool { return strings.HasPrefix(src.File, 
 
 // Load returns the built-in policies and RBAC that grants the preset's policy
 // to system:authenticated.
-func Load(preset string) (*loader.Result, error) {
+func Load(preset string) (*loader.PoliciesAndRBAC, error) {
 	policy, ok := policyOf[preset]
 	if !ok {
 		return nil, fmt.Errorf("unknown preset %q (want one of %s)", preset, strings.Join(Names, ", "))
 	}
-	res := &loader.Result{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}
+	res := &loader.PoliciesAndRBAC{}
 	for _, name := range []string{"restricted.yaml", "baseline.yaml", "privileged.yaml"} {
 		data, err := files.ReadFile(name)
 		if err != nil {
@@ -54,10 +54,7 @@ func Load(preset string) (*loader.Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("built-in policies: %w", err)
 		}
-		res.Policies = append(res.Policies, r.Policies...)
-		for k, v := range r.PolicySources {
-			res.PolicySources[k] = v
-		}
+		res.Add(r)
 	}
 	role, binding := "psp:"+policy, "psp:"+policy+":authenticated"
 	if preset == "eks" {

@@ -64,7 +64,7 @@ func TestAuthorize(t *testing.T) {
 			rb("team", "dangling", "Role", "missing", rbacv1.Subject{Kind: "Group", Name: "system:authenticated"}),
 		},
 	}
-	s := NewSnapshot(objs)
+	s := NewIndex(objs)
 	tests := []struct {
 		name  string
 		attrs authorizer.Attributes
@@ -118,7 +118,7 @@ func TestAggregation(t *testing.T) {
 	outer := rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "outer"},
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"level": "inner"}}}}}
 	agg.Labels = map[string]string{"level": "inner"}
-	s := NewSnapshot(Objects{
+	s := NewIndex(Objects{
 		ClusterRoles: []rbacv1.ClusterRole{outer, agg, labeled},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			crb("b", "workloads", rbacv1.Subject{Kind: "User", Name: "alice"}),
@@ -139,7 +139,7 @@ func TestAggregation(t *testing.T) {
 // loaders give it the default namespace) grants nowhere, as AppliesIn and
 // who-can say, never cluster-wide.
 func TestRoleBindingWithoutNamespaceGrantsNowhere(t *testing.T) {
-	s := NewSnapshot(Objects{
+	s := NewIndex(Objects{
 		ClusterRoles: []rbacv1.ClusterRole{clusterRole("all-policies", useRule([]string{"policy"}, pspList, nil))},
 		RoleBindings: []rbacv1.RoleBinding{rb("", "no-namespace", "ClusterRole", "all-policies", rbacv1.Subject{Kind: "User", Name: "alice"})},
 	})

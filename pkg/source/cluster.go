@@ -417,7 +417,7 @@ func (c *Cluster) rebuild(l listers) {
 	for _, w := range snap.Warnings {
 		c.log.Warn("policy load warning", "warning", w)
 	}
-	c.log.Info("policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", len(snap.RBAC.Bindings()))
+	c.log.Info("policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", len(snap.RBAC().Bindings()))
 	c.onReload(snap, nil)
 }
 

@@ -25,20 +25,29 @@ import (
 
 // Snapshot is one consistent set of policies and RBAC.
 type Snapshot struct {
-	Policies   *engine.PolicySet
+	Policies *engine.PolicySet
+	// Authorizer answers whether a user or ServiceAccount may use a
+	// policy: the RBAC read (RBAC), or in cluster mode with
+	// --authorization=subjectaccessreview the apiserver.
 	Authorizer authorizer.Authorizer
-	// RBAC is the RBAC the authorizer evaluates, for tools that list grants.
-	RBAC *rbac.Snapshot
 	// Warnings are load problems that did not stop the load.
 	Warnings []string
 	// Version identifies the files' contents.
 	Version  string
 	LoadedAt time.Time
+
+	// rbac is the RBAC read, indexed.
+	rbac *rbac.Index
 }
+
+// RBAC is the RBAC read (files, a preset, the cluster's RBAC), indexed, for
+// tools that list grants (who-can, lint); it is what Authorizer asks,
+// unless the apiserver answers instead.
+func (s *Snapshot) RBAC() *rbac.Index { return s.rbac }
 
 // Build compiles what the loader read (files or a preset) into a snapshot;
 // version identifies the contents.
-func Build(res *loader.Result, version string) (*Snapshot, error) {
+func Build(res *loader.PoliciesAndRBAC, version string) (*Snapshot, error) {
 	return build(res.Policies, res.RBAC, res.Warnings, version)
 }
 
@@ -56,8 +65,8 @@ func build(policies []*policyv1.PodSecurityPolicy, objs rbac.Objects, warnings [
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	r := rbac.NewSnapshot(objs)
-	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+	r := rbac.NewIndex(objs)
+	return &Snapshot{Policies: set, Authorizer: r, rbac: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
 }
 
 // Files loads policies and RBAC from files and directories and reloads them
