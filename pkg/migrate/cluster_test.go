@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
@@ -104,8 +106,25 @@ func TestReadClusterJudgesTemplates(t *testing.T) {
 	}
 	for _, p := range plan.Namespaces[0].Pods {
 		fromTemplate := p.Result.Workload.Source.Object[:4] != "pod/"
-		if (len(p.Result.Changes) > 0) != fromTemplate {
-			t.Errorf("%s: changes %v", p.Result.Workload, p.Result.Changes)
+		if (len(p.Result.Changes) > 0) != fromTemplate || p.AsRunning() == fromTemplate {
+			t.Errorf("%s: changes %v, judged as running %v", p.Result.Workload, p.Result.Changes, p.AsRunning())
 		}
+	}
+}
+
+// A pod judged as it runs is reported with what cannot be told of it.
+func TestTextSaysWhatRunningPodsHide(t *testing.T) {
+	results := checkManifests(t, "eks", in("a", restrictedPod))
+	results[0].Workload.Source = manifest.LiveObject("pod", "a", "locked")
+	plan, err := Build(results, latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "pod/a/locked: Pod a/locked: restricted (policy \"eks.privileged\")\n    judged as it runs") {
+		t.Errorf("report:\n%s", b.String())
 	}
 }

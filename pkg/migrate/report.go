@@ -48,10 +48,13 @@ func WriteText(w io.Writer, plan *Plan) error {
 				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
 				continue
 			}
-			if p.Level == api.LevelRestricted && p.Dependence == nil {
+			if p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning() {
 				continue
 			}
 			fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
+			if p.AsRunning() {
+				b.WriteString("    judged as it runs, with what its policy set: whether it needs that cannot be told from the cluster; check its manifest with -f\n")
+			}
 			if len(p.Stricter) > 0 && (p.Level == api.LevelPrivileged || n.Warn == stricter(p.Level)) {
 				fmt.Fprintf(&b, "    fails %s: %s\n", stricter(p.Level), joinViolations(p.Stricter))
 			}
@@ -162,7 +165,9 @@ type jsonPod struct {
 	Message string    `json:"message,omitempty"`
 	Level   api.Level `json:"level,omitempty"`
 	// Stricter are the checks failed at the level one stricter than Level.
-	Stricter   []Violation     `json:"stricterViolations,omitempty"`
+	Stricter []Violation `json:"stricterViolations,omitempty"`
+	// AsRunning is Pod.AsRunning.
+	AsRunning  bool            `json:"judgedAsRunning,omitempty"`
 	Dependence *jsonDependence `json:"mutationDependent,omitempty"`
 }
 
@@ -202,7 +207,7 @@ func report(plan *Plan) jsonReport {
 		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
 		for _, p := range n.Pods {
 			r := p.Result
-			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter}
+			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
 			if d := p.Dependence; d != nil {
 				jd := &jsonDependence{Violations: d.Violations, Denial: d.Denial}
 				for _, f := range d.Fields {
