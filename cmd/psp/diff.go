@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/diff"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -21,8 +20,7 @@ type diffOptions struct {
 	recursive     bool
 	namespace     string
 	allNamespaces bool
-	as            string
-	asGroups      []string
+	identity      identityFlags
 	output        string
 	failOn        string
 	strict        bool
@@ -88,8 +86,7 @@ reported after the others' results).`,
 	f.BoolVarP(&o.recursive, "recursive", "R", false, "read -f directories recursively")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "with -f: namespace for objects that have none (default \"default\"); on a cluster: this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster: every namespace (the default without --namespace)")
-	f.StringVar(&o.as, "as", "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per changed workload)")
 	f.StringVar(&o.failOn, "fail-on", "newly-denied", "exit 1 when some workload becomes denied (newly-denied), when any workload changes (any-change), or never (none)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies, RBAC and manifests instead of warning")
@@ -180,7 +177,7 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		workloads, bad = in.Workloads, in.Errors
 	}
 
-	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: authorizer.Impersonate(o.as, o.asGroups)})
+	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user()})
 	if err != nil {
 		return err
 	}

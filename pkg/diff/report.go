@@ -208,8 +208,8 @@ func WriteSARIF(w io.Writer, r Report) error {
 				continue
 			}
 			res := sarif.Result{RuleID: rule.id, Level: rule.level, Message: sarifMessage(d)}
-			if src := d.After.Workload.Source; src.Document == 0 {
-				res.Object = src.File
+			if src := d.After.Workload.Source; src.Object != "" {
+				res.Object = src.Object
 			} else {
 				res.File, res.Line = src.File, src.Line
 			}
