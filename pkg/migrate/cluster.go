@@ -23,7 +23,7 @@ import (
 )
 
 // ReadCluster checks the pods of a live cluster for a plan, with the
-// cluster's policies and RBAC (audit.ReadPolicies). A running pod already carries
+// cluster's policies and RBAC (audit.Read). A running pod already carries
 // the defaults its policy set, so a pod a controller owns is judged by its
 // controller's template instead (its ReplicaSet's, Job's, ...), as the
 // controller's next pod is created, once per controller, and reported as
@@ -33,11 +33,7 @@ import (
 // defaults cannot be told from the cluster (check its manifest with -f).
 // Warnings are policy load problems.
 func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts audit.Options) ([]check.Result, []string, error) {
-	snap, err := audit.ReadPolicies(ctx, client, dyn, opts.Authorizer, opts.Timeout)
-	if err != nil {
-		return nil, nil, err
-	}
-	pods, err := audit.ListPods(ctx, client, opts.Namespace)
+	snap, pods, err := audit.Read(ctx, client, dyn, opts)
 	if err != nil {
 		return nil, nil, err
 	}
