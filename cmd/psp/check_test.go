@@ -132,6 +132,7 @@ func TestCommandsGolden(t *testing.T) {
 		{"diff-eks-none.txt", []string{"diff", "-f", "examples/", "--before", "examples/eks", "--after", "none"}, 1},
 		{"diff-pr.txt", diffPR, 1},
 		{"diff-pr.json", append(diffPR, "-o", "json"), 1},
+		{"diff-pr.yaml", append(diffPR, "-o", "yaml"), 1},
 		{"diff-pr.sarif", append(diffPR, "-o", "sarif"), 1},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {

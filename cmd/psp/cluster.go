@@ -44,7 +44,7 @@ type authorizationOptions struct{ cfg sar.Authorization }
 func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
 	f, d := cmd.Flags(), sar.DefaultAuthorization()
 	f.StringVar(&o.cfg.Mode, "authorization", d.Mode, when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
-	f.DurationVar(&o.cfg.TTL, "sar-cache-ttl", d.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops every answer at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
+	f.DurationVar(&o.cfg.TTL, "sar-cache-ttl", d.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops the answers it may change at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
 	f.IntVar(&o.cfg.MaxEntries, "sar-cache-size", d.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
 	f.DurationVar(&o.cfg.Timeout, "sar-timeout", d.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
 	f.IntVar(&o.cfg.Concurrency, "sar-concurrency", d.Concurrency, "with --authorization=subjectaccessreview, the most SubjectAccessReviews one admission request has in flight at once")

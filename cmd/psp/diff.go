@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,8 +56,9 @@ another of them controls), and every pod none of them controls.
 
 Exit status: 1 when some workload becomes denied (--fail-on newly-denied,
 the default) or when any workload changes (--fail-on any-change; never with
---fail-on none), 0 otherwise, 2 on a usage or input error (a document that cannot be read is
-reported after the others' results).`,
+--fail-on none), 0 otherwise, 2 on a usage or input error (a document that
+cannot be read is reported after the others' results). See
+docs/commands/diff.md.`,
 		Example: `  # What deleting eks.privileged and its binding does to the manifests
   ` + name + ` diff -f examples/ --before examples/eks --before examples/seed --after examples/seed
 
@@ -87,7 +89,7 @@ reported after the others' results).`,
 	f.StringVarP(&o.namespace, "namespace", "n", "", "with -f: namespace for objects that have none (default \"default\"); on a cluster: this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster: every namespace (the default without --namespace)")
 	o.identity.addFlags(cmd, "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per changed workload)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml (a DiffReport of report.kube-psp.io/v1alpha1) or sarif (one result per changed workload)")
 	f.StringVar(&o.failOn, "fail-on", "newly-denied", "exit 1 when some workload becomes denied (newly-denied), when any workload changes (any-change), or never (none)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies, RBAC and manifests instead of warning")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when there is no workload to compare (an error otherwise)")
@@ -100,14 +102,22 @@ reported after the others' results).`,
 
 func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	switch o.output {
-	case "text", "json", "sarif":
+	case "text", "json", "yaml", "sarif":
 	default:
-		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
+		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
 	}
 	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
 		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
 	}
-	if isKeyword(o.before, diff.ClusterSet) && isKeyword(o.after, diff.ClusterSet) {
+	beforeSource, err := diff.ParseSetSource(o.before)
+	if err != nil {
+		return fmt.Errorf("--before: %w", err)
+	}
+	afterSource, err := diff.ParseSetSource(o.after)
+	if err != nil {
+		return fmt.Errorf("--after: %w", err)
+	}
+	if beforeSource.Cluster && afterSource.Cluster {
 		return fmt.Errorf("--before and --after are both the cluster: there is nothing to compare")
 	}
 	fromCluster := len(o.files) == 0
@@ -117,18 +127,27 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
 	}
+	// Flags that would be ignored are an error rather than passed over.
+	clusterSet := beforeSource.Cluster || afterSource.Cluster
+	needCluster := fromCluster || clusterSet
+	for _, f := range []string{"kubeconfig", "context", "request-timeout", "authorization", "sar-cache-ttl", "sar-cache-size", "sar-timeout", "sar-concurrency", "sar-qps", "sar-burst"} {
+		switch {
+		case !cmd.Flags().Changed(f):
+		case !needCluster:
+			return fmt.Errorf("--%s is for reading a cluster: its workloads (without -f) or its set (--before or --after cluster)", f)
+		case !clusterSet && (f == "authorization" || strings.HasPrefix(f, "sar-")):
+			return fmt.Errorf("--%s is for the cluster's set (--before or --after cluster)", f)
+		}
+	}
 	var clients *kubeclient.Clients
-	var set func(string, []string) (diff.Set, error)
-	if fromCluster || isKeyword(o.before, diff.ClusterSet) || isKeyword(o.after, diff.ClusterSet) {
-		c, timeout, err := o.connection.connect(false)
-		if err != nil {
+	var timeout time.Duration
+	if needCluster {
+		if clients, timeout, err = o.connection.connect(false); err != nil {
 			return err
 		}
-		clients = c
-		set = func(flag string, values []string) (diff.Set, error) {
-			if !isKeyword(values, diff.ClusterSet) {
-				return o.loadSet(cmd, flag, values)
-			}
+	}
+	load := func(flag string, src diff.SetSource) (diff.Set, error) {
+		if src.Cluster {
 			authz, err := o.authorization.authorizer(clients.Config)
 			if err != nil {
 				return diff.Set{}, err
@@ -137,17 +156,21 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 			if err != nil {
 				return diff.Set{}, err
 			}
-			warn(cmd, snap.Warnings)
+			warn(cmd, prefixed(flag, snap.Warnings))
 			return diff.FromSnapshot(diff.ClusterSet, snap), nil
 		}
-	} else {
-		set = func(flag string, values []string) (diff.Set, error) { return o.loadSet(cmd, flag, values) }
+		s, warnings, err := src.Load(loader.Options{Strict: o.strict})
+		if err != nil {
+			return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
+		}
+		warn(cmd, prefixed(flag, warnings))
+		return s, nil
 	}
-	before, err := set("--before", o.before)
+	before, err := load("--before", beforeSource)
 	if err != nil {
 		return err
 	}
-	after, err := set("--after", o.after)
+	after, err := load("--after", afterSource)
 	if err != nil {
 		return err
 	}
@@ -184,6 +207,8 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	switch o.output {
 	case "json":
 		err = diff.WriteJSON(cmd.OutOrStdout(), report)
+	case "yaml":
+		err = diff.WriteYAML(cmd.OutOrStdout(), report)
 	case "sarif":
 		err = diff.WriteSARIF(cmd.OutOrStdout(), report)
 	default:
@@ -199,29 +224,6 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// loadSet reads one side's files, or the empty set for none.
-func (o *diffOptions) loadSet(cmd *cobra.Command, flag string, values []string) (diff.Set, error) {
-	if isKeyword(values, diff.NoneSet) {
-		return diff.None()
-	}
-	for _, v := range values {
-		if v == diff.ClusterSet || v == diff.NoneSet {
-			return diff.Set{}, fmt.Errorf("%s %s cannot be combined with paths (a path of that name is written ./%s)", flag, v, v)
-		}
-	}
-	s, warnings, err := diff.LoadFiles(values, loader.Options{Strict: o.strict})
-	if err != nil {
-		return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
-	}
-	warn(cmd, prefixed(flag, warnings))
-	return s, nil
-}
-
-// isKeyword reports whether a flag's values are the one keyword.
-func isKeyword(values []string, keyword string) bool {
-	return len(values) == 1 && values[0] == keyword
 }
 
 func prefixed(prefix string, lines []string) []string {
