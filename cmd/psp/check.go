@@ -210,7 +210,7 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
-		return nil, nil, noWorkloads(in, o.files)
+		return nil, nil, noWorkloads(in, o.files, "check", true)
 	}
 	user := o.identity.user()
 	p := progress.Start(cmd.ErrOrStderr())
@@ -221,8 +221,11 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 
 // noWorkloads is the error for input without workloads: which paths were
 // read and what they hold, and the flags that may be missing.
-func noWorkloads(in *manifest.Input, paths []string) error {
-	msg := fmt.Sprintf("no workloads to check: %s (checked are %s)", in.NothingRead(paths), manifest.Kinds)
+// noWorkloads says why input held no workload, for a command that would
+// "verb" them; allowEmpty when the command has --allow-empty, which the
+// message then suggests.
+func noWorkloads(in *manifest.Input, paths []string, verb string, allowEmpty bool) error {
+	msg := fmt.Sprintf("no workloads to %s: %s (checked are %s)", verb, in.NothingRead(paths), manifest.Kinds)
 	if len(in.Unread) > 0 {
 		msg += fmt.Sprintf("; %s has subdirectories, read with -R", strings.Join(in.Unread, ", "))
 	}
@@ -232,7 +235,10 @@ func noWorkloads(in *manifest.Input, paths []string) error {
 			break
 		}
 	}
-	return fmt.Errorf("%s; --allow-empty accepts input without workloads", msg)
+	if allowEmpty {
+		msg += "; --allow-empty accepts input without workloads"
+	}
+	return fmt.Errorf("%s", msg)
 }
 
 // checkResultsFormat refuses an --output that writeResults cannot write.

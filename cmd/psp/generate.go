@@ -95,7 +95,7 @@ the same, and the workloads named), 2 on a usage, input or connection error.`,
 	f.StringVar(&o.groupBy, "group-by", string(generate.GroupByServiceAccount), "one policy per: serviceaccount, namespace or workload")
 	f.StringVar(&o.namePrefix, "name-prefix", generate.DefaultNamePrefix, "start of every policy's name: PREFIX+NAMESPACE.SERVICEACCOUNT, PREFIX+NAMESPACE, PREFIX+NAMESPACE.KIND.NAME, or PREFIX+shared-HASH for a policy several identities share")
 	f.StringVar(&o.apiVersion, "api-version", policyv1.APIVersion, "apiVersion of the policies: "+policyv1.APIVersion+" or "+policyv1.LegacyPolicyAPIVersion)
-	f.StringVarP(&o.output, "output", "o", "", "output format: yaml (default) or json; with --verify, text (default) or json")
+	f.StringVarP(&o.output, "output", "o", "", "output format: yaml (default) or json; with --verify, text (default), json or yaml")
 	f.StringSliceVar(&o.policies, "policies", nil, "existing PodSecurityPolicy file or directory to prove with (repeatable)")
 	f.StringSliceVar(&o.rbac, "rbac", nil, "existing RBAC file or directory to prove with (repeatable)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in manifests, policies and RBAC instead of warning")
@@ -113,8 +113,8 @@ the same, and the workloads named), 2 on a usage, input or connection error.`,
 func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	fromCluster := len(o.files) == 0
 	switch {
-	case o.verify && o.output != "" && o.output != "text" && o.output != "json":
-		return fmt.Errorf("--output must be text or json with --verify, not %q", o.output)
+	case o.verify && o.output != "" && o.output != "text" && o.output != "json" && o.output != "yaml":
+		return fmt.Errorf("--output must be text, json or yaml with --verify, not %q", o.output)
 	case !o.verify && o.output != "" && o.output != "yaml" && o.output != "json":
 		return fmt.Errorf("--output must be yaml or json, not %q", o.output)
 	case o.allNamespaces && o.namespace != "" && fromCluster:
@@ -135,9 +135,12 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 			return err
 		}
 		warn(cmd, warnings)
-		if o.output == "json" {
+		switch o.output {
+		case "json":
 			err = generate.WriteFindingsJSON(cmd.OutOrStdout(), findings)
-		} else {
+		case "yaml":
+			err = generate.WriteFindingsYAML(cmd.OutOrStdout(), findings)
+		default:
 			err = generate.WriteFindings(cmd.OutOrStdout(), findings, true)
 		}
 		if err != nil {
@@ -152,6 +155,9 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	findings, warnings, err := generate.Prove(cmd.Context(), res, generate.ProveOptions{Existing: existing, User: user})
 	if err != nil {
 		return err
+	}
+	for _, p := range res.Policies {
+		warn(cmd, p.Warnings)
 	}
 	warn(cmd, warnings)
 	if o.output == "json" {
@@ -207,7 +213,7 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		return nil, nil, err
 	}
 	if len(in.Workloads) == 0 {
-		return nil, nil, noWorkloads(in, o.files)
+		return nil, nil, noWorkloads(in, o.files, "generate policies for", false)
 	}
 	return in.Workloads, existing, nil
 }
