@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/progress"
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/diff"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
@@ -200,7 +201,9 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		workloads, bad = in.Workloads, in.Errors
 	}
 
-	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user()})
+	p := progress.Start(cmd.ErrOrStderr())
+	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user(), Progress: p.Update})
+	p.Finish()
 	if err != nil {
 		return err
 	}
