@@ -98,6 +98,12 @@ docs/commands/diff.md.`,
 	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
 	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
 	o.authorization.addFlags(cmd, "for --before or --after cluster: ")
+	// The keywords, and files and directories as the shell completes them.
+	sets := cobra.FixedCompletions([]string{diff.ClusterSet, diff.NoneSet}, cobra.ShellCompDirectiveDefault)
+	_ = cmd.RegisterFlagCompletionFunc("before", sets)
+	_ = cmd.RegisterFlagCompletionFunc("after", sets)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"newly-denied", "any-change", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
