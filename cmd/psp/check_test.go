@@ -216,21 +216,6 @@ func TestKubectlCompletion(t *testing.T) {
 	}
 }
 
-func TestInvokedAs(t *testing.T) {
-	for argv0, want := range map[string]invocation{
-		"psp":                                 {name: "psp"},
-		"./bin/psp":                           {name: "psp"},
-		"/usr/local/bin/kubectl-psp":          {name: "kubectl psp"},
-		"kubectl-psp.exe":                     {name: "kubectl psp"},
-		"/usr/local/bin/kubectl_complete-psp": {name: "kubectl psp", complete: true},
-		"kubectl-pspx":                        {name: "psp"},
-	} {
-		if got := invokedAs(argv0); got != want {
-			t.Errorf("invokedAs(%q) = %+v, want %+v", argv0, got, want)
-		}
-	}
-}
-
 // TestVersionGolden prints a fixed build (the volatile parts of a real one
 // injected) in each format.
 func TestVersionGolden(t *testing.T) {
