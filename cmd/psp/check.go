@@ -78,28 +78,10 @@ func (o *sourceOptions) load(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *sour
 
 // read reads policies and RBAC from the flags: the files, or the preset.
 func (o *sourceOptions) read(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, []string, error) {
-	var res *loader.PoliciesAndRBAC
-	var err error
-	if len(o.policies) == 0 && len(o.rbac) == 0 {
-		res, err = presets.Load(o.preset)
-	} else {
-		if cmd.Flags().Changed("preset") {
-			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
-		}
-		res, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict})
+	if (len(o.policies) > 0 || len(o.rbac) > 0) && cmd.Flags().Changed("preset") {
+		return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	warnings := snap.Warnings
-	if len(o.policies) > 0 && len(o.rbac) == 0 {
-		warnings = append(warnings, "no --rbac given: nobody may use any policy (except members of system:masters)")
-	}
-	return res, snap, warnings, nil
+	return source.Offline{PolicyPaths: o.policies, RBACPaths: o.rbac, Preset: o.preset, Strict: o.strict}.Load()
 }
 
 func newCheckCommand(name string) *cobra.Command {

@@ -191,8 +191,8 @@ func (s *Index) candidates(user authorizer.UserInfo, namespace string) []subject
 	return slices.CompactFunc(refs, func(a, b subjectRef) bool { return a.binding == b.binding })
 }
 
-// Grant is one subject of one binding whose rules allow a request.
-type Grant struct {
+// Match is one subject of one binding whose rules allow a request.
+type Match struct {
 	Subject rbacv1.Subject
 	Binding *Binding
 	// Rule is the rule that allows it.
@@ -202,8 +202,8 @@ type Grant struct {
 // WhoCan lists the subjects that a binding allows the request (attrs without
 // a user) in attrs.Namespace; with an empty namespace, bindings of every
 // namespace count. Members of system:masters may do everything besides.
-func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
-	var out []Grant
+func (s *Index) WhoCan(attrs authorizer.Attributes) []Match {
+	var out []Match
 	bindings := s.Bindings()
 	for i := range bindings {
 		b := &bindings[i]
@@ -221,7 +221,7 @@ func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
 					}
 					subj.Namespace = b.Namespace
 				}
-				out = append(out, Grant{Subject: subj, Binding: b, Rule: b.Rules[j]})
+				out = append(out, Match{Subject: subj, Binding: b, Rule: b.Rules[j]})
 			}
 			break
 		}

@@ -18,7 +18,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sa, ok := a.(*Authorizer); !ok || sa.Concurrency() != DefaultOptions().Concurrency {
+	if sa, ok := a.(*CachingAuthorizer); !ok || sa.Concurrency() != DefaultOptions().Concurrency {
 		t.Errorf("subjectaccessreview mode: %T", a)
 	}
 	for _, tc := range []struct {

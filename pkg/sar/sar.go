@@ -7,7 +7,7 @@
 // InvalidateNamespace those of one namespace (the server calls them on each
 // RBAC change it sees), and an answer asked before either is not stored
 // after it. The engine asks an
-// Authorizer's questions concurrently (authorizer.Concurrent); the client's
+// CachingAuthorizer's questions concurrently (authorizer.Concurrent); the client's
 // own rate limit (rest.Config QPS and Burst) bounds the rate.
 package sar
 
@@ -50,10 +50,10 @@ func DefaultOptions() Options {
 	return Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second, Concurrency: 16}
 }
 
-// Authorizer asks SubjectAccessReviews. It implements
+// CachingAuthorizer asks SubjectAccessReviews. It implements
 // authorizer.Concurrent and prometheus.Collector (the latency of its
 // reviews and its cache's hits).
-type Authorizer struct {
+type CachingAuthorizer struct {
 	client authorizationclient.SubjectAccessReviewInterface
 	opts   Options
 	now    func() time.Time
@@ -82,8 +82,8 @@ type Authorizer struct {
 }
 
 var (
-	_ authorizer.Concurrent = (*Authorizer)(nil)
-	_ prometheus.Collector  = (*Authorizer)(nil)
+	_ authorizer.Concurrent = (*CachingAuthorizer)(nil)
+	_ prometheus.Collector  = (*CachingAuthorizer)(nil)
 )
 
 type entry struct {
@@ -94,14 +94,14 @@ type entry struct {
 }
 
 // New returns an authorizer asking through client.
-func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) *Authorizer {
+func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) *CachingAuthorizer {
 	if opts.MaxEntries <= 0 {
 		opts.TTL = 0
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 1
 	}
-	a := &Authorizer{
+	a := &CachingAuthorizer{
 		client: client, opts: opts, now: time.Now, entries: map[string]entry{}, namespaceInvalidated: map[string]uint64{},
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kube_psp_subjectaccessreview_duration_seconds",
@@ -118,10 +118,10 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 }
 
 // Concurrency implements authorizer.Concurrent.
-func (a *Authorizer) Concurrency() int { return a.opts.Concurrency }
+func (a *CachingAuthorizer) Concurrency() int { return a.opts.Concurrency }
 
 // Cached implements authorizer.Concurrent.
-func (a *Authorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
+func (a *CachingAuthorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
 	if a.opts.TTL <= 0 {
 		return false, "", false
 	}
@@ -139,13 +139,13 @@ func (a *Authorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
 }
 
 // Describe implements prometheus.Collector.
-func (a *Authorizer) Describe(ch chan<- *prometheus.Desc) {
+func (a *CachingAuthorizer) Describe(ch chan<- *prometheus.Desc) {
 	a.latency.Describe(ch)
 	a.lookups.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
-func (a *Authorizer) Collect(ch chan<- prometheus.Metric) {
+func (a *CachingAuthorizer) Collect(ch chan<- prometheus.Metric) {
 	a.latency.Collect(ch)
 	a.lookups.Collect(ch)
 }
@@ -153,7 +153,7 @@ func (a *Authorizer) Collect(ch chan<- prometheus.Metric) {
 // Authorize implements authorizer.Authorizer: a cached answer, else one
 // SubjectAccessReview with the user's name, uid, groups and extra, and the
 // question's resource attributes.
-func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (a *CachingAuthorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	key := cacheKey(attrs)
 	e, ok, generation := a.lookup(key)
 	if ok {
@@ -183,7 +183,7 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 	return allowed, reason, nil
 }
 
-func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (a *CachingAuthorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	var extra map[string]authorizationv1.ExtraValue
 	if len(attrs.User.Extra) > 0 {
 		extra = make(map[string]authorizationv1.ExtraValue, len(attrs.User.Extra))
@@ -219,14 +219,14 @@ func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool
 // Invalidate drops every cached answer, and keeps answers asked before it
 // from being stored: call it when authorization may have changed (an RBAC
 // object was added, changed or deleted).
-func (a *Authorizer) Invalidate() { a.InvalidateNamespace("") }
+func (a *CachingAuthorizer) Invalidate() { a.InvalidateNamespace("") }
 
 // InvalidateNamespace drops the cached answers about namespace, or every
 // answer when namespace is "" (the apiserver's RBAC authorizer applies a
 // Role or RoleBinding in its own namespace only; a ClusterRole or
 // ClusterRoleBinding may grant anywhere). Answers being asked about the
 // namespace (about any, for "") are not stored when they arrive.
-func (a *Authorizer) InvalidateNamespace(namespace string) {
+func (a *CachingAuthorizer) InvalidateNamespace(namespace string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.generation++
@@ -251,7 +251,7 @@ func (a *Authorizer) InvalidateNamespace(namespace string) {
 
 // lookup returns a live cached answer, and the generation a new answer
 // would be stored in.
-func (a *Authorizer) lookup(key string) (entry, bool, uint64) {
+func (a *CachingAuthorizer) lookup(key string) (entry, bool, uint64) {
 	now := a.now()
 	a.mu.RLock()
 	defer a.mu.RUnlock()
@@ -267,7 +267,7 @@ func (a *Authorizer) lookup(key string) (entry, bool, uint64) {
 	return e, true, a.generation
 }
 
-func (a *Authorizer) store(key string, generation uint64, e entry) {
+func (a *CachingAuthorizer) store(key string, generation uint64, e entry) {
 	if a.opts.TTL <= 0 {
 		return
 	}
@@ -289,7 +289,7 @@ func (a *Authorizer) store(key string, generation uint64, e entry) {
 
 // evictLocked drops expired entries, or the oldest quarter when none has
 // expired, so that eviction is amortized rather than once per insert.
-func (a *Authorizer) evictLocked(now time.Time) {
+func (a *CachingAuthorizer) evictLocked(now time.Time) {
 	kept := a.order[:0]
 	for _, k := range a.order {
 		if now.Before(a.entries[k].expires) {
@@ -309,7 +309,7 @@ func (a *Authorizer) evictLocked(now time.Time) {
 }
 
 // Len is the number of cached answers.
-func (a *Authorizer) Len() int {
+func (a *CachingAuthorizer) Len() int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return len(a.entries)
