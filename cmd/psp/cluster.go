@@ -46,12 +46,12 @@ func (o *connectionOptions) connect(inCluster bool) (*kubeclient.Clients, time.D
 	return clients, timeout, err
 }
 
-// authorizationOptions are the flags of sar.Config: who decides policy use
+// authorizationOptions are the flags of sar.Authorization: who decides policy use
 // in a cluster.
-type authorizationOptions struct{ cfg sar.Config }
+type authorizationOptions struct{ cfg sar.Authorization }
 
 func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
-	f, d := cmd.Flags(), sar.DefaultConfig()
+	f, d := cmd.Flags(), sar.DefaultAuthorization()
 	f.StringVar(&o.cfg.Mode, "authorization", d.Mode, when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
 	f.DurationVar(&o.cfg.TTL, "sar-cache-ttl", d.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops the answers it may change at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
 	f.IntVar(&o.cfg.MaxEntries, "sar-cache-size", d.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
@@ -64,7 +64,7 @@ func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
 func (o *authorizationOptions) subjectAccessReview() bool { return o.cfg.SubjectAccessReview() }
 func (o *authorizationOptions) validate() error           { return o.cfg.Validate() }
 
-// authorizer is nil for local RBAC evaluation (sar.Config.Authorizer).
+// authorizer is nil for local RBAC evaluation (sar.Authorization.Authorizer).
 func (o *authorizationOptions) authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	return o.cfg.Authorizer(cfg)
 }

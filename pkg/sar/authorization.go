@@ -33,27 +33,27 @@ const (
 	DefaultBurst = 2000
 )
 
-// Config is how a command that reads a cluster authorizes `use`: the mode
-// and, in ModeSubjectAccessReview, the cache, the bounds and the rate
-// (requests a second, and at once above it) of the client of its own.
-type Config struct {
+// Authorization is how a command that reads a cluster authorizes `use`:
+// the mode and, in ModeSubjectAccessReview, the cache, the bounds and the
+// rate (requests a second, and at once above it) of the client of its own.
+type Authorization struct {
 	Mode string
 	Options
 	QPS   float32
 	Burst int
 }
 
-// DefaultConfig is ModeRBAC with DefaultOptions, DefaultQPS and DefaultBurst.
-func DefaultConfig() Config {
-	return Config{Mode: ModeRBAC, Options: DefaultOptions(), QPS: DefaultQPS, Burst: DefaultBurst}
+// DefaultAuthorization is ModeRBAC with DefaultOptions, DefaultQPS and DefaultBurst.
+func DefaultAuthorization() Authorization {
+	return Authorization{Mode: ModeRBAC, Options: DefaultOptions(), QPS: DefaultQPS, Burst: DefaultBurst}
 }
 
 // SubjectAccessReview reports whether c asks the apiserver.
-func (c Config) SubjectAccessReview() bool { return c.Mode == ModeSubjectAccessReview }
+func (c Authorization) SubjectAccessReview() bool { return c.Mode == ModeSubjectAccessReview }
 
 // Validate checks the mode and the bounds, naming the flags of psp serve
 // and psp audit that set them.
-func (c Config) Validate() error {
+func (c Authorization) Validate() error {
 	switch c.Mode {
 	case ModeRBAC, ModeSubjectAccessReview:
 	default:
@@ -71,7 +71,7 @@ func (c Config) Validate() error {
 // Authorizer validates c and returns the SubjectAccessReview authorizer,
 // with a client of its own made from cfg (NewClient); nil, without error,
 // in ModeRBAC, where the caller evaluates RBAC locally.
-func (c Config) Authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
+func (c Authorization) Authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
