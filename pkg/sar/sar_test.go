@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -253,6 +254,56 @@ func TestInvalidateNamespace(t *testing.T) {
 	a.InvalidateNamespace("")
 	if a.Len() != 0 {
 		t.Errorf("%d answers left after invalidating every namespace", a.Len())
+	}
+}
+
+// heldReviews allows every review once release is closed.
+type heldReviews struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (h *heldReviews) Create(_ context.Context, review *authorizationv1.SubjectAccessReview, _ metav1.CreateOptions) (*authorizationv1.SubjectAccessReview, error) {
+	h.calls.Add(1)
+	<-h.release
+	out := review.DeepCopy()
+	out.Status.Allowed = true
+	return out, nil
+}
+
+// TestInvalidateNamespaceInFlight: an answer being asked when its
+// namespace's answers are dropped is not stored; one about another
+// namespace is, so churn in one namespace does not keep the others' answers
+// out of the cache.
+func TestInvalidateNamespaceInFlight(t *testing.T) {
+	// The fake clientset answers one review at a time: this client lets
+	// both be in flight at once.
+	client := &heldReviews{release: make(chan struct{})}
+	a := New(client, DefaultOptions())
+	in := func(ns string) authorizer.Attributes {
+		attrs := useAttrs("alice", "policy", "a")
+		attrs.Namespace = ns
+		return attrs
+	}
+	done := make(chan struct{})
+	for _, ns := range []string{"team", "other"} {
+		go func() {
+			a.Authorize(context.Background(), in(ns))
+			done <- struct{}{}
+		}()
+	}
+	for client.calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	a.InvalidateNamespace("team") // while both are being asked
+	close(client.release)
+	<-done
+	<-done
+	if _, _, ok := a.Cached(in("team")); ok {
+		t.Error("an answer asked before its namespace was invalidated was stored")
+	}
+	if _, _, ok := a.Cached(in("other")); !ok {
+		t.Error("an answer about another namespace was not stored")
 	}
 }
 
