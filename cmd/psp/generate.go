@@ -56,11 +56,14 @@ generated policies and grants plus the existing ones (--policies and
 admitted unchanged by its own policy. A workload that is not (another usable
 policy sorts first and admits it, ...) is named on standard error with the
 reason. --verify instead proves existing policies (--policies, --rbac)
-against the workloads, without generating.
+against the workloads, without generating; a workload no policy was
+generated for is reported NO OWN POLICY, not counted as proven.
 
 Exit status: 0 when every workload is admitted unchanged by its own policy
-(the policies are printed), 1 when some is not (the policies are printed all
-the same, and the workloads named), 2 on a usage, input or connection error.`,
+(the policies are printed; with --verify, or by any policy when it has
+none), 1 when some is not (the policies are printed all the same, and the
+workloads named), 2 on a usage, input or connection error, including a pod
+the apiserver refuses as written.`,
 		Example: `  # Policies for the workloads of a directory of manifests
   ` + name + ` generate -f k8s/ -R > policies.yaml
 
