@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,27 +131,22 @@ func writeManifest(t *testing.T, name, text string) string {
 	return file
 }
 
-const twoDeploymentsOneAccount = `apiVersion: apps/v1
+// deploymentIn is a Deployment of namespace ops that runs as its default
+// ServiceAccount, with podSpec added to its pod's spec (YAML flow fields).
+func deploymentIn(name, podSpec string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, namespace: ops}
+metadata: {name: %[1]s, namespace: ops}
 spec:
-  selector: {matchLabels: {app: web}}
+  selector: {matchLabels: {app: %[1]s}}
   template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: c, image: nginx}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: agent, namespace: ops}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      hostNetwork: true
-      containers: [{name: c, image: nginx}]
-`
+    metadata: {labels: {app: %[1]s}}
+    spec: {containers: [{name: c, image: nginx}]%[2]s}
+`, name, podSpec)
+}
+
+// twoDeploymentsOneAccount share ops/default; only agent uses hostNetwork.
+var twoDeploymentsOneAccount = deploymentIn("web", "") + "---\n" + deploymentIn("agent", ", hostNetwork: true")
 
 // TestGenerateSharedAccount: workloads sharing a ServiceAccount, grouped by
 // workload, may use each other's policies: the proof says so, names which
