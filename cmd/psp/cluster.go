@@ -20,6 +20,15 @@ type connectionOptions struct {
 	requestTimeout string
 }
 
+// addFlags adds --kubeconfig, --context and --request-timeout, as
+// kubectl's; kubeconfigMore ends --kubeconfig's help, timeoutMore
+// --request-timeout's.
+func (o *connectionOptions) addFlags(cmd *cobra.Command, kubeconfigMore, timeoutMore string) {
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file"+kubeconfigMore+" (default: $KUBECONFIG or ~/.kube/config)")
+	cmd.Flags().StringVar(&o.context, "context", "", "kubeconfig context (default: the current one)")
+	o.addRequestTimeoutFlag(cmd, timeoutMore)
+}
+
 func (o *connectionOptions) addRequestTimeoutFlag(cmd *cobra.Command, more string) {
 	cmd.Flags().StringVar(&o.requestTimeout, "request-timeout", kubeclient.DefaultRequestTimeout.String(),
 		"the longest wait for the apiserver's answer to one request, as kubectl's: a duration (1s, 2m) or seconds; 0 waits forever"+more)

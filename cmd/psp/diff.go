@@ -234,12 +234,6 @@ func prefixed(prefix string, lines []string) []string {
 	return out
 }
 
-func warn(cmd *cobra.Command, warnings []string) {
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
-}
-
 func inNamespace(ns string) string {
 	if ns == "" {
 		return "in any namespace"
