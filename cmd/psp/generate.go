@@ -96,6 +96,13 @@ the same, and the workloads named), 2 on a usage, input or connection error.`,
 	f.StringSliceVar(&o.policies, "policies", nil, "existing PodSecurityPolicy file or directory to prove with (repeatable)")
 	f.StringSliceVar(&o.rbac, "rbac", nil, "existing RBAC file or directory to prove with (repeatable)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in manifests, policies and RBAC instead of warning")
+	groupBys := make([]string, len(generate.GroupBys))
+	for i, g := range generate.GroupBys {
+		groupBys[i] = string(g)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions(groupBys, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("api-version", cobra.FixedCompletions([]string{policyv1.APIVersion, policyv1.LegacyPolicyAPIVersion}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json", "text"}, cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVar(&o.verify, "verify", false, "generate nothing: prove the existing policies (--policies and --rbac; on a cluster, also the cluster's) against the workloads")
 	return cmd
 }
@@ -180,7 +187,11 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		}
 		warn(cmd, in.Warnings)
 		if len(in.Workloads) == 0 {
-			return nil, nil, fmt.Errorf("no workloads in the cluster%s", map[bool]string{true: " namespace " + o.namespace}[o.namespace != ""])
+			where := "the cluster"
+			if o.namespace != "" {
+				where = "namespace " + o.namespace
+			}
+			return nil, nil, fmt.Errorf("no workloads in %s", where)
 		}
 		return in.Workloads, generate.JoinExisting(in.Existing, existing), nil
 	}

@@ -99,3 +99,22 @@ func TestGenerateUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateFromStdin: -f - reads standard input, as check does.
+func TestGenerateFromStdin(t *testing.T) {
+	pod := `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: team}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - name: web
+    image: web:1
+    ports: [{containerPort: 8080, hostPort: 8080}]
+`
+	out, errOut, code := run(t, pod, "generate", "-f", "-", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"name": "generated.team.default"`) || !strings.Contains(out, `"min": 8080`) ||
+		!strings.Contains(errOut, "1 workload: 1 admitted unchanged by their own policy, 0 not") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -22,26 +23,30 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
-func owned(kind, name string) []metav1.OwnerReference {
+func owned(kind, name, uid string) []metav1.OwnerReference {
 	yes := true
-	return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: "u", Controller: &yes}}
+	return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: types.UID(uid), Controller: &yes}}
 }
 
+// TestReadCluster: the workloads are diff.ClusterWorkloads's (tested
+// there); here, that they reach the policies with their ServiceAccounts and
+// creators, and that the cluster's policies and RBAC are read.
 func TestReadCluster(t *testing.T) {
 	template := corev1.PodTemplateSpec{Spec: corev1.PodSpec{ServiceAccountName: "web", Containers: []corev1.Container{{Name: "web", Image: "web:1"}}}}
-	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: "team", Name: name} }
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Namespace: "team", Name: name, UID: types.UID(name)}
+	}
 	running := corev1.PodStatus{Phase: corev1.PodRunning}
 	client := fake.NewClientset(
 		&appsv1.Deployment{ObjectMeta: meta("web"), Spec: appsv1.DeploymentSpec{Template: template}},
 		// The Deployment's ReplicaSet and pod: read through the Deployment.
-		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-1", OwnerReferences: owned("Deployment", "web")}, Spec: appsv1.ReplicaSetSpec{Template: template}},
-		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-1-a", OwnerReferences: owned("ReplicaSet", "web-1")}, Spec: template.Spec, Status: running},
+		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-1", UID: "web-1", OwnerReferences: owned("Deployment", "web", "web")}, Spec: appsv1.ReplicaSetSpec{Template: template}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web-1-a", OwnerReferences: owned("ReplicaSet", "web-1", "web-1")}, Spec: template.Spec, Status: running},
 		&batchv1.CronJob{ObjectMeta: meta("nightly"), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: template}}}},
-		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "nightly-1", OwnerReferences: owned("CronJob", "nightly")}, Spec: batchv1.JobSpec{Template: template}},
-		// A bare pod, one owned by something else, and a finished one.
+		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "nightly-1", UID: "nightly-1", OwnerReferences: owned("CronJob", "nightly", "nightly")}, Spec: batchv1.JobSpec{Template: template}},
+		// A bare pod, and one owned by something else.
 		&corev1.Pod{ObjectMeta: meta("debug"), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "d", Image: "busybox"}}}, Status: running},
-		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "op-pod", OwnerReferences: owned("Database", "db")}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "d", Image: "db"}}}, Status: running},
-		&corev1.Pod{ObjectMeta: meta("done"), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "d", Image: "busybox"}}}, Status: corev1.PodStatus{Phase: corev1.PodSucceeded}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "op-pod", OwnerReferences: owned("Database", "db", "db")}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "d", Image: "db"}}}, Status: running},
 		// web's ServiceAccount does not mount its token.
 		&corev1.ServiceAccount{ObjectMeta: meta("web"), AutomountServiceAccountToken: ptr(false)},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "use-all"}},

@@ -9,7 +9,7 @@
 // What each control reads from a pod comes from engine.Usage, and the
 // questions of `use` (its API groups) from the engine too: this package
 // decides no PodSecurityPolicy question itself. Workloads come in as
-// package manifest reads them (or ClusterWorkloads reads them from a
+// package manifest reads them (or ReadCluster reads them from a
 // cluster) and are made the pod a v1.37 apiserver hands to admission by
 // podcreate.Create, as `psp check` does.
 package generate
@@ -203,7 +203,7 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 			name = opts.NamePrefix + "shared-" + hex.EncodeToString(sum[:])[:10]
 		}
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-			return nil, fmt.Errorf("policy name %q (from --name-prefix %q): %s", name, opts.NamePrefix, strings.Join(errs, "; "))
+			return nil, fmt.Errorf("policy name %q (with the name prefix %q) is not a valid object name: %s", name, opts.NamePrefix, strings.Join(errs, "; "))
 		}
 		if names[name] {
 			return nil, fmt.Errorf("two policies would be named %q", name)
@@ -224,6 +224,11 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 			p.Policy.Annotations = map[string]string{}
 		}
 		p.Policy.Annotations[GeneratedForAnnotation] = workloadList(p.Workloads)
+		// The engine's defaults and v1.24's validation, as every policy
+		// read gets them; a generated policy that fails is a bug here.
+		if errs := engine.DefaultAndValidatePolicy(p.Policy); len(errs) > 0 {
+			return nil, fmt.Errorf("generated policy %q is invalid: %s", name, errs.String())
+		}
 		p.ClusterRole, p.RoleBindings = grants(name, m.accounts)
 		res.Policies = append(res.Policies, p)
 	}

@@ -114,8 +114,12 @@ func tightestFor(usages []engine.PodUsage, apiVersion string) tightest {
 
 	// requireUserNamespace (policy.kube-psp.io/v1 only) when every pod runs
 	// in a user namespace.
-	if apiVersion == policyv1.APIVersion {
-		s.RequireUserNamespace = all(usages, func(u engine.PodUsage) bool { return u.HostUsers != nil && !*u.HostUsers })
+	if all(usages, func(u engine.PodUsage) bool { return u.HostUsers != nil && !*u.HostUsers }) {
+		if apiVersion == policyv1.APIVersion {
+			s.RequireUserNamespace = true
+		} else {
+			t.notes = append(t.notes, fmt.Sprintf("a user namespace is not required although every pod runs in one: requireUserNamespace needs --api-version %s", policyv1.APIVersion))
+		}
 	}
 	if len(t.annotations) == 0 {
 		t.annotations = nil

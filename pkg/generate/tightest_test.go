@@ -3,6 +3,8 @@ package generate
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -321,6 +323,17 @@ func TestTightestPerControl(t *testing.T) {
 				t.Errorf("runtimeClass %+v", p.Spec.RuntimeClass)
 			}
 		}},
+		{"Windows HostProcess (post-1.24): privileged and hostNetwork", func() []*corev1.Pod {
+			a := basePod("a")
+			a.Spec.OS = &corev1.PodOS{Name: corev1.Windows}
+			a.Spec.HostNetwork = true
+			podSC(a).WindowsOptions = &corev1.WindowsSecurityContextOptions{HostProcess: ptr(true)}
+			return []*corev1.Pod{a}
+		}, func(t *testing.T, p *policyv1.PodSecurityPolicy) {
+			if !p.Spec.Privileged || !p.Spec.HostNetwork {
+				t.Errorf("privileged %v hostNetwork %v, want both", p.Spec.Privileged, p.Spec.HostNetwork)
+			}
+		}},
 		{"requireUserNamespace when every pod has hostUsers: false", func() []*corev1.Pod {
 			a := basePod("a")
 			a.Spec.HostUsers = ptr(false)
@@ -349,4 +362,60 @@ func TestTightestPerControl(t *testing.T) {
 func toJSON(v any) string {
 	data, _ := json.Marshal(v)
 	return string(data)
+}
+
+// policy/v1beta1 cannot express the post-1.24 controls: image volumes are
+// refused (only '*' would admit them), a user namespace is not required and
+// a note says so.
+func TestLegacyAPIVersion(t *testing.T) {
+	image := basePod("image")
+	image.Spec.Volumes = []corev1.Volume{{Name: "model", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "model:1"}}}}
+	_, err := Generate([]manifest.Workload{podWorkload(image)}, Options{APIVersion: policyv1.LegacyPolicyAPIVersion})
+	if err == nil || !strings.Contains(err.Error(), "Pod team/image: its pods use volume types added after v1.24 (image)") || !strings.Contains(err.Error(), "--api-version policy.kube-psp.io/v1") {
+		t.Errorf("image volume in policy/v1beta1: err = %v", err)
+	}
+	userns := basePod("userns")
+	userns.Spec.HostUsers = ptr(false)
+	res, err := Generate([]manifest.Workload{podWorkload(userns)}, Options{APIVersion: policyv1.LegacyPolicyAPIVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Policies[0]
+	if p.Policy.APIVersion != policyv1.LegacyPolicyAPIVersion || p.Policy.Spec.RequireUserNamespace || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "requireUserNamespace needs") {
+		t.Errorf("user namespace in policy/v1beta1: %s, notes %q", p.Policy.APIVersion, p.Notes)
+	}
+	var out strings.Builder
+	if err := WriteYAML(&out, res); err != nil || !strings.Contains(out.String(), "apiVersion: policy/v1beta1") || !strings.Contains(out.String(), "# Allows more than used: a user namespace is not required") {
+		t.Errorf("WriteYAML: %v\n%s", err, out.String())
+	}
+}
+
+// Identical policies are merged under a name from their content; the
+// grants bind each ServiceAccount in its own namespace.
+func TestMergeAndGrants(t *testing.T) {
+	a, b, c := basePod("a"), basePod("b"), basePod("c")
+	a.Spec.ServiceAccountName = "one"
+	b.Namespace, b.Spec.ServiceAccountName = "other", "two"
+	c.Spec.HostPID = true
+	res, err := Generate([]manifest.Workload{podWorkload(a), podWorkload(b), podWorkload(c)}, Options{NamePrefix: "x."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Policies) != 2 {
+		t.Fatalf("%d policies, want 2", len(res.Policies))
+	}
+	shared, own := res.Policies[0], res.Policies[1] // in name order
+	if !strings.HasPrefix(shared.Policy.Name, "x.shared-") || len(shared.Policy.Name) != len("x.shared-")+10 || own.Policy.Name != "x.team.default" {
+		t.Errorf("names %q, %q", shared.Policy.Name, own.Policy.Name)
+	}
+	if !slices.Equal(shared.Identities, []string{"ServiceAccount other/two", "ServiceAccount team/one"}) || shared.Policy.Annotations[GeneratedForAnnotation] != "Pod team/a\nPod other/b" {
+		t.Errorf("identities %q, generated-for %q", shared.Identities, shared.Policy.Annotations[GeneratedForAnnotation])
+	}
+	if len(shared.RoleBindings) != 2 || shared.RoleBindings[0].Namespace != "other" || shared.RoleBindings[0].Subjects[0].Name != "two" ||
+		shared.RoleBindings[1].Namespace != "team" || shared.RoleBindings[1].Subjects[0].Name != "one" || shared.RoleBindings[0].RoleRef.Name != shared.ClusterRole.Name {
+		t.Errorf("bindings %+v", shared.RoleBindings)
+	}
+	if !slices.Equal(res.PolicyOf, []string{shared.Policy.Name, shared.Policy.Name, own.Policy.Name}) {
+		t.Errorf("PolicyOf %q", res.PolicyOf)
+	}
 }
