@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/check"
@@ -196,7 +197,13 @@ func (o *migratePSSOptions) validateInput(cmd *cobra.Command, live bool) error {
 		}
 		return nil
 	}
-	if f := changed("kubeconfig", "context", "all-namespaces", "apply", "authorization"); f != "" {
+	liveFlags := []string{"kubeconfig", "context", "request-timeout", "all-namespaces", "apply", "authorization"}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if strings.HasPrefix(f.Name, "sar-") {
+			liveFlags = append(liveFlags, f.Name)
+		}
+	})
+	if f := changed(liveFlags...); f != "" {
 		return fmt.Errorf("%s is for a live cluster, not for manifests (-f)", f)
 	}
 	return nil

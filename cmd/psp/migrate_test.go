@@ -44,6 +44,7 @@ func TestMigratePSSErrors(t *testing.T) {
 		{[]string{"migrate", "pss", "-f", "examples/", "-o", "sarif"}, "--output must be text, json, yaml, commands or patch"},
 		{[]string{"migrate", "pss", "-f", "examples/", "--apply"}, "--apply is for a live cluster, not for manifests (-f)"},
 		{[]string{"migrate", "pss", "-f", "examples/", "-A"}, "--all-namespaces is for a live cluster"},
+		{[]string{"migrate", "pss", "-f", "examples/", "--sar-qps", "5"}, "--sar-qps is for a live cluster"},
 		{[]string{"migrate", "pss", "--policies", "examples/eks"}, "--policies needs manifests (-f)"},
 		{[]string{"migrate", "pss", "-n", "a", "-A", "--kubeconfig", "/nonexistent"}, "give --namespace or --all-namespaces, not both"},
 		{[]string{"migrate", "pss", "--kubeconfig", "/nonexistent/kubeconfig"}, "connecting to the cluster"},

@@ -52,6 +52,13 @@ type Pod struct {
 	Dependence *Dependence
 }
 
+// AsRunning tells whether the pod was judged as it runs on a cluster (a
+// bare pod, or one whose controller is gone; ReadCluster): it already
+// carries what its policy set, so whether it depends on that is unknown.
+func (p *Pod) AsRunning() bool {
+	return p.Result.Workload.Source.Object != "" && p.Result.Workload.Kind == "Pod"
+}
+
 // Dependence is how a pod depends on its policy's defaults to pass a level.
 type Dependence struct {
 	// Violations are the checks the pod fails without the defaults.

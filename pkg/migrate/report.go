@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
 )
 
 // ReportAPIVersion and ReportKind head the JSON and YAML report, as
@@ -48,10 +48,13 @@ func WriteText(w io.Writer, plan *Plan) error {
 				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
 				continue
 			}
-			if p.Level == api.LevelRestricted && p.Dependence == nil {
+			if p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning() {
 				continue
 			}
 			fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
+			if p.AsRunning() {
+				b.WriteString("    judged as it runs, with what its policy set: whether it needs that cannot be told from the cluster; check its manifest with -f\n")
+			}
 			if len(p.Stricter) > 0 && (p.Level == api.LevelPrivileged || n.Warn == stricter(p.Level)) {
 				fmt.Fprintf(&b, "    fails %s: %s\n", stricter(p.Level), joinViolations(p.Stricter))
 			}
@@ -155,19 +158,16 @@ type jsonNamespace struct {
 }
 
 type jsonPod struct {
-	File      string `json:"file"`
-	Document  int    `json:"document,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Admitted  bool   `json:"admitted"`
-	Policy    string `json:"policy,omitempty"`
+	manifest.Ref
+	Admitted bool   `json:"admitted"`
+	Policy   string `json:"policy,omitempty"`
 	// Message is PodSecurityPolicy's denial.
 	Message string    `json:"message,omitempty"`
 	Level   api.Level `json:"level,omitempty"`
 	// Stricter are the checks failed at the level one stricter than Level.
-	Stricter   []Violation     `json:"stricterViolations,omitempty"`
+	Stricter []Violation `json:"stricterViolations,omitempty"`
+	// AsRunning is Pod.AsRunning.
+	AsRunning  bool            `json:"judgedAsRunning,omitempty"`
 	Dependence *jsonDependence `json:"mutationDependent,omitempty"`
 }
 
@@ -207,9 +207,7 @@ func report(plan *Plan) jsonReport {
 		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
 		for _, p := range n.Pods {
 			r := p.Result
-			jp := jsonPod{File: cmp.Or(r.Workload.Source.File, r.Workload.Source.Object), Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
-				Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name,
-				Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter}
+			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
 			if d := p.Dependence; d != nil {
 				jd := &jsonDependence{Violations: d.Violations, Denial: d.Denial}
 				for _, f := range d.Fields {
