@@ -70,9 +70,15 @@ type CachingAuthorizer struct {
 	entries map[string]entry
 	// order holds keys in insertion order, for evicting the oldest.
 	order []string
-	// generation counts Invalidate calls: an answer asked in an earlier
-	// generation may predate an RBAC change and is not stored.
-	generation uint64
+	// generation counts invalidations. An answer asked in generation g is
+	// not stored if every answer was invalidated after g (allInvalidated),
+	// or its namespace's were (namespaceInvalidated, the generation of the
+	// namespace's last invalidation): it may predate the RBAC change. An
+	// answer about another namespace is stored, so churn in one namespace
+	// does not keep every other namespace's answers out of the cache.
+	generation           uint64
+	allInvalidated       uint64
+	namespaceInvalidated map[string]uint64
 }
 
 var (
@@ -96,7 +102,7 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 		opts.Concurrency = 1
 	}
 	a := &CachingAuthorizer{
-		client: client, opts: opts, now: time.Now, entries: map[string]entry{},
+		client: client, opts: opts, now: time.Now, entries: map[string]entry{}, namespaceInvalidated: map[string]uint64{},
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kube_psp_subjectaccessreview_duration_seconds",
 			Help:    "SubjectAccessReview latency, from asking (client-side throttling included) to the apiserver's answer, by result (allowed, denied, error, or cancelled: a question kube-psp stopped asking because its answer could no longer change the decision).",
@@ -218,17 +224,20 @@ func (a *CachingAuthorizer) Invalidate() { a.InvalidateNamespace("") }
 // InvalidateNamespace drops the cached answers about namespace, or every
 // answer when namespace is "" (the apiserver's RBAC authorizer applies a
 // Role or RoleBinding in its own namespace only; a ClusterRole or
-// ClusterRoleBinding may grant anywhere). Answers being asked, whatever
-// their namespace, are not stored when they arrive.
+// ClusterRoleBinding may grant anywhere). Answers being asked about the
+// namespace (about any, for "") are not stored when they arrive.
 func (a *CachingAuthorizer) InvalidateNamespace(namespace string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.generation++
 	if namespace == "" {
+		a.allInvalidated = a.generation
+		clear(a.namespaceInvalidated) // older than allInvalidated
 		clear(a.entries)
 		a.order = a.order[:0]
 		return
 	}
+	a.namespaceInvalidated[namespace] = a.generation
 	kept := a.order[:0]
 	for _, k := range a.order {
 		if a.entries[k].namespace == namespace {
@@ -266,7 +275,7 @@ func (a *CachingAuthorizer) store(key string, generation uint64, e entry) {
 	e.expires = now.Add(a.opts.TTL)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if generation != a.generation {
+	if generation < a.allInvalidated || generation < a.namespaceInvalidated[e.namespace] {
 		return // asked before an RBAC change: the answer may be stale
 	}
 	if _, ok := a.entries[key]; !ok {

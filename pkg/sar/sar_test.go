@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -256,25 +257,83 @@ func TestInvalidateNamespace(t *testing.T) {
 	}
 }
 
+// heldReviews allows every review once release is closed.
+type heldReviews struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (h *heldReviews) Create(_ context.Context, review *authorizationv1.SubjectAccessReview, _ metav1.CreateOptions) (*authorizationv1.SubjectAccessReview, error) {
+	h.calls.Add(1)
+	<-h.release
+	out := review.DeepCopy()
+	out.Status.Allowed = true
+	return out, nil
+}
+
+// TestInvalidateNamespaceInFlight: an answer being asked when its
+// namespace's answers are dropped is not stored; one about another
+// namespace is, so churn in one namespace does not keep the others' answers
+// out of the cache.
+func TestInvalidateNamespaceInFlight(t *testing.T) {
+	// The fake clientset answers one review at a time: this client lets
+	// both be in flight at once.
+	client := &heldReviews{release: make(chan struct{})}
+	a := New(client, DefaultOptions())
+	in := func(ns string) authorizer.Attributes {
+		attrs := useAttrs("alice", "policy", "a")
+		attrs.Namespace = ns
+		return attrs
+	}
+	done := make(chan struct{})
+	for _, ns := range []string{"team", "other"} {
+		go func() {
+			a.Authorize(context.Background(), in(ns))
+			done <- struct{}{}
+		}()
+	}
+	for client.calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	a.InvalidateNamespace("team") // while both are being asked
+	close(client.release)
+	<-done
+	<-done
+	if _, _, ok := a.Cached(in("team")); ok {
+		t.Error("an answer asked before its namespace was invalidated was stored")
+	}
+	if _, _, ok := a.Cached(in("other")); !ok {
+		t.Error("an answer about another namespace was not stored")
+	}
+}
+
 // TestWaitingLimiter: a request waits for its token until its context
 // ends, then fails with the context's cause, and gives the token back.
+// Nothing is timed: the rates are far from the test's own duration.
 func TestWaitingLimiter(t *testing.T) {
-	l := newWaitingLimiter(10, 1)
+	fast := newWaitingLimiter(1000, 1)
+	for i := 0; i < 3; i++ {
+		if err := fast.Wait(context.Background()); err != nil {
+			t.Fatalf("wait %d: %v", i, err)
+		}
+	}
+	// One token a hundred seconds: the burst's token, then nothing.
+	l := newWaitingLimiter(0.01, 1)
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := l.Wait(context.Background()); err != nil || time.Since(start) < 50*time.Millisecond {
-		t.Fatalf("second token after %v: %v; want about 100 ms", time.Since(start), err)
 	}
 	cause := errors.New("budget")
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 20*time.Millisecond, cause)
 	defer cancel()
-	start = time.Now()
 	// client-go's limiter would fail at once (the wait passes the
-	// deadline); this one waits the 20 ms out.
-	if err := l.Wait(ctx); !errors.Is(err, cause) || time.Since(start) < 15*time.Millisecond {
-		t.Fatalf("after %v: %v; want the cause after 20 ms", time.Since(start), err)
+	// deadline); this one waits until the context ends.
+	if err := l.Wait(ctx); !errors.Is(err, cause) {
+		t.Fatalf("got %v, want the context's cause", err)
+	}
+	// The cancelled reservation gave its token back: without that the
+	// limiter would owe one token (about -1).
+	if tokens := l.limiter.Tokens(); tokens < -0.5 {
+		t.Errorf("%.2f tokens after the cancelled wait; the reservation was not given back", tokens)
 	}
 }
 
