@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/generate"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
@@ -19,8 +18,7 @@ type generateOptions struct {
 	namespace     string
 	allNamespaces bool
 	connection    connectionOptions
-	as            string
-	asGroups      []string
+	identity      identityFlags
 	groupBy       string
 	namePrefix    string
 	apiVersion    string
@@ -93,8 +91,7 @@ the apiserver refuses as written.`,
 	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
 	o.connection.addRequestTimeoutFlag(cmd, "")
-	f.StringVar(&o.as, "as", "kube-psp:generate", "user that creates bare Pods, with the groups impersonating it gives, for the proof")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:generate", "user that creates bare Pods, with the groups impersonating it gives, for the proof")
 	f.StringVar(&o.groupBy, "group-by", string(generate.GroupByServiceAccount), "one policy per: serviceaccount, namespace or workload")
 	f.StringVar(&o.namePrefix, "name-prefix", generate.DefaultNamePrefix, "start of every policy's name: PREFIX+NAMESPACE.SERVICEACCOUNT, PREFIX+NAMESPACE, PREFIX+NAMESPACE.KIND.NAME, or PREFIX+shared-HASH for a policy several identities share")
 	f.StringVar(&o.apiVersion, "api-version", policyv1.APIVersion, "apiVersion of the policies: "+policyv1.APIVersion+" or "+policyv1.LegacyPolicyAPIVersion)
@@ -131,7 +128,7 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	if err != nil {
 		return err
 	}
-	user := authorizer.Impersonate(o.as, o.asGroups)
+	user := o.identity.user()
 	if o.verify {
 		findings, warnings, err := generate.Verify(cmd.Context(), workloads, existing, user)
 		if err != nil {
