@@ -89,7 +89,7 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 	// psp check's decisions: the CLI, and the Go API for the pods evaluated.
 	checked := time.Now()
 	cli := map[string]cliResult{}
-	api := map[string]check.Result{}
+	api := map[string]check.Verdict{}
 	for _, run := range []struct {
 		dir, as string
 	}{{files.workloadsDir, ""}, {filepath.Join(dir, bareDir(offlineDev)), offlineDev}, {filepath.Join(dir, bareDir(offlineDeployer)), offlineDeployer}} {
@@ -678,7 +678,7 @@ func runCheckCLI(t *testing.T, c *cluster, policies, rbac, dir, as string) []cli
 
 // runCheckAPI runs what psp check runs, through the Go API, for the pods
 // it evaluated.
-func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Result {
+func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Verdict {
 	t.Helper()
 	res, err := loader.Load([]string{policies, rbac}, loader.Options{Strict: true})
 	if err != nil {
@@ -705,7 +705,7 @@ func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Result {
 
 // compareDecision compares the cluster's outcome with psp check's (the
 // CLI's, and the Go API's, which must say the same): "" when they agree.
-func compareDecision(cluster clusterOutcome, cli cliResult, api check.Result) string {
+func compareDecision(cluster clusterOutcome, cli cliResult, api check.Verdict) string {
 	var b strings.Builder
 	verdict := func(admitted bool, policy, message string) string {
 		if admitted {
@@ -738,7 +738,7 @@ func compareDecision(cluster clusterOutcome, cli cliResult, api check.Result) st
 }
 
 // comparePods compares the stored pod with the pod psp check admitted
-// (check.Result.AdmittedPod, which includes what the pod registry does
+// (check.Verdict.AdmittedPod, which includes what the pod registry does
 // between mutating admission and storage) on engineFields: "" when they
 // agree, otherwise one line per field.
 func comparePods(stored, admitted *corev1.Pod) string {

@@ -217,7 +217,7 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 
 // run loads policies, RBAC and manifests and checks every workload that
 // could be read; bad are the documents that could not.
-func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []error, err error) {
+func (o *checkOptions) run(cmd *cobra.Command) (results []check.Verdict, bad []error, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
 		return nil, nil, err
@@ -266,7 +266,7 @@ func checkResultsFormat(format string) error {
 
 // writeResults writes check results (of check and audit) in a format
 // checkResultsFormat accepts.
-func writeResults(cmd *cobra.Command, format string, results []check.Result) error {
+func writeResults(cmd *cobra.Command, format string, results []check.Verdict) error {
 	switch format {
 	case "json":
 		return check.WriteJSON(cmd.OutOrStdout(), results)
@@ -318,7 +318,7 @@ func (o *imageOptions) reader(cmd *cobra.Command) (kubelet.ImageUsers, error) {
 
 // warnUnread says on stderr, for reports other than text (which say it in
 // place), which containers of which workloads could not be verified.
-func (o *imageOptions) warnUnread(cmd *cobra.Command, results []check.Result) {
+func (o *imageOptions) warnUnread(cmd *cobra.Command, results []check.Verdict) {
 	level := "error"
 	if o.errors == "warn" {
 		level = "warning"

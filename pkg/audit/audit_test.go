@@ -104,7 +104,7 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 	c.SecurityContext.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
 	p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x7k2p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
 
-	w := Workload(p)
+	w := RecreatedWorkload(p)
 	created := podcreate.Create(w.Pod, w.ServiceAccount)
 	podcreate.PrepareForCreate(created)
 	if !equality.Semantic.DeepEqual(created.Spec, p.Spec) || !equality.Semantic.DeepEqual(created.Annotations, p.Annotations) {
@@ -122,7 +122,7 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 func TestStoredPodWithoutTokenGetsNone(t *testing.T) {
 	p := pod("quiet-1", "quiet", false, "ReplicaSet")
 	p.Spec.Volumes, p.Spec.Containers[0].VolumeMounts = nil, nil
-	w := Workload(p)
+	w := RecreatedWorkload(p)
 	if created := podcreate.Create(w.Pod, w.ServiceAccount); len(created.Spec.Volumes) != 0 || len(created.Spec.Containers[0].VolumeMounts) != 0 {
 		t.Errorf("the pod path added volumes %+v, mounts %+v", created.Spec.Volumes, created.Spec.Containers[0].VolumeMounts)
 	}

@@ -25,8 +25,10 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
 
-// Result is the verdict for one workload.
-type Result struct {
+// Verdict is what the cluster would do with one workload's pod: admit it
+// (with which policy and changes), deny it (in which phase, why), or admit
+// it and then refuse it in validation.
+type Verdict struct {
 	Workload manifest.Workload
 	// Requester is the identity that creates the pod.
 	Requester authorizer.UserInfo
@@ -78,8 +80,8 @@ type Options struct {
 
 // Run checks every workload, in parallel on all cores; results come back in
 // the workloads' order. Progress, if set, may be called from several goroutines.
-func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Result, error) {
-	results := make([]Result, len(workloads))
+func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Verdict, error) {
+	results := make([]Verdict, len(workloads))
 	errs := make([]error, len(workloads))
 	var done atomic.Int64
 	parallel.Each(len(workloads), func(i int) {
@@ -99,8 +101,8 @@ func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	return results, nil
 }
 
-func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, w manifest.Workload, opts Options) (Result, error) {
-	r := Result{Workload: w, Requester: opts.User}
+func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, w manifest.Workload, opts Options) (Verdict, error) {
+	r := Verdict{Workload: w, Requester: opts.User}
 	if w.Creator != nil {
 		r.Requester = *w.Creator
 	}
@@ -110,33 +112,27 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	if err != nil {
 		return r, err
 	}
-	origin := func(path string) (string, string) { return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path) }
-	// explainAll explains the admit phase with every policy evaluated: a
-	// denied or invalid pod's advice needs them all; an admitted pod's
-	// report only the winner, which admit already has.
-	explainAll := func(admitReq engine.Request) error {
-		d := admit
-		if !opts.ExplainAll {
-			var err error
-			if d, err = engine.Decide(ctx, set, authz, admitReq, engine.Options{ExplainAll: true}); err != nil {
-				return err
-			}
-		}
-		r.Explanation = explain.ExplainCreated(admitReq, d, set, origin)
-		return nil
-	}
+	c := explain.Case{Policies: set, Authorizer: authz, Request: req, Origin: func(path string) (string, string) {
+		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
+	}}
+	decidedWith := engine.Options{ExplainAll: opts.ExplainAll}
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
-		return r, explainAll(req)
+		r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith})
+		return r, err
 	}
-	r.Explanation = explain.ExplainCreated(req, admit, set, origin)
 	// admit.Pod is the engine's own copy.
 	podcreate.PrepareForCreate(admit.Pod)
 	if errs := podcreate.ValidateOS(admit.Pod); len(errs) > 0 {
 		// The advice names the policies that would admit the pod without
-		// setting the fields.
+		// setting the fields: every policy is explained.
 		r.Invalid, r.Policy, r.Message = true, admit.Policy, podcreate.InvalidMessage(admit.Pod, errs)
-		return r, explainAll(req)
+		r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith, EveryPolicy: true})
+		return r, err
+	}
+	// An admitted pod's report needs only the winner, which admit has.
+	if r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith}); err != nil {
+		return r, err
 	}
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
 	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})

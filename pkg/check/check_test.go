@@ -104,7 +104,7 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 }
 
 // runExample checks an examples/apiserver case as the given user.
-func runExample(t *testing.T, name string, user authorizer.UserInfo, workloads ...string) []Result {
+func runExample(t *testing.T, name string, user authorizer.UserInfo, workloads ...string) []Verdict {
 	t.Helper()
 	dir := "../../examples/apiserver/" + name + "/"
 	res, err := loader.Load([]string{dir + "policy.yaml"}, loader.Options{Strict: true})
@@ -220,7 +220,7 @@ func presetSnapshot(t *testing.T, name string) *source.Snapshot {
 }
 
 // checkYAML checks the workloads of a manifest given as text.
-func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Result, error) {
+func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Verdict, error) {
 	t.Helper()
 	ws, err := manifest.Read([]string{"-"}, strings.NewReader(manifestYAML), manifest.Options{})
 	if err != nil {

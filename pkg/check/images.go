@@ -16,7 +16,7 @@ import (
 // (kubelet.Verify: each image read once, opts bounding time and
 // parallelism). Denied results are left alone: their pods never reach a
 // kubelet.
-func VerifyImages(ctx context.Context, results []Result, users kubelet.ImageUsers, opts kubelet.Options) {
+func VerifyImages(ctx context.Context, results []Verdict, users kubelet.ImageUsers, opts kubelet.Options) {
 	pods := make([]*corev1.Pod, len(results))
 	for i, r := range results {
 		if r.Admitted {
@@ -30,7 +30,7 @@ func VerifyImages(ctx context.Context, results []Result, users kubelet.ImageUser
 
 // KubeletRefuses says whether the kubelet would refuse to start one of the
 // admitted pod's containers (known only after VerifyImages).
-func (r Result) KubeletRefuses() bool {
+func (r Verdict) KubeletRefuses() bool {
 	for _, c := range r.Kubelet {
 		if c.Refused {
 			return true
@@ -41,7 +41,7 @@ func (r Result) KubeletRefuses() bool {
 
 // ImageUnread says whether an image that the kubelet's verdict needs could
 // not be read, so that the result does not say whether the pod would run.
-func (r Result) ImageUnread() bool {
+func (r Verdict) ImageUnread() bool {
 	for _, c := range r.Kubelet {
 		if c.Error != "" {
 			return true
@@ -52,7 +52,7 @@ func (r Result) ImageUnread() bool {
 
 // writeKubelet writes the kubelet's refusals and the containers whose image
 // could not be read, one line each, under an ADMITTED line.
-func writeKubelet(b *strings.Builder, r Result) {
+func writeKubelet(b *strings.Builder, r Verdict) {
 	for _, c := range r.Kubelet {
 		switch {
 		case c.Refused:
@@ -65,7 +65,7 @@ func writeKubelet(b *strings.Builder, r Result) {
 
 // kubeletSummary is what the summary line adds when some admitted pod would
 // not run or could not be verified; "" otherwise.
-func kubeletSummary(results []Result) string {
+func kubeletSummary(results []Verdict) string {
 	refused, unread := 0, 0
 	for _, r := range results {
 		if r.KubeletRefuses() {
@@ -95,7 +95,7 @@ const (
 // verdicts: an error per refused container, a warning per container whose
 // image could not be read. No rules when no result has verdicts, so that
 // the log of a check without --images is unchanged.
-func kubeletSARIF(results []Result) ([]sarif.Rule, []sarif.Result) {
+func kubeletSARIF(results []Verdict) ([]sarif.Rule, []sarif.Result) {
 	var out []sarif.Result
 	verified := false
 	for _, r := range results {
