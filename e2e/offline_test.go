@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -649,7 +650,7 @@ func waitForOutcomes(t *testing.T, c *cluster, outcomes map[string]clusterOutcom
 	})
 }
 
-// cliResult is one result of psp check -o json.
+// cliResult is one item of psp check -o json (a v1alpha1.CheckReport).
 type cliResult struct {
 	Kind, Namespace, Name string
 	Admitted              bool
@@ -669,11 +670,17 @@ func runCheckCLI(t *testing.T, c *cluster, policies, rbac, dir, as string) []cli
 	if err != nil && !(asExit(err, &exit) && exit.ExitCode() == 1) {
 		t.Fatalf("psp %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
-	var results []cliResult
-	if err := json.Unmarshal([]byte(out), &results); err != nil {
+	var report struct {
+		APIVersion, Kind string
+		Items            []cliResult
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
 		t.Fatalf("psp %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return results
+	if report.APIVersion != v1alpha1.APIVersion || report.Kind != v1alpha1.KindCheckReport {
+		t.Fatalf("psp %s: apiVersion %q, kind %q", strings.Join(args, " "), report.APIVersion, report.Kind)
+	}
+	return report.Items
 }
 
 // runCheckAPI runs what psp check runs, through the Go API, for the pods

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
@@ -172,7 +173,7 @@ exit status is then 2.`,
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if err := checkResultsFormat(o.output); err != nil {
+	if err := check.CheckFormat(o.output); err != nil {
 		return err
 	}
 	users, err := o.images.reader(cmd)
@@ -189,7 +190,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 			o.images.warnUnread(cmd, results)
 		}
 	}
-	if err := writeResults(cmd, o.output, results); err != nil {
+	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindCheckReport, results); err != nil {
 		return err
 	}
 	if err := badDocuments(cmd, bad); err != nil {
@@ -253,29 +254,6 @@ func noWorkloads(in *manifest.Input, paths []string) error {
 		}
 	}
 	return fmt.Errorf("%s; --allow-empty accepts input without workloads", msg)
-}
-
-// checkResultsFormat refuses an --output that writeResults cannot write.
-func checkResultsFormat(format string) error {
-	switch format {
-	case "text", "json", "yaml", "sarif":
-		return nil
-	}
-	return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", format)
-}
-
-// writeResults writes check results (of check and audit) in a format
-// checkResultsFormat accepts.
-func writeResults(cmd *cobra.Command, format string, results []check.Verdict) error {
-	switch format {
-	case "json":
-		return check.WriteJSON(cmd.OutOrStdout(), results)
-	case "yaml":
-		return check.WriteYAML(cmd.OutOrStdout(), results)
-	case "sarif":
-		return check.WriteSARIF(cmd.OutOrStdout(), results)
-	}
-	return check.WriteText(cmd.OutOrStdout(), results)
 }
 
 // imageOptions choose whether and how check reads images (--images).

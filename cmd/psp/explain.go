@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
@@ -42,19 +43,14 @@ error.`,
 }
 
 func runExplain(cmd *cobra.Command, o *checkOptions) error {
-	if err := checkResultsFormat(o.output); err != nil {
+	if err := check.CheckFormat(o.output); err != nil {
 		return err
 	}
 	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
-	if o.output == "text" {
-		err = check.WriteExplain(cmd.OutOrStdout(), results)
-	} else {
-		err = writeResults(cmd, o.output, results)
-	}
-	if err != nil {
+	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindExplainReport, results); err != nil {
 		return err
 	}
 	return badDocuments(cmd, bad)

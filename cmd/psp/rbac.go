@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,9 +10,11 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/report"
 )
 
 // policyArg takes "use POLICY" and returns the policy name; POLICY may also
@@ -119,16 +120,6 @@ and system:serviceaccounts:NAMESPACE, without system:authenticated.`,
 	return cmd
 }
 
-// whoCanRow is one subject that may use a policy.
-type whoCanRow struct {
-	Kind      string `json:"kind"`
-	Name      string `json:"name"`
-	Namespace string `json:"namespace,omitempty"`
-	Binding   string `json:"binding"`
-	Role      string `json:"role"`
-	APIGroup  string `json:"apiGroup"`
-}
-
 func newWhoCanCommand(name string) *cobra.Command {
 	o := &sourceOptions{}
 	var namespace, output string
@@ -150,19 +141,19 @@ Members of system:masters may use every policy and are not listed.`,
 			if err != nil {
 				return err
 			}
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output must be text or json, not %q", output)
+			if output != "text" && output != "json" && output != "yaml" {
+				return fmt.Errorf("--output must be text, json or yaml, not %q", output)
 			}
 			_, snap, err := o.load(cmd)
 			if err != nil {
 				return err
 			}
 			warnUnknownPolicy(cmd, snap.Policies, policy)
-			rows := []whoCanRow{}
-			seen := map[whoCanRow]bool{}
+			rows := []v1alpha1.SubjectGrant{}
+			seen := map[v1alpha1.SubjectGrant]bool{}
 			for _, group := range engine.UseAPIGroups() {
 				for _, g := range snap.RBAC.WhoCan(engine.UseAttributes(authorizer.UserInfo{}, namespace, group, policy)) {
-					row := whoCanRow{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace,
+					row := v1alpha1.SubjectGrant{Kind: g.Subject.Kind, Name: g.Subject.Name, Namespace: g.Subject.Namespace,
 						Binding: bindingName(g.Binding), Role: g.Binding.RoleRef.Kind + "/" + g.Binding.RoleRef.Name, APIGroup: group}
 					if !seen[row] {
 						seen[row] = true
@@ -170,10 +161,8 @@ Members of system:masters may use every policy and are not listed.`,
 					}
 				}
 			}
-			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+			if output != "text" {
+				return writeWhoCanReport(cmd, output, policy, namespace, rows)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KIND\tSUBJECT\tBINDING\tROLE\tAPI GROUP")
@@ -193,8 +182,26 @@ Members of system:masters may use every policy and are not listed.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the pods (default: all namespaces)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (a WhoCanReport, see docs/output.md)")
 	return cmd
+}
+
+// writeWhoCanReport writes rows as a v1alpha1.WhoCanReport.
+func writeWhoCanReport(cmd *cobra.Command, format, policy, namespace string, rows []v1alpha1.SubjectGrant) error {
+	head := []report.Field{{Key: "policy", Value: policy}}
+	if namespace != "" {
+		head = append(head, report.Field{Key: "namespace", Value: namespace})
+	}
+	l, err := report.NewListWriter(cmd.OutOrStdout(), format, v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindWhoCanReport}, head...)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := l.Item(r); err != nil {
+			return err
+		}
+	}
+	return l.Close()
 }
 
 // warnUnknownPolicy says on stderr that no policy has the name: RBAC may

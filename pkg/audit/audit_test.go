@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -166,5 +169,19 @@ func TestAuditReportsRunningSeccompProfiles(t *testing.T) {
 	}
 	if len(results) != 2 {
 		t.Errorf("results: %d", len(results))
+	}
+	// The JSON report of an audit: a running pod's source is the object.
+	var out bytes.Buffer
+	if err := check.WriteReport(&out, "json", v1alpha1.KindAuditReport, results); err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := v1alpha1.Decode(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := decoded.(*v1alpha1.CheckReport)
+	if report.Kind != v1alpha1.KindAuditReport || report.Summary.Running != 1 || len(report.Items) != 2 ||
+		report.Items[0].Source != (v1alpha1.Source{Object: "pod/team/annotation-only"}) || len(report.Items[0].Running) != 1 {
+		t.Errorf("audit report:\n%s", out.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -63,7 +64,7 @@ spec:
 		t.Errorf("priv: %+v", priv)
 	}
 	var text strings.Builder
-	if err := WriteText(&text, results); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "2 workloads: 1 admitted, 1 denied") {
@@ -88,10 +89,10 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 		t.Fatalf("results %+v, err %v", results, err)
 	}
 	var text, explained strings.Builder
-	if err := WriteText(&text, results); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, results); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteExplain(&explained, results); err != nil {
+	if err := WriteReport(&explained, "text", v1alpha1.KindExplainReport, results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), `policy "restricted": could not tell whether it may be used: me: connection refused`) {
@@ -289,7 +290,7 @@ spec:
 		t.Errorf("admitted %v, invalid %v, policy %q, pod %v, message:\n got %s\nwant %s", r.Admitted, r.Invalid, r.Policy, r.AdmittedPod != nil, r.Message, want)
 	}
 	var text strings.Builder
-	if err := WriteText(&text, rs); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, rs); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), `INVALID: admitted by policy "restricted", then refused by the apiserver's validation: `+want) ||
@@ -299,7 +300,7 @@ spec:
 	// The pod wrote none of those fields: the advice is a policy that
 	// admits it unchanged, not a change to the pod.
 	var explained strings.Builder
-	if err := WriteExplain(&explained, rs); err != nil {
+	if err := WriteReport(&explained, "text", v1alpha1.KindExplainReport, rs); err != nil {
 		t.Fatal(err)
 	}
 	if fix := `fix: policy "restricted" sets the fields named, which this pod may not have; "baseline", "eks.privileged" would admit the pod unchanged`; !strings.Contains(explained.String(), fix) {

@@ -1,9 +1,9 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -52,7 +52,7 @@ func (r Verdict) ImageUnread() bool {
 
 // writeKubelet writes the kubelet's refusals and the containers whose image
 // could not be read, one line each, under an ADMITTED line.
-func writeKubelet(b *strings.Builder, r Verdict) {
+func writeKubelet(b *bytes.Buffer, r Verdict) {
 	for _, c := range r.Kubelet {
 		switch {
 		case c.Refused:
@@ -63,60 +63,37 @@ func writeKubelet(b *strings.Builder, r Verdict) {
 	}
 }
 
-// kubeletSummary is what the summary line adds when some admitted pod would
-// not run or could not be verified; "" otherwise.
-func kubeletSummary(results []Verdict) string {
-	refused, unread := 0, 0
-	for _, r := range results {
-		if r.KubeletRefuses() {
-			refused++
-		}
-		if r.ImageUnread() {
-			unread++
-		}
-	}
-	var s strings.Builder
-	if refused > 0 {
-		fmt.Fprintf(&s, "; %d admitted but not runnable (the kubelet would refuse a container)", refused)
-	}
-	if unread > 0 {
-		fmt.Fprintf(&s, "; %d not verified (an image could not be read)", unread)
-	}
-	return s.String()
-}
-
 // SARIF rules of the kubelet's verdicts.
 const (
 	ruleContainerRefused = "container-refused"
 	ruleImageUnread      = "image-unread"
 )
 
-// kubeletSARIF returns the SARIF rules and results of the kubelet's
-// verdicts: an error per refused container, a warning per container whose
-// image could not be read. No rules when no result has verdicts, so that
-// the log of a check without --images is unchanged.
-func kubeletSARIF(results []Verdict) ([]sarif.Rule, []sarif.Result) {
-	var out []sarif.Result
-	verified := false
-	for _, r := range results {
-		verified = verified || r.Kubelet != nil
-		for _, c := range r.Kubelet {
-			at := fmt.Sprintf("%s (created by %s), container %q (%s, image %s)", r.Workload, r.Requester.Name, c.Name, c.Field, c.Image)
-			switch {
-			case c.Refused:
-				out = append(out, r.sarifResult(ruleContainerRefused, "error",
-					fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)))
-			case c.Error != "":
-				out = append(out, r.sarifResult(ruleImageUnread, "warning",
-					fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)))
-			}
-		}
-	}
-	if !verified {
-		return nil, nil
-	}
+// kubeletRules are the SARIF rules of the kubelet's verdicts, named in a
+// log when some verdict has them (check --images), so that the log of a
+// check without --images is unchanged.
+func kubeletRules() []sarif.Rule {
 	return []sarif.Rule{
 		{ID: ruleContainerRefused, Summary: "the kubelet would refuse to start a container of the admitted pod (runAsNonRoot with a root or unverifiable user)"},
 		{ID: ruleImageUnread, Summary: "an image could not be read, so whether the kubelet would start the container is unknown"},
-	}, out
+	}
+}
+
+// kubeletSARIF returns the SARIF results of the kubelet's verdicts on an
+// admitted pod: an error per refused container, a warning per container
+// whose image could not be read.
+func (r Verdict) kubeletSARIF() []sarif.Result {
+	var out []sarif.Result
+	for _, c := range r.Kubelet {
+		at := fmt.Sprintf("%s (created by %s), container %q (%s, image %s)", r.Workload, r.Requester.Name, c.Name, c.Field, c.Image)
+		switch {
+		case c.Refused:
+			out = append(out, r.sarifResult(ruleContainerRefused, "error",
+				fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)))
+		case c.Error != "":
+			out = append(out, r.sarifResult(ruleImageUnread, "warning",
+				fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)))
+		}
+	}
+	return out
 }

@@ -1,63 +1,205 @@
 package check
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"io"
-	"slices"
+	"os"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
-	"github.com/kube-psp/kube-psp/pkg/kubelet"
+	"github.com/kube-psp/kube-psp/pkg/report"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
-	"sigs.k8s.io/yaml"
 )
 
-// WriteText writes a human report: one block per workload, then a summary.
-func WriteText(w io.Writer, results []Verdict) error {
-	var b strings.Builder
-	b.Grow(256 * len(results)) // about one admitted workload's block: the report is not regrown and recopied
-	denied, invalid := 0, 0
-	for _, r := range results {
-		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
-		switch {
-		case r.Admitted:
-			fmt.Fprintf(&b, "  ADMITTED by policy %q", r.Policy)
-			if len(r.Changes) == 0 {
-				b.WriteString(", unchanged\n")
-			} else {
-				b.WriteString(", which sets:\n")
-				for _, line := range explain.ChangeLines(r.Changes) {
-					fmt.Fprintf(&b, "    %s\n", line)
-				}
+// CheckFormat refuses a format NewReportWriter cannot write.
+func CheckFormat(format string) error {
+	switch format {
+	case "text", "json", "yaml", "sarif":
+		return nil
+	}
+	return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", format)
+}
+
+// ReportWriter writes verdicts as they come, each as soon as it is given,
+// and what needs all of them (the summary; SARIF's rules) at Close: a
+// report holds no verdict once written.
+type ReportWriter struct {
+	kind   string
+	format string
+	w      io.Writer
+	list   *report.ListWriter // json, yaml
+	sarif  *sarif.Writer
+	count  v1alpha1.CheckSummary
+	// verified: some verdict has the kubelet's (check --images), so the
+	// SARIF rules name its kinds.
+	verified bool
+}
+
+// NewReportWriter returns a writer of a report of kind
+// v1alpha1.KindCheckReport, KindExplainReport or KindAuditReport in format
+// text, json, yaml (the v1alpha1.CheckReport object) or sarif (one result
+// per denied or invalid workload at its document, per container the
+// kubelet would refuse, and, for audit, per problem of a running pod).
+// The text of an ExplainReport is explain.Report's, every policy in full;
+// that of the others one block per workload and a summary line.
+func NewReportWriter(w io.Writer, format, kind string) (*ReportWriter, error) {
+	if err := CheckFormat(format); err != nil {
+		return nil, err
+	}
+	rw := &ReportWriter{kind: kind, format: format, w: w}
+	switch format {
+	case "json", "yaml":
+		list, err := report.NewListWriter(w, format, v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: kind})
+		if err != nil {
+			return nil, err
+		}
+		rw.list = list
+	case "sarif":
+		dir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		rw.sarif = sarif.NewWriter(w, dir)
+	}
+	return rw, nil
+}
+
+// Write writes one verdict.
+func (rw *ReportWriter) Write(v Verdict) error {
+	first := rw.count.Workloads == 0
+	rw.tally(v)
+	switch rw.format {
+	case "json", "yaml":
+		return rw.list.Item(v.Object())
+	case "sarif":
+		for _, res := range v.sarifResults() {
+			if err := rw.sarif.Result(res); err != nil {
+				return err
 			}
-			writeKubelet(&b, r)
-		case r.Invalid:
-			invalid++
-			fmt.Fprintf(&b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
-		default:
-			denied++
-			fmt.Fprintf(&b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
-			writeReasons(&b, r.Explanation)
 		}
-		for _, problem := range r.Running {
-			fmt.Fprintf(&b, "  RUNNING NOW against %s\n", problem)
+		return nil
+	}
+	var b bytes.Buffer
+	if rw.kind == v1alpha1.KindExplainReport {
+		if !first {
+			b.WriteByte('\n')
 		}
-		b.WriteByte('\n')
+		if err := v.ExplanationReport().WriteText(&b); err != nil {
+			return err
+		}
+	} else {
+		writeText(&b, v)
 	}
-	refused := ""
-	if invalid > 0 {
-		refused = fmt.Sprintf(", %d refused by the apiserver's validation", invalid)
-	}
-	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s%s\n", plural.Count(len(results), "workload"), len(results)-denied-invalid, denied, refused, kubeletSummary(results))
-	_, err := io.WriteString(w, b.String())
+	_, err := rw.w.Write(b.Bytes())
 	return err
 }
 
+// Close writes the summary, or SARIF's rules.
+func (rw *ReportWriter) Close() error {
+	switch rw.format {
+	case "json", "yaml":
+		return rw.list.Close(report.Field{Key: "summary", Value: rw.count})
+	case "sarif":
+		return rw.sarif.Close(rw.sarifRules())
+	}
+	if rw.kind == v1alpha1.KindExplainReport {
+		return nil
+	}
+	_, err := io.WriteString(rw.w, summaryLine(rw.count))
+	return err
+}
+
+// Summary counts the verdicts written so far.
+func (rw *ReportWriter) Summary() v1alpha1.CheckSummary {
+	return rw.count
+}
+
+func (rw *ReportWriter) tally(v Verdict) {
+	c := &rw.count
+	c.Workloads++
+	switch {
+	case v.Admitted:
+		c.Admitted++
+	case v.Invalid:
+		c.Invalid++
+	default:
+		c.Denied++
+	}
+	if v.KubeletRefuses() {
+		c.KubeletRefused++
+	}
+	if v.ImageUnread() {
+		c.ImageUnread++
+	}
+	if len(v.Running) > 0 {
+		c.Running++
+	}
+	rw.verified = rw.verified || v.Kubelet != nil
+}
+
+// WriteReport writes verdicts as a report of kind in format (NewReportWriter).
+func WriteReport(w io.Writer, format, kind string, verdicts []Verdict) error {
+	rw, err := NewReportWriter(w, format, kind)
+	if err != nil {
+		return err
+	}
+	for _, v := range verdicts {
+		if err := rw.Write(v); err != nil {
+			return err
+		}
+	}
+	return rw.Close()
+}
+
+// writeText writes a verdict's block of the text report.
+func writeText(b *bytes.Buffer, r Verdict) {
+	fmt.Fprintf(b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
+	switch {
+	case r.Admitted:
+		fmt.Fprintf(b, "  ADMITTED by policy %q", r.Policy)
+		if len(r.Changes) == 0 {
+			b.WriteString(", unchanged\n")
+		} else {
+			b.WriteString(", which sets:\n")
+			for _, line := range explain.ChangeLines(r.Changes) {
+				fmt.Fprintf(b, "    %s\n", line)
+			}
+		}
+		writeKubelet(b, r)
+	case r.Invalid:
+		fmt.Fprintf(b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
+	default:
+		fmt.Fprintf(b, "  DENIED (%s phase): %s\n", r.DeniedIn, r.Message)
+		writeReasons(b, r.Explanation)
+	}
+	for _, problem := range r.Running {
+		fmt.Fprintf(b, "  RUNNING NOW against %s\n", problem)
+	}
+	b.WriteByte('\n')
+}
+
+// summaryLine is the text report's last line.
+func summaryLine(c v1alpha1.CheckSummary) string {
+	refused := ""
+	if c.Invalid > 0 {
+		refused = fmt.Sprintf(", %d refused by the apiserver's validation", c.Invalid)
+	}
+	var s strings.Builder
+	if c.KubeletRefused > 0 {
+		fmt.Fprintf(&s, "; %d admitted but not runnable (the kubelet would refuse a container)", c.KubeletRefused)
+	}
+	if c.ImageUnread > 0 {
+		fmt.Fprintf(&s, "; %d not verified (an image could not be read)", c.ImageUnread)
+	}
+	return fmt.Sprintf("%s: %d admitted, %d denied%s%s\n", plural.Count(c.Workloads, "workload"), c.Admitted, c.Denied, refused, s.String())
+}
+
 // writeReasons says, per policy, why it did not admit the pod.
-func writeReasons(b *strings.Builder, e explain.Explanation) {
+func writeReasons(b *bytes.Buffer, e explain.Explanation) {
 	for _, p := range e.Policies {
 		for _, err := range p.AuthorizationErrors {
 			fmt.Fprintf(b, "    policy %q: could not tell whether it may be used: %s\n", p.Name, err)
@@ -78,59 +220,42 @@ func writeReasons(b *strings.Builder, e explain.Explanation) {
 	}
 }
 
-// jsonResult is the JSON form of a Verdict.
-type jsonResult struct {
-	File      string `json:"file"`
-	Document  int    `json:"document"`
-	Line      int    `json:"line"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Requester string `json:"requester"`
-	Admitted  bool   `json:"admitted"`
-	// Invalid is Verdict.Invalid: admitted by Policy, refused by the
-	// apiserver's validation with Message.
-	Invalid bool            `json:"invalid,omitempty"`
-	Policy  string          `json:"policy,omitempty"`
-	Changes []engine.Change `json:"changes,omitempty"`
-	Message string          `json:"message,omitempty"`
-	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
-	Notes    []string         `json:"notes,omitempty"`
-	Policies []explain.Policy `json:"policies"`
-	// Running is Verdict.Running (psp audit).
-	Running []string        `json:"running,omitempty"`
-	Grant   *explain.Grant  `json:"grant,omitempty"`
-	PodFix  *explain.PodFix `json:"podFix,omitempty"`
-	// Kubelet is set by psp check --images.
-	Kubelet []kubelet.Container `json:"kubelet,omitempty"`
+// Object is v as a v1alpha1 report item.
+func (v Verdict) Object() v1alpha1.WorkloadVerdict {
+	e := v.Explanation
+	src := v.Workload.Source
+	out := v1alpha1.WorkloadVerdict{
+		Source: v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item},
+		Kind:   v.Workload.Kind, Namespace: v.Workload.Namespace, Name: v.Workload.Name, Requester: v.Requester.Name,
+		Admitted: v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Changes: changes(v.Changes), Message: v.Message, Notes: e.Notes,
+		Policies: []v1alpha1.PolicyVerdict{}, Running: v.Running,
+	}
+	if src.Document == 0 {
+		out.Source = v1alpha1.Source{Object: src.File} // a running pod (audit)
+	}
+	if !v.Admitted && !v.Invalid {
+		out.DeniedIn = string(v.DeniedIn)
+	}
+	for _, p := range e.Policies {
+		out.Policies = append(out.Policies, v1alpha1.PolicyVerdict{Name: p.Name, Outcome: string(p.Outcome), Usable: p.Usable, Via: p.Via,
+			Changes: changes(p.Changes), Errors: p.Errors, Chosen: p.Chosen, AuthorizationErrors: p.AuthorizationErrors})
+	}
+	out.Grant, out.PodFix = (*v1alpha1.Grant)(e.Grant), (*v1alpha1.PodFix)(e.PodFix)
+	for _, c := range v.Kubelet {
+		out.Kubelet = append(out.Kubelet, v1alpha1.ContainerVerdict(c))
+	}
+	return out
 }
 
-// WriteYAML writes the results as YAML, with the same fields as WriteJSON.
-func WriteYAML(w io.Writer, results []Verdict) error {
-	var js strings.Builder
-	if err := WriteJSON(&js, results); err != nil {
-		return err
+func changes(in []engine.Change) []v1alpha1.Change {
+	if in == nil {
+		return nil
 	}
-	out, err := yaml.JSONToYAML([]byte(js.String()))
-	if err != nil {
-		return err
+	out := make([]v1alpha1.Change, len(in))
+	for i, c := range in {
+		out[i] = v1alpha1.Change{Field: c.Field, Value: c.Value}
 	}
-	_, err = w.Write(out)
-	return err
-}
-
-// WriteJSON writes the results as a JSON array.
-func WriteJSON(w io.Writer, results []Verdict) error {
-	out := make([]jsonResult, 0, len(results))
-	for _, r := range results {
-		e := r.Explanation
-		out = append(out, jsonResult{File: r.Workload.Source.File, Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
-			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 // ExplanationReport is v as psp explain reports it.
@@ -140,64 +265,62 @@ func (v Verdict) ExplanationReport() explain.Report {
 		Admitted:       v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Message: v.Message, Explanation: v.Explanation}
 }
 
-// WriteExplain writes every verdict's explanation as psp explain prints it
-// (explain.Report.WriteText), a blank line between two.
-func WriteExplain(w io.Writer, results []Verdict) error {
-	for i, r := range results {
-		if i > 0 {
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-		}
-		if err := r.ExplanationReport().WriteText(w); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// SARIF rules.
+const (
+	rulePodDenied  = "pod-denied"
+	rulePodInvalid = "pod-invalid"
+	rulePodRunning = "pod-running"
+)
 
-// WriteSARIF writes one SARIF result per denied workload, at its document,
-// and one per problem of a running pod (psp audit).
-func WriteSARIF(w io.Writer, results []Verdict) error {
+// sarifResults are v's SARIF results: the running pod's problems (audit),
+// the denial or refusal, and the kubelet's verdicts.
+func (v Verdict) sarifResults() []sarif.Result {
 	var out []sarif.Result
-	for _, r := range results {
-		for _, problem := range r.Running {
-			out = append(out, r.sarifResult("pod-running", "error", fmt.Sprintf("%s runs against %s", r.Workload, problem)))
+	for _, problem := range v.Running {
+		out = append(out, v.sarifResult(rulePodRunning, "error", fmt.Sprintf("%s runs against %s", v.Workload, problem)))
+	}
+	switch {
+	case v.Admitted:
+		out = append(out, v.kubeletSARIF()...)
+	case v.Invalid:
+		out = append(out, v.sarifResult(rulePodInvalid, "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", v.Workload, v.Requester.Name, v.Policy, v.Message)))
+	default:
+		msg := fmt.Sprintf("%s (created by %s) is denied: %s", v.Workload, v.Requester.Name, v.Message)
+		if len(v.Explanation.Notes) > 0 {
+			msg += " (" + strings.Join(v.Explanation.Notes, "; ") + ")"
 		}
-		if r.Admitted {
-			continue
-		}
-		if r.Invalid {
-			out = append(out, r.sarifResult("pod-invalid", "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message)))
-			continue
-		}
-		msg := fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, r.Message)
-		if len(r.Explanation.Notes) > 0 {
-			msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
-		}
-		if f := r.Explanation.PodFix; f != nil {
+		if f := v.Explanation.PodFix; f != nil {
 			msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
 		}
-		if g := r.Explanation.Grant; g != nil {
+		if g := v.Explanation.Grant; g != nil {
 			msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
 		}
-		out = append(out, r.sarifResult("pod-denied", "error", msg))
+		out = append(out, v.sarifResult(rulePodDenied, "error", msg))
 	}
-	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
-	if slices.ContainsFunc(results, func(r Verdict) bool { return r.Invalid }) {
-		rules = append(rules, sarif.Rule{ID: "pod-invalid", Summary: "a policy admits the pod, but the apiserver's validation refuses the admitted pod (Linux-only fields on a Windows pod)"})
+	return out
+}
+
+// sarifRules are the rules of the results written: pod-denied always, the
+// others when a result of theirs may have been, so that a plain check's
+// log names one rule.
+func (rw *ReportWriter) sarifRules() []sarif.Rule {
+	rules := []sarif.Rule{{ID: rulePodDenied, Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
+	if rw.count.Invalid > 0 {
+		rules = append(rules, sarif.Rule{ID: rulePodInvalid, Summary: "a policy admits the pod, but the apiserver's validation refuses the admitted pod (Linux-only fields on a Windows pod)"})
 	}
-	if slices.ContainsFunc(results, func(r Verdict) bool { return len(r.Running) > 0 }) {
-		rules = append(rules, sarif.Rule{ID: "pod-running", Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
+	if rw.count.Running > 0 {
+		rules = append(rules, sarif.Rule{ID: rulePodRunning, Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
 	}
-	kubeletRules, kubeletResults := kubeletSARIF(results)
-	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
+	if rw.verified {
+		rules = append(rules, kubeletRules()...)
+	}
+	return rules
 }
 
 // sarifResult is a SARIF result at the workload's document, or, for a
 // running pod (psp audit: no document), at the pod.
-func (r Verdict) sarifResult(rule, level, msg string) sarif.Result {
-	src := r.Workload.Source
+func (v Verdict) sarifResult(rule, level, msg string) sarif.Result {
+	src := v.Workload.Source
 	if src.Document == 0 {
 		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
@@ -104,24 +105,9 @@ func (p Policy) Refusal() Refusal {
 	return NotRefused
 }
 
-// Grant is `use` of one policy, in the pod's namespace, for one subject.
-type Grant struct {
-	Policy    string `json:"policy"`
-	Namespace string `json:"namespace"`
-	// Subject is "ServiceAccount NS/NAME" or "User NAME".
-	Subject string `json:"subject"`
-	// NewServiceAccount is set when the pod runs as its namespace's
-	// "default" ServiceAccount: granting that would let every pod of the
-	// namespace that names no ServiceAccount use the policy, so the grant
-	// is for a new ServiceAccount of this name (the workload's), which the
-	// pod must name in spec.serviceAccountName; Subject is then that one.
-	NewServiceAccount string `json:"newServiceAccount,omitempty"`
-	// Allows is what the policy lets pods do that no policy the requester
-	// or the ServiceAccount may use already does (engine.PolicyPrivileges):
-	// the grant gives it to every pod of the subject.
-	Allows   []string `json:"allows,omitempty"`
-	Commands []string `json:"commands"`
-}
+// Grant is `use` of one policy, in the pod's namespace, for one subject:
+// the report schema's type (v1alpha1.Grant), with its sentences.
+type Grant v1alpha1.Grant
 
 // Lines says the grant in sentences, for the reports and warnings: what to
 // do, then what it also allows and, for a new ServiceAccount, why not
@@ -146,11 +132,9 @@ func (g *Grant) Lines() []string {
 	return out
 }
 
-// PodFix lists the errors to fix for one usable policy to admit the pod.
-type PodFix struct {
-	Policy string   `json:"policy"`
-	Errors []string `json:"errors"`
-}
+// PodFix lists the errors to fix for one usable policy to admit the pod
+// (v1alpha1.PodFix).
+type PodFix v1alpha1.PodFix
 
 // Case is what an explanation is about: one request, and the policies and
 // authorizer it is decided with.

@@ -116,14 +116,7 @@ func TestGrantKubectlAgrees(t *testing.T) {
 // that a usable policy asks for; the kubectl commands grant in every group
 // of engine.GrantAPIGroups to that ServiceAccount.
 func TestGrantIsSafe(t *testing.T) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := restrictedPreset(t)
 	set, authz := snap.Policies, snap.Authorizer
 	privileged := func(sa string) engine.Request {
 		yes := true
@@ -191,14 +184,7 @@ func TestGrantIsSafe(t *testing.T) {
 // Options.EveryPolicy) and the decision it is given was made without;
 // otherwise it explains the decision it is given.
 func TestExplainDecidesAgain(t *testing.T) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := restrictedPreset(t)
 	c := Case{Policies: snap.Policies, Authorizer: snap.Authorizer, Request: engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: "ops",
 		User: authorizer.UserInfo{Name: "alice", Groups: []string{"system:authenticated"}},
 		Pod:  &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ops"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x"}}}}}}
@@ -230,4 +216,19 @@ func TestExplainDecidesAgain(t *testing.T) {
 			t.Errorf("%s: decided again, the pod is admitted by restricted: %+v", tc.name, e)
 		}
 	}
+}
+
+// restrictedPreset is the built-in policies and RBAC, restricted granted
+// to every authenticated user.
+func restrictedPreset(t *testing.T) *source.Snapshot {
+	t.Helper()
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }
