@@ -173,22 +173,26 @@ exit status is then 2.`,
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if err := check.CheckFormat(o.output); err != nil {
-		return err
-	}
 	users, err := o.images.reader(cmd)
 	if err != nil {
 		return err
 	}
-	results, bad, err := o.run(cmd)
+	if users == nil {
+		return o.stream(cmd, v1alpha1.KindCheckReport)
+	}
+	// The kubelet's verdicts read every image once for all pods: the
+	// report is written after them.
+	var results []check.Verdict
+	bad, err := o.check(cmd, func(v check.Verdict) error {
+		results = append(results, v)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if users != nil {
-		check.VerifyImages(cmd.Context(), results, users, kubelet.Options{Timeout: o.images.timeout, Parallel: o.images.parallel})
-		if o.output != "text" {
-			o.images.warnUnread(cmd, results)
-		}
+	check.VerifyImages(cmd.Context(), results, users, kubelet.Options{Timeout: o.images.timeout, Parallel: o.images.parallel})
+	if o.output != "text" {
+		o.images.warnUnread(cmd, results)
 	}
 	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindCheckReport, results); err != nil {
 		return err
@@ -200,6 +204,30 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		if !r.Admitted || r.KubeletRefuses() || (r.ImageUnread() && o.images.errors == "fail") {
 			return &exitError{code: 1}
 		}
+	}
+	return nil
+}
+
+// stream checks and writes each workload's verdict as it is decided, in
+// input order, then the summary and the documents that could not be read.
+// A check report exits 1 when a pod is refused; an explanation does not.
+func (o *checkOptions) stream(cmd *cobra.Command, kind string) error {
+	report, err := check.NewReportWriter(cmd.OutOrStdout(), o.output, kind)
+	if err != nil {
+		return err
+	}
+	bad, err := o.check(cmd, report.Write)
+	if err != nil {
+		return err
+	}
+	if err := report.Close(); err != nil {
+		return err
+	}
+	if err := badDocuments(cmd, bad); err != nil {
+		return err
+	}
+	if sum := report.Summary(); kind == v1alpha1.KindCheckReport && sum.Admitted < sum.Workloads {
+		return &exitError{code: 1}
 	}
 	return nil
 }
@@ -216,28 +244,38 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 	return nil
 }
 
-// run loads policies, RBAC and manifests and checks every workload that
-// could be read; bad are the documents that could not.
-func (o *checkOptions) run(cmd *cobra.Command) (results []check.Verdict, bad []error, err error) {
+// check loads policies, RBAC and manifests and checks every workload that
+// can be read, giving each verdict to emit in input order as it is
+// decided; bad are the documents that could not be read. Input without
+// workloads (and without bad documents) is an error unless --allow-empty:
+// then emit has not been called.
+func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error) (bad []error, err error) {
+	if err := check.CheckFormat(o.output); err != nil {
+		return nil, err
+	}
 	_, snap, err := o.load(cmd)
 	if err != nil {
-		return nil, nil, err
-	}
-	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range in.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
-	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
-		return nil, nil, noWorkloads(in, o.files)
+		return nil, err
 	}
 	user := authorizer.Impersonate(o.as, o.asGroups)
 	p := startProgress(cmd.ErrOrStderr())
 	defer p.finish()
-	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll})
-	return results, in.Errors, err
+	warn := func(w string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w) }
+	checked := 0
+	count := func(v check.Verdict) error {
+		checked++
+		return emit(v)
+	}
+	in, err := check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
+		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict},
+		check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll}, warn, count)
+	if err != nil {
+		return nil, err
+	}
+	if checked == 0 && len(in.Errors) == 0 && !o.allowEmpty {
+		return nil, noWorkloads(in, o.files)
+	}
+	return in.Errors, nil
 }
 
 // noWorkloads is the error for input without workloads: which paths were

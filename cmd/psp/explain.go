@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
-	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
 func newExplainCommand(name string) *cobra.Command {
@@ -43,15 +42,5 @@ error.`,
 }
 
 func runExplain(cmd *cobra.Command, o *checkOptions) error {
-	if err := check.CheckFormat(o.output); err != nil {
-		return err
-	}
-	results, bad, err := o.run(cmd)
-	if err != nil {
-		return err
-	}
-	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindExplainReport, results); err != nil {
-		return err
-	}
-	return badDocuments(cmd, bad)
+	return o.stream(cmd, v1alpha1.KindExplainReport)
 }

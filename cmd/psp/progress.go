@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// progress reports "checked N/M workloads" on stderr once a scan has run
+// progress reports "checked N/M workloads" ("checked N workloads" while M
+// is not known) on stderr once a scan has run
 // for a second, if stderr is a terminal; it never writes into pipes or CI logs.
 type progress struct {
 	w           io.Writer
@@ -41,7 +42,11 @@ func startProgress(stderr io.Writer) *progress {
 				}
 				return
 			case <-t.C:
-				fmt.Fprintf(p.w, "\rchecked %d/%d workloads", p.done.Load(), p.total.Load())
+				if total := p.total.Load(); total > 0 {
+					fmt.Fprintf(p.w, "\rchecked %d/%d workloads", p.done.Load(), total)
+				} else {
+					fmt.Fprintf(p.w, "\rchecked %d workloads", p.done.Load())
+				}
 				shown = true
 			}
 		}

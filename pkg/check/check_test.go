@@ -3,9 +3,12 @@ package check
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -314,5 +318,78 @@ spec:
 	}
 	if !rs[0].Admitted || rs[0].Invalid {
 		t.Errorf("a Windows pod the policy leaves alone: admitted %v, invalid %v: %s", rs[0].Admitted, rs[0].Invalid, rs[0].Message)
+	}
+}
+
+// TestStreamWritesBeforeTheInputEnds pins the streaming: the input blocks
+// after its first workload until that workload's verdict has been emitted,
+// which a check that read all its input first would never do (the guard
+// below ends the test instead of hanging it).
+func TestStreamWritesBeforeTheInputEnds(t *testing.T) {
+	snap := presetSnapshot(t, "restricted")
+	ws, err := manifest.Read([]string{"../../examples/web-deployment.yaml", "../../examples/nginx-root.yaml"}, nil, manifest.Options{})
+	if err != nil || len(ws) != 2 {
+		t.Fatalf("workloads %d, err %v", len(ws), err)
+	}
+	emitted := make(chan struct{})
+	given := 0
+	next := func() (manifest.Workload, bool, error) {
+		if given == 1 {
+			select {
+			case <-emitted:
+			case <-time.After(30 * time.Second):
+				return manifest.Workload{}, false, errors.New("no verdict was emitted while the input was blocked after its first workload")
+			}
+		}
+		if given == len(ws) {
+			return manifest.Workload{}, false, nil
+		}
+		given++
+		return ws[given-1], true, nil
+	}
+	var names []string
+	err = Stream(context.Background(), snap.Policies, snap.Authorizer, next, Options{User: authorizer.UserInfo{Name: "alice"}}, func(v Verdict) error {
+		if names = append(names, v.Workload.Name); len(names) == 1 {
+			close(emitted)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"app", "nginx"}) {
+		t.Errorf("verdicts %q, want app (the web Deployment) then nginx", names)
+	}
+}
+
+// TestFilesReadsServiceAccountsAnywhere: a workload's ServiceAccount in a
+// later file counts, though the workload's verdict is emitted before that
+// file's workloads are read (manifest.Each finds ServiceAccounts first).
+func TestFilesReadsServiceAccountsAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  serviceAccountName: quiet\n  containers: [{name: c, image: x}]\n"
+	sa := "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: quiet, namespace: team}\nautomountServiceAccountToken: false\n"
+	for name, data := range map[string]string{"a-pod.yaml": pod, "b-sa.yaml": sa} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := presetSnapshot(t, "restricted")
+	var got []Verdict
+	in, err := Files(context.Background(), snap.Policies, snap.Authorizer, []string{dir}, nil, manifest.Options{}, Options{User: authorizer.UserInfo{Name: "alice", Groups: []string{authorizer.GroupAuthenticated}}},
+		func(w string) { t.Errorf("warning: %s", w) }, func(v Verdict) error {
+			got = append(got, v)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(in.Files) != 2 || in.ServiceAccounts["team/quiet"] == nil {
+		t.Fatalf("verdicts %d, input %+v", len(got), in)
+	}
+	for _, v := range got[0].Pod.Spec.Volumes {
+		if strings.HasPrefix(v.Name, podcreate.TokenVolumePrefix) {
+			t.Errorf("the ServiceAccount of a later file turns automounting off, but the pod got %s", v.Name)
+		}
 	}
 }

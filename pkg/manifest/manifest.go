@@ -21,7 +21,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kube-psp/kube-psp/internal/parallel"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
@@ -144,67 +143,15 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 // order. A bad document does not stop the others (Input.Errors); err is a
 // path that cannot be read.
 func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
-	if opts.DefaultNamespace == "" {
-		opts.DefaultNamespace = "default"
-	}
-	type input struct {
-		name string
-		data []byte // nil: read the file
-	}
-	var inputs []input
-	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
-	for _, p := range paths {
-		if p == "-" {
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, fmt.Errorf("reading standard input: %w", err)
-			}
-			inputs = append(inputs, input{name: "<stdin>", data: data})
-			continue
-		}
-		files, err := loader.ListFiles(p, opts.Recursive)
-		if err != nil {
-			return nil, err
-		}
-		if !opts.Recursive && hasSubdirectories(p) {
-			res.Unread = append(res.Unread, p)
-		}
-		for _, f := range files {
-			inputs = append(inputs, input{name: f})
-		}
-	}
-	outputs := make([]parsed, len(inputs))
-	parallel.Each(len(inputs), func(i int) {
-		in := inputs[i]
-		data := in.data
-		if data == nil {
-			var err error
-			if data, err = os.ReadFile(in.name); err != nil {
-				outputs[i].errs = []error{fmt.Errorf("reading %s: %w", in.name, err)}
-				return
-			}
-		}
-		outputs[i] = parse(in.name, data, opts)
+	var workloads []Workload
+	res, err := Each(paths, stdin, opts, nil, func(w Workload) error {
+		workloads = append(workloads, w)
+		return nil
 	})
-	for i, o := range outputs {
-		res.Files = append(res.Files, inputs[i].name)
-		res.Workloads = append(res.Workloads, o.workloads...)
-		res.Errors = append(res.Errors, o.errs...)
-		res.Warnings = append(res.Warnings, o.warnings...)
-		for _, k := range o.others {
-			if !slices.Contains(res.Others, k) {
-				res.Others = append(res.Others, k)
-			}
-		}
-		for _, sa := range o.serviceAccounts {
-			res.ServiceAccounts[sa.Namespace+"/"+sa.Name] = sa
-		}
+	if err != nil {
+		return nil, err
 	}
-	// A workload's ServiceAccount may come in any file, before or after it.
-	for i := range res.Workloads {
-		w := &res.Workloads[i]
-		w.ServiceAccount = res.ServiceAccounts[w.Namespace+"/"+podcreate.ServiceAccountName(w.Pod)]
-	}
+	res.Workloads = workloads
 	return res, nil
 }
 

@@ -1,0 +1,137 @@
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kube-psp/kube-psp/internal/parallel"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
+)
+
+// Each reads every path as ReadAll does, without holding the workloads:
+// it calls yield with each workload, in input order, as soon as its file
+// is parsed (files are parsed in parallel, a few per core ahead of the one
+// yielded, so memory does not grow with the input), and warn with each
+// warning of a document as its file is reached (nil: they are kept in
+// Input.Warnings). A workload's ServiceAccount may be in any file, before
+// or after it: the files that name the kind ServiceAccount are parsed for
+// them first, so every file is read twice and parsed once or twice. The
+// Input returned has every field but Workloads. An error of yield stops
+// the reading and is returned, as is a path that cannot be read.
+func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yield func(Workload) error) (*Input, error) {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
+	inputs, err := listInputs(paths, stdin, opts, res)
+	if err != nil {
+		return nil, err
+	}
+	// First the ServiceAccounts: the later of two with the same key wins.
+	found := make([]parsed, len(inputs))
+	parallel.Each(len(inputs), func(i int) {
+		if data, err := inputs[i].read(); err == nil && bytes.Contains(data, []byte("ServiceAccount")) {
+			found[i] = parsed{serviceAccounts: parse(inputs[i].name, data, opts).serviceAccounts}
+		}
+	})
+	for _, p := range found {
+		for _, sa := range p.serviceAccounts {
+			res.ServiceAccounts[sa.Namespace+"/"+sa.Name] = sa
+		}
+	}
+	found = nil
+	type file struct {
+		name string
+		parsed
+	}
+	i := 0
+	next := func() (input, bool, error) {
+		if i == len(inputs) {
+			return input{}, false, nil
+		}
+		i++
+		return inputs[i-1], true, nil
+	}
+	read := func(in input) file {
+		data, err := in.read()
+		if err != nil {
+			return file{in.name, parsed{errs: []error{err}}}
+		}
+		return file{in.name, parse(in.name, data, opts)}
+	}
+	err = parallel.Ordered(4*runtime.GOMAXPROCS(0), next, read, func(f file) error {
+		res.Files = append(res.Files, f.name)
+		res.Errors = append(res.Errors, f.errs...)
+		for _, w := range f.warnings {
+			if warn == nil {
+				res.Warnings = append(res.Warnings, w)
+			} else {
+				warn(w)
+			}
+		}
+		for _, k := range f.others {
+			if !slices.Contains(res.Others, k) {
+				res.Others = append(res.Others, k)
+			}
+		}
+		for _, w := range f.workloads {
+			w.ServiceAccount = res.ServiceAccounts[w.Namespace+"/"+podcreate.ServiceAccountName(w.Pod)]
+			if err := yield(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// input is one file to read, or standard input already read.
+type input struct {
+	name string
+	data []byte // nil: read the file
+}
+
+func (in input) read() ([]byte, error) {
+	if in.data != nil {
+		return in.data, nil
+	}
+	data, err := os.ReadFile(in.name)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", in.name, err)
+	}
+	return data, nil
+}
+
+// listInputs lists the files of paths, in order, and reads standard input
+// for "-"; directories whose subdirectories are not read go to res.Unread.
+func listInputs(paths []string, stdin io.Reader, opts Options, res *Input) ([]input, error) {
+	var inputs []input
+	for _, p := range paths {
+		if p == "-" {
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("reading standard input: %w", err)
+			}
+			inputs = append(inputs, input{name: "<stdin>", data: data})
+			continue
+		}
+		files, err := loader.ListFiles(p, opts.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		if !opts.Recursive && hasSubdirectories(p) {
+			res.Unread = append(res.Unread, p)
+		}
+		for _, f := range files {
+			inputs = append(inputs, input{name: f})
+		}
+	}
+	return inputs, nil
+}
