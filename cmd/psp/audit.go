@@ -7,7 +7,6 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/audit"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
@@ -15,8 +14,7 @@ type auditOptions struct {
 	connection    connectionOptions
 	namespace     string
 	allNamespaces bool
-	as            string
-	asGroups      []string
+	identity      identityFlags
 	output        string
 	refusedOnly   bool
 	authorization authorizationOptions
@@ -61,8 +59,7 @@ refused, 2 on a usage or connection error.`,
 	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "audit this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without --namespace)")
-	f.StringVar(&o.as, "as", "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif")
 	f.BoolVar(&o.refusedOnly, "refused-only", false, "report only the pods that would be refused")
 	o.authorization.addFlags(cmd, "")
@@ -84,7 +81,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	user := authorizer.Impersonate(o.as, o.asGroups)
+	user := o.identity.user()
 	results, warnings, err := audit.Run(cmd.Context(), clients.Kube, clients.Dynamic, audit.Options{Namespace: o.namespace, User: user, Authorizer: authz, Timeout: timeout})
 	if err != nil {
 		return err

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/progress"
 	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
@@ -32,8 +32,7 @@ type inputOptions struct {
 	files     []string
 	recursive bool
 	namespace string
-	as        string
-	asGroups  []string
+	identity  identityFlags
 	output    string
 	// allowEmpty accepts input without workloads, which otherwise is an
 	// error: a check of nothing would pass.
@@ -44,8 +43,7 @@ func (o *inputOptions) addInputFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable)")
 	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories recursively")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace for objects that have none")
-	cmd.Flags().StringVar(&o.as, "as", "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	cmd.Flags().StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:check", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif (one result per denied workload, at its document)")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when the input holds no Pod or workload (an error otherwise)")
 }
@@ -68,7 +66,7 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 
 // load returns what was read and the policies and RBAC to decide with,
 // after printing the load warnings on stderr.
-func (o *sourceOptions) load(cmd *cobra.Command) (*loader.Result, *source.Snapshot, error) {
+func (o *sourceOptions) load(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, error) {
 	res, snap, warnings, err := o.read(cmd)
 	if err != nil {
 		return nil, nil, err
@@ -80,8 +78,8 @@ func (o *sourceOptions) load(cmd *cobra.Command) (*loader.Result, *source.Snapsh
 }
 
 // read reads policies and RBAC from the flags: the files, or the preset.
-func (o *sourceOptions) read(cmd *cobra.Command) (*loader.Result, *source.Snapshot, []string, error) {
-	var res *loader.Result
+func (o *sourceOptions) read(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, []string, error) {
+	var res *loader.PoliciesAndRBAC
 	var err error
 	if len(o.policies) == 0 && len(o.rbac) == 0 {
 		res, err = presets.Load(o.preset)
@@ -257,9 +255,9 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 	if err != nil {
 		return nil, err
 	}
-	user := authorizer.Impersonate(o.as, o.asGroups)
-	p := startProgress(cmd.ErrOrStderr())
-	defer p.finish()
+	user := o.identity.user()
+	p := progress.Start(cmd.ErrOrStderr())
+	defer p.Finish()
 	warn := func(w string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w) }
 	checked := 0
 	count := func(v check.Verdict) error {
@@ -268,7 +266,7 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 	}
 	in, err := check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
 		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict},
-		check.Options{User: user, Progress: p.update, ExplainAll: o.explainAll}, warn, count)
+		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, warn, count)
 	if err != nil {
 		return nil, err
 	}

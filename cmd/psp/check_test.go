@@ -123,6 +123,16 @@ func TestCommandsGolden(t *testing.T) {
 		{"explain-serviceaccount-alias.txt", append([]string{"explain", "examples/apiserver/serviceaccount-alias/deployment.yaml"}, apiserver("serviceaccount-alias")...), 0},
 		{"init-restricted.yaml", []string{"init", "--preset", "restricted"}, 0},
 		{"init-eks-v1beta1.yaml", []string{"init", "--preset", "eks", "--to", "policy/v1beta1"}, 0},
+		// psp diff: the seed article's flow (EKS's eks.privileged and its
+		// binding deleted, the article's own policy kept), every policy
+		// deleted, and the pull request of examples/diff.
+		{"diff-seed.txt", diffSeed, 1},
+		{"diff-seed.json", append(diffSeed, "-o", "json"), 1},
+		{"diff-seed.sarif", append(diffSeed, "-o", "sarif"), 1},
+		{"diff-eks-none.txt", []string{"diff", "-f", "examples/", "--before", "examples/eks", "--after", "none"}, 1},
+		{"diff-pr.txt", diffPR, 1},
+		{"diff-pr.json", append(diffPR, "-o", "json"), 1},
+		{"diff-pr.sarif", append(diffPR, "-o", "sarif"), 1},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			out, errOut, code := run(t, "", tc.args...)

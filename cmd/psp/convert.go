@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,7 +38,7 @@ and answers "no" for a grant written for v1.24 until then.`,
   kubectl get clusterroles,roles -A -o yaml | ` + name + ` convert -f - --rbac | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := loadFiles(cmd.InOrStdin(), files, loader.Options{Strict: strict})
+			res, err := convert.Read(files, cmd.InOrStdin(), loader.Options{Strict: strict})
 			if err != nil {
 				return err
 			}
@@ -68,37 +66,6 @@ and answers "no" for a grant written for v1.24 until then.`,
 	cmd.Flags().BoolVar(&rbacGrants, "rbac", false, "also write the Roles and ClusterRoles that grant use in group policy or extensions, with policy.kube-psp.io added (for kubectl auth can-i)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
-}
-
-// loadFiles loads policies and RBAC from files, directories and "-".
-func loadFiles(stdin io.Reader, paths []string, opts loader.Options) (*loader.Result, error) {
-	var merged *loader.Result
-	for _, p := range paths {
-		var res *loader.Result
-		var err error
-		if p == "-" {
-			res, err = loader.LoadReader("<stdin>", stdin, opts)
-		} else {
-			if _, statErr := os.Stat(p); statErr != nil {
-				return nil, fmt.Errorf("reading %s: %w", p, statErr)
-			}
-			res, err = loader.Load([]string{p}, opts)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if merged == nil {
-			merged = res
-			continue
-		}
-		merged.Policies = append(merged.Policies, res.Policies...)
-		merged.Warnings = append(merged.Warnings, res.Warnings...)
-		merged.RBAC.Roles = append(merged.RBAC.Roles, res.RBAC.Roles...)
-		merged.RBAC.ClusterRoles = append(merged.RBAC.ClusterRoles, res.RBAC.ClusterRoles...)
-		merged.RBAC.RoleBindings = append(merged.RBAC.RoleBindings, res.RBAC.RoleBindings...)
-		merged.RBAC.ClusterRoleBindings = append(merged.RBAC.ClusterRoleBindings, res.RBAC.ClusterRoleBindings...)
-	}
-	return merged, nil
 }
 
 func newInitCommand(name string) *cobra.Command {

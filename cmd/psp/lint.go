@@ -38,7 +38,7 @@ input error, else 0.`,
 			if err != nil {
 				return err
 			}
-			findings := lint.Lint(res, snap.Policies, snap.RBAC)
+			findings := lint.Lint(res, snap.Policies, snap.RBAC())
 			switch output {
 			case "text":
 				err = lint.WriteText(cmd.OutOrStdout(), findings)

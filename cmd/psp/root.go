@@ -31,7 +31,7 @@ pod's security settings, with v1.24's exact decisions and messages.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name), newAuditCommand(name), newVersionCommand(version.Get))
+	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name), newAuditCommand(name), newDiffCommand(name), newVersionCommand(version.Get))
 	if strings.HasPrefix(name, "kubectl ") {
 		// cobra's completion scripts register for the root's name, which
 		// would replace kubectl's own completion.

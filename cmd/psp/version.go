@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/pkg/version"
 )
@@ -23,29 +21,11 @@ A binary built by go run or outside a git checkout has version "devel"
 and no commit; one built from a tree with uncommitted changes says dirty.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			info := get()
-			out := cmd.OutOrStdout()
-			switch output {
-			case "text":
-				_, err := fmt.Fprintf(out, "kube-psp %s\n", info)
-				return err
-			case "json":
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			case "yaml":
-				b, err := yaml.Marshal(info)
-				if err != nil {
-					return fmt.Errorf("writing the version as YAML: %w", err)
-				}
-				_, err = out.Write(b)
-				return err
-			}
-			return fmt.Errorf("--output must be text, json or yaml, not %q", output)
+			return version.Write(cmd.OutOrStdout(), get(), output)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(version.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

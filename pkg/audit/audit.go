@@ -25,7 +25,6 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -51,22 +50,11 @@ type Options struct {
 // Run reads the cluster's policies, RBAC and pods and checks every pod.
 // Warnings are policy load problems (an invalid policy left out).
 func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (results []check.Verdict, warnings []string, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the informers: one snapshot is all an audit needs
-	cluster := source.NewCluster(client, dyn, opts.Authorizer, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	syncCtx := ctx
-	if opts.Timeout > 0 {
-		var cancelSync context.CancelFunc
-		syncCtx, cancelSync = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no complete answer within %s (--request-timeout)", opts.Timeout))
-		defer cancelSync()
+	snap, err := ReadPolicies(ctx, client, dyn, opts.Authorizer, opts.Timeout)
+	if err != nil {
+		return nil, nil, err
 	}
-	// The first error ends the audit: an unreachable apiserver, a missing
-	// CRD or permission does not go away by waiting.
-	if err := cluster.Sync(syncCtx); err != nil {
-		return nil, nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
-	}
-	snap := cluster.Current()
-	pods, err := listPods(ctx, client, opts.Namespace)
+	pods, err := ListPods(ctx, client, opts.Namespace)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,6 +70,28 @@ func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface
 		results[i].Running = runningProblems(snap.Policies, &pods[i], results[i])
 	}
 	return results, snap.Warnings, nil
+}
+
+// ReadPolicies reads the cluster's current policies (the policy.kube-psp.io
+// CRD) and RBAC once, as psp serve --kubeconfig reads them: invalid
+// policies are left out with a warning in the snapshot's Warnings. authz,
+// when set, decides policy use instead of local evaluation of the RBAC.
+// timeout bounds reading (every informer's first list); 0: no limit. The
+// first error ends the read: an unreachable apiserver, a missing CRD or
+// permission does not go away by waiting.
+func ReadPolicies(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, authz authorizer.Authorizer, timeout time.Duration) (*source.Snapshot, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the informers: one snapshot is all that is needed
+	cluster := source.NewCluster(client, dyn, authz, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if timeout > 0 {
+		var cancelSync context.CancelFunc
+		ctx, cancelSync = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no complete answer within %s (--request-timeout)", timeout))
+		defer cancelSync()
+	}
+	if err := cluster.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
+	}
+	return cluster.Current(), nil
 }
 
 // runningProblems judges the seccomp profile each container of a running
@@ -105,8 +115,10 @@ func runningProblems(set *engine.PolicySet, pod *corev1.Pod, r check.Verdict) []
 	return out
 }
 
-// listPods lists in pages, so a large cluster is not one huge response.
-func listPods(ctx context.Context, client kubernetes.Interface, namespace string) ([]corev1.Pod, error) {
+// ListPods lists the pods of namespace (all when empty), sorted by
+// namespace and name. It lists in pages, so a large cluster is not one huge
+// response.
+func ListPods(ctx context.Context, client kubernetes.Interface, namespace string) ([]corev1.Pod, error) {
 	var pods []corev1.Pod
 	opts := metav1.ListOptions{Limit: 500}
 	for {
@@ -145,7 +157,7 @@ func RecreatedWorkload(pod *corev1.Pod) manifest.Workload {
 		Spec: *pod.Spec.DeepCopy(),
 	}
 	w := manifest.Workload{
-		Source:    loader.Source{File: "pod/" + pod.Namespace + "/" + pod.Name},
+		Source:    manifest.LiveObject("pod", pod.Namespace, pod.Name),
 		Kind:      "Pod",
 		Namespace: pod.Namespace,
 		Name:      pod.Name,

@@ -55,16 +55,9 @@ const (
 	serviceAccountGroupPrefix    = "system:serviceaccounts:"
 )
 
-// ServiceAccountUser is the identity the v1.24 PodSecurityPolicy plugin gave
-// a pod's ServiceAccount when asking whether it may use a policy: the
-// ServiceAccount's user name with the groups system:serviceaccounts and
-// system:serviceaccounts:NAMESPACE, and not system:authenticated.
-func ServiceAccountUser(namespace, name string) UserInfo {
-	return UserInfo{
-		Name:   ServiceAccountUsername(namespace, name),
-		Groups: []string{GroupServiceAccounts, serviceAccountGroupPrefix + namespace},
-	}
-}
+// ServiceAccountsGroup is the group of every ServiceAccount of a
+// namespace: "system:serviceaccounts:NAMESPACE".
+func ServiceAccountsGroup(namespace string) string { return serviceAccountGroupPrefix + namespace }
 
 // ServiceAccountUsername is "system:serviceaccount:NAMESPACE:NAME".
 func ServiceAccountUsername(namespace, name string) string {
@@ -95,7 +88,7 @@ func Impersonate(name string, groups []string) UserInfo {
 	u := UserInfo{Name: name, Groups: slices.Clone(groups)}
 	if len(groups) == 0 {
 		if ns, _, ok := SplitServiceAccountUsername(name); ok {
-			u.Groups = []string{GroupServiceAccounts, serviceAccountGroupPrefix + ns}
+			u.Groups = []string{GroupServiceAccounts, ServiceAccountsGroup(ns)}
 		}
 	}
 	if name == UserAnonymous {

@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authz := rbac.NewSnapshot(res.RBAC)
+	authz := rbac.NewIndex(res.RBAC)
 	ws, err := manifest.Read([]string{"-"}, strings.NewReader(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}

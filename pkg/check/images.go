@@ -1,9 +1,9 @@
 package check
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -52,7 +52,7 @@ func (r Verdict) ImageUnread() bool {
 
 // writeKubelet writes the kubelet's refusals and the containers whose image
 // could not be read, one line each, under an ADMITTED line.
-func writeKubelet(b *bytes.Buffer, r Verdict) {
+func writeKubelet(b *strings.Builder, r Verdict) {
 	for _, c := range r.Kubelet {
 		switch {
 		case c.Refused:

@@ -1,8 +1,7 @@
 package check
 
 import (
-	"bytes"
-	"fmt"
+		"fmt"
 	"io"
 	"os"
 	"strings"
@@ -83,7 +82,7 @@ func (rw *ReportWriter) Write(v Verdict) error {
 		}
 		return nil
 	}
-	var b bytes.Buffer
+	var b strings.Builder
 	if rw.kind == v1alpha1.KindExplainReport {
 		if !first {
 			b.WriteByte('\n')
@@ -94,7 +93,7 @@ func (rw *ReportWriter) Write(v Verdict) error {
 	} else {
 		writeText(&b, v)
 	}
-	_, err := rw.w.Write(b.Bytes())
+	_, err := io.WriteString(rw.w, b.String())
 	return err
 }
 
@@ -156,8 +155,18 @@ func WriteReport(w io.Writer, format, kind string, verdicts []Verdict) error {
 }
 
 // writeText writes a verdict's block of the text report.
-func writeText(b *bytes.Buffer, r Verdict) {
+func writeText(b *strings.Builder, r Verdict) {
 	fmt.Fprintf(b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
+	WriteVerdict(b, r)
+	b.WriteByte('\n')
+}
+
+// WriteVerdict writes the verdict of the text report for one workload, each
+// line indented by two spaces: ADMITTED with the policy and the fields it
+// sets (and the kubelet's refusals, after VerifyImages), INVALID with the
+// apiserver's message, or DENIED with v1.24's message and each policy's
+// reasons; then how a running pod breaks its policy (psp audit).
+func WriteVerdict(b *strings.Builder, r Verdict) {
 	switch {
 	case r.Admitted:
 		fmt.Fprintf(b, "  ADMITTED by policy %q", r.Policy)
@@ -179,7 +188,6 @@ func writeText(b *bytes.Buffer, r Verdict) {
 	for _, problem := range r.Running {
 		fmt.Fprintf(b, "  RUNNING NOW against %s\n", problem)
 	}
-	b.WriteByte('\n')
 }
 
 // summaryLine is the text report's last line.
@@ -199,7 +207,7 @@ func summaryLine(c v1alpha1.CheckSummary) string {
 }
 
 // writeReasons says, per policy, why it did not admit the pod.
-func writeReasons(b *bytes.Buffer, e explain.Explanation) {
+func writeReasons(b *strings.Builder, e explain.Explanation) {
 	for _, p := range e.Policies {
 		for _, err := range p.AuthorizationErrors {
 			fmt.Fprintf(b, "    policy %q: could not tell whether it may be used: %s\n", p.Name, err)
@@ -225,13 +233,10 @@ func (v Verdict) Object() v1alpha1.WorkloadVerdict {
 	e := v.Explanation
 	src := v.Workload.Source
 	out := v1alpha1.WorkloadVerdict{
-		Source: v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item},
+		Source: v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object},
 		Kind:   v.Workload.Kind, Namespace: v.Workload.Namespace, Name: v.Workload.Name, Requester: v.Requester.Name,
 		Admitted: v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Changes: changes(v.Changes), Message: v.Message, Notes: e.Notes,
 		Policies: []v1alpha1.PolicyVerdict{}, Running: v.Running,
-	}
-	if src.Document == 0 {
-		out.Source = v1alpha1.Source{Object: src.File} // a running pod (audit)
 	}
 	if !v.Admitted && !v.Invalid {
 		out.DeniedIn = string(v.DeniedIn)
@@ -285,19 +290,26 @@ func (v Verdict) sarifResults() []sarif.Result {
 	case v.Invalid:
 		out = append(out, v.sarifResult(rulePodInvalid, "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", v.Workload, v.Requester.Name, v.Policy, v.Message)))
 	default:
-		msg := fmt.Sprintf("%s (created by %s) is denied: %s", v.Workload, v.Requester.Name, v.Message)
-		if len(v.Explanation.Notes) > 0 {
-			msg += " (" + strings.Join(v.Explanation.Notes, "; ") + ")"
-		}
-		if f := v.Explanation.PodFix; f != nil {
-			msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
-		}
-		if g := v.Explanation.Grant; g != nil {
-			msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
-		}
-		out = append(out, v.sarifResult(rulePodDenied, "error", msg))
+		out = append(out, v.sarifResult(rulePodDenied, "error", fmt.Sprintf("%s (created by %s) is denied: %s", v.Workload, v.Requester.Name, DenialSummary(v))))
 	}
 	return out
+}
+
+// DenialSummary is a denied verdict in one line, for SARIF messages:
+// v1.24's message, the notes on the fields it names, and the smallest pod
+// change or grant that would admit the pod.
+func DenialSummary(v Verdict) string {
+	msg := v.Message
+	if len(v.Explanation.Notes) > 0 {
+		msg += " (" + strings.Join(v.Explanation.Notes, "; ") + ")"
+	}
+	if f := v.Explanation.PodFix; f != nil {
+		msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
+	}
+	if g := v.Explanation.Grant; g != nil {
+		msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
+	}
+	return msg
 }
 
 // sarifRules are the rules of the results written: pod-denied always, the
@@ -321,8 +333,8 @@ func (rw *ReportWriter) sarifRules() []sarif.Rule {
 // running pod (psp audit: no document), at the pod.
 func (v Verdict) sarifResult(rule, level, msg string) sarif.Result {
 	src := v.Workload.Source
-	if src.Document == 0 {
-		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.File}
+	if src.Object != "" {
+		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.Object}
 	}
 	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
 }

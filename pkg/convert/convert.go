@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,8 +17,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // APIVersions are the versions policies can be written in.
@@ -41,7 +44,7 @@ func Policies(policies []*policyv1.PodSecurityPolicy, apiVersion string) ([]byte
 		p := in.DeepCopy()
 		p.APIVersion, p.Kind = apiVersion, policyv1.Kind
 		p.ObjectMeta = trimMeta(p.ObjectMeta)
-		if fieldErrs := validation.ValidatePodSecurityPolicy(p); len(fieldErrs) > 0 {
+		if fieldErrs := engine.DefaultAndValidatePolicy(p); len(fieldErrs) > 0 {
 			for _, e := range fieldErrs {
 				errs = append(errs, fmt.Errorf("PodSecurityPolicy %q cannot be written as %s: %s", p.Name, apiVersion, e.Error()))
 			}
@@ -141,4 +144,27 @@ func document(obj any) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte("---\n"), out...), nil
+}
+
+// Read loads what psp convert converts: the policies and RBAC of each path
+// (a file, a directory walked recursively, or "-" for standard input),
+// each path loaded on its own and the results merged in order
+// (loader.PoliciesAndRBAC.Add), so that paths may repeat a policy. An error
+// names the path, file, document and line.
+func Read(paths []string, stdin io.Reader, opts loader.Options) (*loader.PoliciesAndRBAC, error) {
+	merged := &loader.PoliciesAndRBAC{}
+	for _, p := range paths {
+		var res *loader.PoliciesAndRBAC
+		var err error
+		if p == "-" {
+			res, err = loader.LoadReader(yamlfile.Stdin, stdin, opts)
+		} else {
+			res, err = loader.Load([]string{p}, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		merged.Add(res)
+	}
+	return merged, nil
 }

@@ -85,3 +85,26 @@ func TestServerSetMetadataDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestRead: each path is loaded on its own and merged in order, standard
+// input as "-", so a policy may come twice; an error names the path.
+func TestRead(t *testing.T) {
+	stdin := "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: eks.privileged}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n"
+	res, err := Read([]string{"../../examples/eks", "-"}, strings.NewReader(stdin), loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range res.Policies {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "eks.privileged,eks.privileged" || len(res.RBAC.ClusterRoles) == 0 {
+		t.Errorf("policies %v, %d ClusterRoles", names, len(res.RBAC.ClusterRoles))
+	}
+	if src := res.PolicySources["eks.privileged"]; src.File != "<stdin>" || src.Line != 1 {
+		t.Errorf("the later source wins: %v", src)
+	}
+	if _, err := Read([]string{"../../examples/eks", "nope.yaml"}, nil, loader.Options{}); err == nil || !strings.Contains(err.Error(), "reading nope.yaml") {
+		t.Errorf("missing path: %v", err)
+	}
+}

@@ -1,11 +1,10 @@
 package convert
 
 import (
-	"slices"
-
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
@@ -49,12 +48,21 @@ func withCRDGroup(rules []rbacv1.PolicyRule) ([]rbacv1.PolicyRule, bool) {
 	changed := false
 	for i, r := range rules {
 		out[i] = *r.DeepCopy()
-		grantsUse := slices.Contains(r.Verbs, "use") || slices.Contains(r.Verbs, rbacv1.VerbAll)
-		onPolicies := slices.Contains(r.Resources, "podsecuritypolicies") || slices.Contains(r.Resources, rbacv1.ResourceAll)
-		// The groups admission asks besides the CRD's: policy and extensions.
-		legacy := slices.ContainsFunc(r.APIGroups, func(g string) bool { return g != policyv1.GroupName && slices.Contains(engine.UseAPIGroups(), g) })
-		covered := slices.Contains(r.APIGroups, policyv1.GroupName) || slices.Contains(r.APIGroups, rbacv1.APIGroupAll)
-		if grantsUse && onPolicies && legacy && !covered {
+		// In which of the groups admission asks does the rule grant use
+		// of some policy (whichever it names)?
+		unnamed := r
+		unnamed.ResourceNames = nil
+		var legacy, covered bool
+		for _, q := range engine.UseQuestions(authorizer.UserInfo{}, "", "") {
+			switch {
+			case !rbac.RuleAllows(&unnamed, q):
+			case q.APIGroup == policyv1.GroupName:
+				covered = true
+			default:
+				legacy = true
+			}
+		}
+		if legacy && !covered {
 			out[i].APIGroups = append(out[i].APIGroups, policyv1.GroupName)
 			changed = true
 		}

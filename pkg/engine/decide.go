@@ -12,34 +12,6 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/field"
 )
 
-// UseAPIGroups are the API groups in which `use` of a policy is checked, in
-// order. v1.24 checked policy and extensions (for RBAC written before
-// policy/v1beta1); kube-psp also accepts its own group.
-func UseAPIGroups() []string { return []string{"policy", LegacyUseAPIGroup, policyv1.GroupName} }
-
-// LegacyUseAPIGroup is the group where PodSecurityPolicies lived before
-// policy/v1beta1; v1.24 still honoured `use` granted there, so a rule over
-// every resource of it grants every policy.
-const LegacyUseAPIGroup = "extensions"
-
-// UseAttributes is the question admission asks an authorizer for one API
-// group of UseAPIGroups: may user `use` policy (resource
-// podsecuritypolicies) in namespace. Tools that list grants leave user,
-// namespace or policy unset to ask about any (v1.24
-// plugin/pkg/admission/security/podsecuritypolicy/admission.go
-// authorizedForPolicyInAPIGroup).
-func UseAttributes(user authorizer.UserInfo, namespace, group, policy string) authorizer.Attributes {
-	return authorizer.Attributes{User: user, Verb: "use", Namespace: namespace, APIGroup: group, Resource: "podsecuritypolicies", Name: policy}
-}
-
-// GrantAPIGroups are the API groups a new grant of `use` names, a subset of
-// UseAPIGroups that both kube-psp and kubectl answer yes for: policy, which
-// the v1.24 plugin asks first, and the CRD's group, to which `kubectl auth
-// can-i use podsecuritypolicy/NAME` maps the resource once the CRD is
-// installed (kubectl resolves it through discovery, where group policy no
-// longer serves podsecuritypolicies).
-func GrantAPIGroups() []string { return []string{"policy", policyv1.GroupName} }
-
 // Denial texts, as v1.24.
 const (
 	admitDenialPrefix    = "PodSecurityPolicy: unable to admit pod: "
@@ -280,65 +252,19 @@ type useChecker struct {
 	ctx       context.Context
 	authz     authorizer.Authorizer
 	namespace string
-	sa        *authorizer.UserInfo
-	user      authorizer.UserInfo
+	// subjects are UseSubjects(req).
+	subjects []authorizer.UserInfo
 	// answers are those prefetched concurrently, by policy (useplan.go).
 	answers map[string]*Authorization
 }
 
 func newUseChecker(ctx context.Context, authz authorizer.Authorizer, req Request) *useChecker {
-	c := &useChecker{ctx: ctx, authz: authz, namespace: req.Namespace, user: req.User}
-	if sa := PodServiceAccount(req.Pod); sa != "" {
-		info := authorizer.ServiceAccountUser(req.Namespace, sa)
-		c.sa = &info
-	}
-	return c
-}
-
-// PodServiceAccount is the name of the pod's ServiceAccount, whose `use`
-// grants count: spec.serviceAccountName, else the deprecated alias
-// spec.serviceAccount, which v1 conversion and defaulting copy into it
-// (v1.37 pkg/apis/core/v1 SetDefaults_PodSpec), so a request carrying only
-// the alias is authorized as the apiserver stores it; "" when neither is set.
-func PodServiceAccount(pod *corev1.Pod) string {
-	if sa := pod.Spec.ServiceAccountName; sa != "" {
-		return sa
-	}
-	return pod.Spec.DeprecatedServiceAccount
+	return &useChecker{ctx: ctx, authz: authz, namespace: req.Namespace, subjects: UseSubjects(req)}
 }
 
 func (c *useChecker) check(policy string) *Authorization {
 	if a, ok := c.answers[policy]; ok {
 		return a
 	}
-	return AuthorizeUse(c.ctx, c.authz, c.subjects(), c.namespace, policy)
-}
-
-// subjects are who may use a policy, in the order asked.
-func (c *useChecker) subjects() []authorizer.UserInfo {
-	subjects := make([]authorizer.UserInfo, 0, 2)
-	if c.sa != nil {
-		subjects = append(subjects, *c.sa)
-	}
-	return append(subjects, c.user)
-}
-
-// AuthorizeUse asks whether any of the subjects, in order, may `use` the
-// policy in the namespace, in each of UseAPIGroups, as admission asks it.
-// Authorizer errors count as "no" and are recorded.
-func AuthorizeUse(ctx context.Context, authz authorizer.Authorizer, subjects []authorizer.UserInfo, namespace, policy string) *Authorization {
-	result := &Authorization{}
-	for _, subject := range subjects {
-		for _, group := range UseAPIGroups() {
-			allowed, reason, err := authz.Authorize(ctx, UseAttributes(subject, namespace, group, policy))
-			if err != nil {
-				result.Errors = append(result.Errors, fmt.Sprintf("%s: %v", subject.Name, err))
-			}
-			if allowed {
-				result.Allowed, result.Subject, result.APIGroup, result.Reason = true, subject.Name, group, reason
-				return result
-			}
-		}
-	}
-	return result
+	return AuthorizeUse(c.ctx, c.authz, c.subjects, c.namespace, policy)
 }

@@ -8,6 +8,7 @@ import (
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/field"
 )
 
 // PolicySet is an immutable, compiled set of policies, sorted by name.
@@ -27,27 +28,66 @@ type UnusablePolicy struct {
 	Reason string
 }
 
-// NewPolicySet validates and compiles policies. Every policy gets the v1.24
-// apiserver's defaults (allowPrivilegeEscalation true when unset) and must
-// pass v1.24's validation; names must be unique. If any policy is invalid
-// the whole set is refused, with every problem named: a set is never half
-// applied. The input policies are not modified.
+// DefaultAndValidatePolicy is the one place a policy is defaulted and
+// validated. It applies the v1.24 apiserver's defaults to p in place
+// (allowPrivilegeEscalation true when unset: policyv1.SetDefaults) and
+// returns every problem v1.24's validation found before storing it, in
+// v1.24's order (validation.ValidatePodSecurityPolicy, which reads
+// p.APIVersion: a legacy policy/v1beta1 or extensions/v1beta1 policy may
+// not use kube-psp's additions). p is fit for a PolicySet when the list is
+// empty. The loader, the cluster source, the CRD's validating webhook
+// (through loader.DecodePolicy) and convert call it.
+func DefaultAndValidatePolicy(p *policyv1.PodSecurityPolicy) field.ErrorList {
+	policyv1.SetDefaults(p)
+	return validation.ValidatePodSecurityPolicy(p)
+}
+
+// NewPolicySet defaults, validates (DefaultAndValidatePolicy) and compiles
+// policies; names must be unique. If any policy is invalid the whole set is
+// refused, with every problem named: a set is never half applied. The
+// input policies are not modified. Policies that passed
+// DefaultAndValidatePolicy already (the loader's, the cluster source's) are
+// compiled with NewPolicySetFromValid instead, so that each is validated
+// once per load.
 func NewPolicySet(policies []*policyv1.PodSecurityPolicy) (*PolicySet, error) {
-	set := &PolicySet{index: make(map[string]int, len(policies))}
+	valid := make([]*policyv1.PodSecurityPolicy, 0, len(policies))
 	var problems []error
-	seen := make(map[string]bool, len(policies))
 	for _, in := range policies {
 		if in == nil {
 			continue
 		}
 		p := in.DeepCopy()
-		policyv1.SetDefaults(p)
-		if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
+		if errs := DefaultAndValidatePolicy(p); len(errs) > 0 {
 			msgs := make([]string, len(errs))
 			for i, e := range errs {
 				msgs[i] = e.Error()
 			}
 			problems = append(problems, fmt.Errorf("PodSecurityPolicy %q is invalid: %s", p.Name, strings.Join(msgs, ", ")))
+			continue
+		}
+		valid = append(valid, p)
+	}
+	set, err := NewPolicySetFromValid(valid)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return set, nil
+}
+
+// NewPolicySetFromValid compiles policies that DefaultAndValidatePolicy
+// accepted, unchanged since, without validating them again; names must be
+// unique, or the set is refused naming every repeated one. The set keeps
+// the policies (sorted by name) and shares them with the caller, who must
+// not modify them afterwards.
+func NewPolicySetFromValid(policies []*policyv1.PodSecurityPolicy) (*PolicySet, error) {
+	set := &PolicySet{index: make(map[string]int, len(policies))}
+	var problems []error
+	seen := make(map[string]bool, len(policies))
+	for _, p := range policies {
+		if p == nil {
 			continue
 		}
 		if seen[p.Name] {

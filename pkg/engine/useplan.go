@@ -98,7 +98,7 @@ func (c *useChecker) resolve(policies []string, mutating []bool, choosing bool) 
 	if len(policies) == 0 {
 		return
 	}
-	subjects := c.subjects()
+	subjects := c.subjects
 	groups := UseAPIGroups()
 	perPolicy := len(subjects) * len(groups)
 	answers := make([]useAnswer, len(policies)*perPolicy)

@@ -23,6 +23,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // Severity orders findings.
@@ -60,10 +61,10 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	// Object is what the finding is about, e.g. `ClusterRole "psp:all"`.
-	Object  string        `json:"object"`
-	Source  loader.Source `json:"source"`
-	Message string        `json:"message"`
-	Fix     string        `json:"fix"`
+	Object  string            `json:"object"`
+	Source  yamlfile.Position `json:"source"`
+	Message string            `json:"message"`
+	Fix     string            `json:"fix"`
 }
 
 // Rules describes every rule, for --help and SARIF.
@@ -84,8 +85,8 @@ var Rules = []struct{ ID, Summary string }{
 var broadGroups = []string{authorizer.GroupAuthenticated, authorizer.GroupServiceAccounts, "system:unauthenticated"}
 
 // Lint checks what a loader read.
-func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Finding {
-	l := &linter{res: res, set: set, snap: snap, named: rbac.NewSnapshot(namedOnly(res.RBAC))}
+func Lint(res *loader.PoliciesAndRBAC, set *engine.PolicySet, snap *rbac.Index) []Finding {
+	l := &linter{res: res, set: set, snap: snap, named: rbac.NewIndex(namedOnly(res.RBAC))}
 	l.roles()
 	l.bindings()
 	l.policies()
@@ -93,15 +94,15 @@ func Lint(res *loader.Result, set *engine.PolicySet, snap *rbac.Snapshot) []Find
 }
 
 type linter struct {
-	res  *loader.Result
+	res  *loader.PoliciesAndRBAC
 	set  *engine.PolicySet
-	snap *rbac.Snapshot
+	snap *rbac.Index
 	// named holds only the rules that name their policies: what was meant.
-	named    *rbac.Snapshot
+	named    *rbac.Index
 	findings []Finding
 }
 
-func (l *linter) add(rule string, sev Severity, object string, src loader.Source, msg, fix string) {
+func (l *linter) add(rule string, sev Severity, object string, src yamlfile.Position, msg, fix string) {
 	l.findings = append(l.findings, Finding{Rule: rule, Severity: sev, Object: object, Source: src, Message: msg, Fix: fix})
 }
 
@@ -111,8 +112,8 @@ func grantsUse(r rbacv1.PolicyRule) (grants, all bool, how []string) {
 	// Ignoring resourceNames, does the rule allow use of policies in a group admission asks about?
 	unnamed := r
 	unnamed.ResourceNames = nil
-	for _, g := range engine.UseAPIGroups() {
-		grants = grants || rbac.RuleAllows(&unnamed, engine.UseAttributes(authorizer.UserInfo{}, "", g, ""))
+	for _, q := range engine.UseQuestions(authorizer.UserInfo{}, "", "") {
+		grants = grants || rbac.RuleAllows(&unnamed, q)
 	}
 	if !grants {
 		return false, false, nil
@@ -154,7 +155,7 @@ func (l *linter) roles() {
 				msg += ": whoever it is bound to may use any policy created later, the most permissive included"
 			}
 			l.add("wildcard-grant", sev, obj, l.res.RBACSources[loader.RBACKey(kind, namespace, name)], msg,
-				fmt.Sprintf("grant use only of named policies: apiGroups [%s], resources [podsecuritypolicies], verbs [use], resourceNames [...]", strings.Join(engine.GrantAPIGroups(), ", ")))
+				fmt.Sprintf("grant use only of named policies: apiGroups [%s], resources [%s], verbs [%s], resourceNames [...]", strings.Join(engine.GrantAPIGroups(), ", "), engine.UseResource, engine.UseVerb))
 		}
 	}
 	for _, r := range l.res.RBAC.ClusterRoles {
@@ -235,7 +236,7 @@ func bindingIdentity(b *rbac.Binding, subj rbacv1.Subject) (user authorizer.User
 		if subj.Namespace == "" {
 			return user, "", false
 		}
-		return authorizer.ServiceAccountUser(subj.Namespace, subj.Name), subj.Namespace, true
+		return engine.ServiceAccountUser(subj.Namespace, subj.Name), subj.Namespace, true
 	case rbacv1.UserKind:
 		return authorizer.UserInfo{Name: subj.Name, Groups: []string{authorizer.GroupAuthenticated}}, namespace, true
 	case rbacv1.GroupKind:
@@ -295,8 +296,8 @@ func (l *linter) bindings() {
 // usableBy returns who may use a policy, across the API groups admission asks about.
 func (l *linter) usableBy(policy string) []rbac.Grant {
 	var out []rbac.Grant
-	for _, g := range engine.UseAPIGroups() {
-		out = append(out, l.snap.WhoCan(engine.UseAttributes(authorizer.UserInfo{}, "", g, policy))...)
+	for _, q := range engine.UseQuestions(authorizer.UserInfo{}, "", policy) {
+		out = append(out, l.snap.WhoCan(q)...)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 func TestGrantsUse(t *testing.T) {
@@ -70,7 +71,7 @@ func TestSeccompAnnotationsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var found []string
-	for _, f := range Lint(res, set, rbac.NewSnapshot(res.RBAC)) {
+	for _, f := range Lint(res, set, rbac.NewIndex(res.RBAC)) {
 		if f.Rule == "seccomp-annotations-only" {
 			found = append(found, f.Object+": "+f.Message)
 		}
@@ -94,7 +95,7 @@ func lintYAML(t *testing.T, data string) []Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Lint(res, set, rbac.NewSnapshot(res.RBAC))
+	return Lint(res, set, rbac.NewIndex(res.RBAC))
 }
 
 const lintPolicies = `apiVersion: policy/v1beta1
@@ -214,8 +215,8 @@ subjects: [{kind: ServiceAccount, name: web}]
 func TestSARIFLocations(t *testing.T) {
 	var out strings.Builder
 	err := WriteSARIF(&out, []Finding{
-		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "a"`, Source: loader.Source{File: "psp/a.yaml", Document: 1, Line: 1}},
-		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "eks.privileged"`, Source: loader.Source{File: "built-in privileged.yaml", Document: 1, Line: 1}},
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "a"`, Source: yamlfile.Position{File: "psp/a.yaml", Document: 1, Line: 1}},
+		{Rule: "dangerous-policy", Severity: Warning, Object: `PodSecurityPolicy "eks.privileged"`, Source: yamlfile.Position{File: "built-in privileged.yaml", Document: 1, Line: 1}},
 		{Rule: "unused-policy", Severity: Info, Object: `ClusterRole "r"`},
 	})
 	if err != nil {

@@ -8,17 +8,16 @@
 //
 // Every error names the file, the document (and its first line) and the
 // field. A field given twice in a policy or RBAC object is an error, strict
-// mode or not (DuplicateFields). Loading is all or nothing: on any error no
+// mode or not (yamlfile.DuplicateFields). Loading is all or nothing: on any error no
 // objects are returned.
 package loader
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,52 +25,53 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
-// Source is where an object was read from.
-type Source struct {
-	File string `json:"file"`
-	// Document is the 1-based index of the YAML document in the file.
-	Document int `json:"document"`
-	// Line is the 1-based line where the document starts.
-	Line int `json:"line"`
-	// Item is the 1-based index in a List kind, 0 when not in a list.
-	Item int `json:"item,omitempty"`
-}
-
-func (s Source) String() string {
-	if s.Document == 0 {
-		return s.File // not from a file: a live object, say
-	}
-	loc := fmt.Sprintf("%s: document %d (line %d)", s.File, s.Document, s.Line)
-	if s.Item > 0 {
-		loc += fmt.Sprintf(", item %d", s.Item)
-	}
-	return loc
-}
-
-// Result is what was loaded.
-type Result struct {
+// PoliciesAndRBAC is what was loaded: policies, defaulted and validated
+// (engine.DefaultAndValidatePolicy) and RBAC, with the file position of
+// each.
+type PoliciesAndRBAC struct {
 	Policies []*policyv1.PodSecurityPolicy
 	// PolicySources has the source of each policy, by name.
-	PolicySources map[string]Source
+	PolicySources map[string]yamlfile.Position
 	RBAC          rbac.Objects
 	// RBACSources has the source of each RBAC object, by RBACKey.
-	RBACSources map[string]Source
+	RBACSources map[string]yamlfile.Position
 	// Warnings are problems that did not stop the load: skipped kinds,
 	// unknown fields (outside strict mode), defaulted namespaces.
 	Warnings []string
 }
 
-// RBACKey names an RBAC object for Result.RBACSources: "Kind/namespace/name"
-// ("Kind/name" for cluster-scoped kinds).
+// Add appends what other loaded to r: its policies, RBAC objects and
+// warnings after r's, and their positions (other's win for a name both
+// have). It is for loads made one path at a time (psp convert, the
+// presets), whose duplicate names are not refused as one load refuses them.
+func (r *PoliciesAndRBAC) Add(other *PoliciesAndRBAC) {
+	r.Policies = append(r.Policies, other.Policies...)
+	r.RBAC.Roles = append(r.RBAC.Roles, other.RBAC.Roles...)
+	r.RBAC.ClusterRoles = append(r.RBAC.ClusterRoles, other.RBAC.ClusterRoles...)
+	r.RBAC.RoleBindings = append(r.RBAC.RoleBindings, other.RBAC.RoleBindings...)
+	r.RBAC.ClusterRoleBindings = append(r.RBAC.ClusterRoleBindings, other.RBAC.ClusterRoleBindings...)
+	r.Warnings = append(r.Warnings, other.Warnings...)
+	if r.PolicySources == nil {
+		r.PolicySources = map[string]yamlfile.Position{}
+	}
+	if r.RBACSources == nil {
+		r.RBACSources = map[string]yamlfile.Position{}
+	}
+	maps.Copy(r.PolicySources, other.PolicySources)
+	maps.Copy(r.RBACSources, other.RBACSources)
+}
+
+// RBACKey names an RBAC object for PoliciesAndRBAC.RBACSources:
+// "Kind/namespace/name" ("Kind/name" for cluster-scoped kinds).
 func RBACKey(kind, namespace, name string) string {
 	if namespace == "" {
 		return kind + "/" + name
@@ -89,7 +89,7 @@ type Options struct {
 
 // Load reads every path (file or directory) and merges what it finds:
 // policies and RBAC alike.
-func Load(paths []string, opts Options) (*Result, error) {
+func Load(paths []string, opts Options) (*PoliciesAndRBAC, error) {
 	in := make([]pathKinds, len(paths))
 	for i, p := range paths {
 		in[i] = pathKinds{path: p, kinds: anyKinds}
@@ -107,7 +107,7 @@ func Load(paths []string, opts Options) (*Result, error) {
 // rbacPaths at least one RBAC object: otherwise the error says what they
 // hold ("no PodSecurityPolicy found in manifests/ (they hold: 40
 // Deployments, ...)"), since an empty set would deny every pod.
-func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*Result, error) {
+func LoadPoliciesAndRBAC(policyPaths, rbacPaths []string, opts Options) (*PoliciesAndRBAC, error) {
 	var in []pathKinds
 	for _, p := range policyPaths {
 		in = append(in, pathKinds{path: p, kinds: policyKinds})
@@ -196,15 +196,15 @@ type pathKinds struct {
 
 // loadPaths reads the files of every path. Paths given for one kind only
 // (--policies or --rbac) must hold at least one object of it.
-func loadPaths(in []pathKinds, opts Options) (*Result, error) {
-	l := &load{opts: opts, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}, counts: map[string]map[string]int{}}
+func loadPaths(in []pathKinds, opts Options) (*PoliciesAndRBAC, error) {
+	l := &load{opts: opts, res: &PoliciesAndRBAC{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}, counts: map[string]map[string]int{}}
 	// A file reached through several paths (say --policies and --rbac
 	// naming the same directory) is read once, with the kinds of each.
 	allowed := map[string]kinds{}
 	var files []string
 	filesOf := map[kinds][]string{}
 	for _, p := range in {
-		listed, err := ListFiles(p.path, true)
+		listed, err := yamlfile.ListFiles(p.path, true)
 		if err != nil {
 			return nil, err
 		}
@@ -284,12 +284,12 @@ func loadPaths(in []pathKinds, opts Options) (*Result, error) {
 }
 
 // LoadReader reads one stream (e.g. standard input) named name in messages.
-func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
+func LoadReader(name string, r io.Reader, opts Options) (*PoliciesAndRBAC, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	l := &load{opts: opts, kinds: anyKinds, res: &Result{PolicySources: map[string]Source{}, RBACSources: map[string]Source{}}}
+	l := &load{opts: opts, kinds: anyKinds, res: &PoliciesAndRBAC{PolicySources: map[string]yamlfile.Position{}, RBACSources: map[string]yamlfile.Position{}}}
 	l.file(name, data)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -297,69 +297,11 @@ func LoadReader(name string, r io.Reader, opts Options) (*Result, error) {
 	return l.res, nil
 }
 
-// IsManifestFile reports whether a file name has a manifest extension.
-func IsManifestFile(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
-}
-
-// ListFiles returns the manifest files (.yaml, .yml, .json) of a path,
-// sorted. A file given directly is returned whatever its extension. In a
-// directory, hidden entries are skipped, subdirectories are walked only when
-// recursive, and symlinked files are followed (ConfigMap volumes link each
-// key into ..data).
-func ListFiles(root string, recursive bool) ([]string, error) {
-	info, err := os.Stat(root)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", root, err)
-	}
-	if !info.IsDir() {
-		return []string{root}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
-		}
-		if p == root {
-			return nil
-		}
-		if d.IsDir() {
-			if !recursive || strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") || !IsManifestFile(d.Name()) {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			st, err := os.Stat(p)
-			if err != nil {
-				return fmt.Errorf("reading %s: %w", p, err)
-			}
-			if !st.Mode().IsRegular() {
-				return nil
-			}
-		}
-		files = append(files, p)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
 type load struct {
 	opts Options
 	// kinds are those the file being read may hold.
 	kinds kinds
-	res   *Result
+	res   *PoliciesAndRBAC
 	errs  []error
 	// counts are the kinds of the objects of each file, by file name.
 	counts map[string]map[string]int
@@ -372,68 +314,21 @@ type load struct {
 	unreadable int
 }
 
-func (l *load) errorf(src Source, format string, args ...any) {
+func (l *load) errorf(src yamlfile.Position, format string, args ...any) {
 	l.errs = append(l.errs, fmt.Errorf("%s: %s", src, fmt.Sprintf(format, args...)))
 }
 
-func (l *load) warnf(src Source, format string, args ...any) {
+func (l *load) warnf(src yamlfile.Position, format string, args ...any) {
 	l.res.Warnings = append(l.res.Warnings, fmt.Sprintf("%s: %s", src, fmt.Sprintf(format, args...)))
-}
-
-// Document is one YAML document of a file and the line it starts at.
-type Document struct {
-	Data []byte
-	Line int
-}
-
-// SplitDocuments splits a YAML stream at "---" lines. Documents holding only
-// comments or white space are kept (so indexes match what a reader counts)
-// but have no data.
-func SplitDocuments(data []byte) []Document {
-	var docs []Document
-	start, startLine, line := 0, 1, 1
-	for pos := 0; pos <= len(data); {
-		end := bytes.IndexByte(data[pos:], '\n')
-		lineEnd := len(data)
-		if end >= 0 {
-			lineEnd = pos + end
-		}
-		text := strings.TrimRight(string(data[pos:lineEnd]), " \t\r")
-		if text == "---" || strings.HasPrefix(text, "--- ") {
-			if pos > start || len(docs) > 0 {
-				docs = append(docs, Document{Data: blankToNil(data[start:pos]), Line: startLine})
-			}
-			start, startLine = lineEnd+1, line+1
-		}
-		if end < 0 {
-			break
-		}
-		pos = lineEnd + 1
-		line++
-	}
-	if start < len(data) {
-		docs = append(docs, Document{Data: blankToNil(data[start:]), Line: startLine})
-	}
-	return docs
-}
-
-func blankToNil(b []byte) []byte {
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		t := bytes.TrimSpace(line)
-		if len(t) > 0 && t[0] != '#' {
-			return b
-		}
-	}
-	return nil
 }
 
 func (l *load) file(name string, data []byte) {
 	l.skipped = map[string]int{}
-	for i, doc := range SplitDocuments(data) {
+	for i, doc := range yamlfile.SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
 		}
-		l.object(Source{File: name, Document: i + 1, Line: doc.Line}, doc.Data)
+		l.object(yamlfile.Position{File: name, Document: i + 1, Line: doc.Line}, doc.Data)
 	}
 	if len(l.skipped) > 0 {
 		n := 0
@@ -471,14 +366,14 @@ type typeMeta struct {
 	} `json:"metadata"`
 }
 
-func (l *load) object(src Source, data []byte) {
+func (l *load) object(src yamlfile.Position, data []byte) {
 	var tm typeMeta
 	if err := yaml.Unmarshal(data, &tm); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			l.errorf(src, "%v", HeaderError(err))
+			l.errorf(src, "%v", yamlfile.HeaderError(err))
 		} else {
-			l.errorf(src, "not a valid YAML or JSON object: %v", YAMLError(err, src.Line))
+			l.errorf(src, "not a valid YAML or JSON object: %v", yamlfile.YAMLError(err, src.Line))
 		}
 		l.unreadable++
 		return
@@ -531,12 +426,12 @@ func (l *load) object(src Source, data []byte) {
 // twice: these are security input, and which value counts must not be a
 // guess. Other kinds are skipped anyway. A List item's lines are the
 // List's, so the whole document is checked here.
-func (l *load) duplicates(src Source, tm typeMeta, data []byte) bool {
+func (l *load) duplicates(src yamlfile.Position, tm typeMeta, data []byte) bool {
 	group, _, _ := strings.Cut(tm.APIVersion, "/")
 	if tm.Kind != policyv1.Kind && group != rbacv1.GroupName && !strings.HasSuffix(tm.Kind, "List") {
 		return false
 	}
-	dups := DuplicateFields(data, src.Line)
+	dups := yamlfile.DuplicateFields(data, src.Line)
 	for _, d := range dups {
 		l.errorf(src, "%s %q: %v", tm.Kind, tm.Metadata.Name, d)
 	}
@@ -547,14 +442,15 @@ func isPolicyAPIVersion(v string) bool {
 	return v == policyv1.APIVersion || v == policyv1.LegacyPolicyAPIVersion || v == policyv1.LegacyExtensionsAPIVersion
 }
 
-// DecodePolicy decodes, defaults and validates one PodSecurityPolicy
-// document (YAML or JSON, any supported apiVersion) exactly as Load does,
+// DecodePolicy decodes one PodSecurityPolicy document (YAML or JSON, any
+// supported apiVersion), and defaults and validates it
+// (engine.DefaultAndValidatePolicy) exactly as Load does,
 // for callers that have one object and no file: the CRD's validating
 // webhook. errs and warnings are Load's messages without the location; the
 // policy is usable only when errs is empty.
 func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, errs, warnings []string) {
 	p = &policyv1.PodSecurityPolicy{}
-	strictErrs, err := decodeYAML(data, p)
+	strictErrs, err := yamlfile.DecodeYAML(data, p)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("PodSecurityPolicy: %v", err)}, nil
 	}
@@ -568,8 +464,7 @@ func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, err
 	if len(errs) > 0 {
 		return nil, errs, warnings
 	}
-	policyv1.SetDefaults(p)
-	for _, e := range validation.ValidatePodSecurityPolicy(p) {
+	for _, e := range engine.DefaultAndValidatePolicy(p) {
 		errs = append(errs, fmt.Sprintf("PodSecurityPolicy %q is invalid: %s", p.Name, e.Error()))
 	}
 	if len(errs) > 0 {
@@ -580,8 +475,8 @@ func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, err
 
 // decode unmarshals data into out. Unknown fields are errors in strict
 // mode and warnings otherwise; duplicate fields were refused before.
-func (l *load) decode(src Source, what string, data []byte, out any) bool {
-	strictErrs, err := decodeYAML(data, out)
+func (l *load) decode(src yamlfile.Position, what string, data []byte, out any) bool {
+	strictErrs, err := yamlfile.DecodeYAML(data, out)
 	if err != nil {
 		l.errorf(src, "%s: %v", what, err)
 		return false
@@ -596,32 +491,7 @@ func (l *load) decode(src Source, what string, data []byte, out any) bool {
 	return !l.opts.Strict || len(strictErrs) == 0
 }
 
-// decodeYAML unmarshals one YAML or JSON object into out, case-sensitively as
-// the apiserver does. Problems that do not stop decoding (unknown or
-// duplicate fields) come back as strictErrs, named with their full path
-// (e.g. `unknown field "spec.runAsUsr"`); err is a malformed document or a
-// value of the wrong type, named with its field.
-func decodeYAML(data []byte, out any) (strictErrs []error, err error) {
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeJSON(js, out)
-}
-
-// DecodeJSON unmarshals one JSON object into out, case-sensitively as the
-// apiserver does. Unknown or duplicate fields come back as strictErrs,
-// named with their full path (e.g. `unknown field "spec.runAsUsr"`); err is
-// a malformed document or a value of the wrong type, named with its field.
-func DecodeJSON(js []byte, out any) (strictErrs []error, err error) {
-	strictErrs, err = kjson.UnmarshalStrict(js, out)
-	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return strictErrs, nil
-}
-
-func (l *load) policy(src Source, data []byte) {
+func (l *load) policy(src yamlfile.Position, data []byte) {
 	p, errs, warnings := DecodePolicy(data, l.opts)
 	for _, w := range warnings {
 		l.warnf(src, "%s", w)
@@ -641,7 +511,7 @@ func (l *load) policy(src Source, data []byte) {
 	l.res.Policies = append(l.res.Policies, p)
 }
 
-func (l *load) rbacObject(src Source, kind, apiVersion string, data []byte) {
+func (l *load) rbacObject(src yamlfile.Position, kind, apiVersion string, data []byte) {
 	if !slices.Contains([]string{"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1"}, apiVersion) {
 		l.errorf(src, "%s: apiVersion %s is not supported (use rbac.authorization.k8s.io/v1)", kind, apiVersion)
 		return

@@ -116,16 +116,6 @@ func TestLoadMissingPath(t *testing.T) {
 	}
 }
 
-func TestSplitDocuments(t *testing.T) {
-	docs := SplitDocuments([]byte("---\na: 1\n---\n# c\n--- \nb: 2\n...\n"))
-	if len(docs) != 3 || docs[0].Line != 2 || docs[1].Data != nil || docs[2].Line != 6 {
-		t.Errorf("docs = %+v", docs)
-	}
-	if docs := SplitDocuments([]byte("a: 1")); len(docs) != 1 || string(docs[0].Data) != "a: 1" {
-		t.Errorf("single = %+v", docs)
-	}
-}
-
 func FuzzLoadReader(f *testing.F) {
 	for _, seed := range []string{
 		"apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}, hostPorts: [{min: 1, max: 2}]}\n",

@@ -7,7 +7,7 @@ import (
 
 	yaml3 "go.yaml.in/yaml/v3"
 
-	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // fieldIndex finds fields of one YAML (or JSON) document by path, for
@@ -86,13 +86,13 @@ func lookup(n *yaml3.Node, key string) (k, v *yaml3.Node) {
 
 // duplicates returns every key repeated in its mapping, at the line of the
 // repeat, in document order, as the loader finds them in policies and RBAC
-// (loader.DuplicateFieldsIn).
+// (yamlfile.DuplicateFieldsIn).
 func (x *fieldIndex) duplicates() []fieldLine {
 	if x.root == nil {
 		return nil
 	}
 	var out []fieldLine
-	for _, d := range loader.DuplicateFieldsIn(x.root, x.firstLine) {
+	for _, d := range yamlfile.DuplicateFieldsIn(x.root, x.firstLine) {
 		out = append(out, fieldLine{path: d.Path, line: d.Line})
 	}
 	return out

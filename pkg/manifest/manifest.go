@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,13 +21,38 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
+
+// Location is where a workload was read: a document of a file, or an
+// object of a live cluster (psp audit's running pods), which is no file.
+type Location struct {
+	// Position is the file's document; zero for a live object.
+	yamlfile.Position
+	// Object names a live object as kubectl does, "pod/NAMESPACE/NAME";
+	// "" for a workload read from a file.
+	Object string
+}
+
+// LiveObject is the Location of a cluster's object: resource ("pod"),
+// namespace and name.
+func LiveObject(resource, namespace, name string) Location {
+	return Location{Object: resource + "/" + namespace + "/" + name}
+}
+
+// String is the object's name, else the file's position:
+// "FILE: document N (line L)".
+func (l Location) String() string {
+	if l.Object != "" {
+		return l.Object
+	}
+	return l.Position.String()
+}
 
 // Workload is one pod a manifest would create.
 type Workload struct {
-	Source loader.Source
+	Source Location
 	// Kind, Namespace and Name name the object in the manifest.
 	Kind      string
 	Namespace string
@@ -155,21 +179,6 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 	return res, nil
 }
 
-// hasSubdirectories reports whether a directory has a subdirectory that a
-// recursive read would walk (hidden ones are skipped).
-func hasSubdirectories(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false // not a directory
-	}
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			return true
-		}
-	}
-	return false
-}
-
 // workloadKinds decode each workload kind whose controller creates pods.
 var workloadKinds = map[string]func(decode func(any) error) (metav1.Object, error){
 	"Deployment":            decodeAs[appsv1.Deployment],
@@ -214,11 +223,11 @@ type parsed struct {
 
 func parse(file string, data []byte, opts Options) parsed {
 	var p parsed
-	for i, doc := range loader.SplitDocuments(data) {
+	for i, doc := range yamlfile.SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
 		}
-		d := &document{src: loader.Source{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
+		d := &document{src: yamlfile.Position{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
 		d.read()
 	}
 	return p
@@ -226,7 +235,7 @@ func parse(file string, data []byte, opts Options) parsed {
 
 // document reads one YAML document into its file's parsed.
 type document struct {
-	src  loader.Source
+	src  yamlfile.Position
 	yaml []byte
 	opts Options
 	out  *parsed
@@ -245,7 +254,7 @@ func (d *document) read() {
 	if err != nil {
 		var err2 error
 		if js, err2 = yaml.YAMLToJSON(d.yaml); err2 != nil {
-			d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, loader.YAMLError(err2, d.src.Line)))
+			d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, yamlfile.YAMLError(err2, d.src.Line)))
 			return
 		}
 		d.duplicates = d.index().duplicates()
@@ -308,7 +317,7 @@ func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
 // workload kind misspelled: in other letter case, which kinds never match
 // (they are case-sensitive, as in k8s.io/apimachinery's scheme), or at most
 // two letters off (Deploymnet, CronJobs).
-func (d *document) unknownKind(src loader.Source, h header) {
+func (d *document) unknownKind(src yamlfile.Position, h header) {
 	object := "object"
 	if h.Metadata.Name != "" {
 		object = fmt.Sprintf("object %q", h.Metadata.Name)
@@ -336,10 +345,10 @@ func (d *document) unknownKind(src loader.Source, h header) {
 
 // object reads an object of the document: the document itself, or the
 // item of a List at path prefix ("items[2].").
-func (d *document) object(src loader.Source, prefix string, js []byte) {
+func (d *document) object(src yamlfile.Position, prefix string, js []byte) {
 	var h header
 	if err := json.Unmarshal(js, &h); err != nil {
-		d.out.errs = append(d.out.errs, fmt.Errorf("%s: %w", src, loader.HeaderError(err)))
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: %w", src, yamlfile.HeaderError(err)))
 		return
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
@@ -371,7 +380,7 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 	// about, or refused (Options.Strict).
 	var problems []string
 	decode := func(into any) error {
-		strictErrs, err := loader.DecodeJSON(js, into)
+		strictErrs, err := yamlfile.DecodeJSON(js, into)
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v", src, what, err)
 		}
@@ -395,7 +404,7 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 		return
 	}
 	obj.SetNamespace(namespace(obj.GetNamespace(), d.opts))
-	w := Workload{Source: src, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), GenerateName: obj.GetGenerateName()}
+	w := Workload{Source: Location{Position: src}, Kind: h.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), GenerateName: obj.GetGenerateName()}
 	if pod, isPod := obj.(*corev1.Pod); isPod {
 		w.Pod = pod
 	} else {
@@ -413,9 +422,9 @@ func (d *document) object(src loader.Source, prefix string, js []byte) {
 // serviceAccount keeps a ServiceAccount object for the pods that name it.
 // It is not checked, so only a value of the wrong type is an error (the
 // apiserver would refuse it too); unknown fields are not reported.
-func (d *document) serviceAccount(src loader.Source, name string, js []byte) {
+func (d *document) serviceAccount(src yamlfile.Position, name string, js []byte) {
 	var sa corev1.ServiceAccount
-	if _, err := loader.DecodeJSON(js, &sa); err != nil {
+	if _, err := yamlfile.DecodeJSON(js, &sa); err != nil {
 		d.out.errs = append(d.out.errs, fmt.Errorf("%s: ServiceAccount %q: %v", src, name, err))
 		return
 	}

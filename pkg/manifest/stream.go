@@ -2,17 +2,15 @@ package manifest
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kube-psp/kube-psp/internal/parallel"
-	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // Each reads every path as ReadAll does, without holding the workloads:
@@ -30,15 +28,20 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		opts.DefaultNamespace = "default"
 	}
 	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
-	inputs, err := listInputs(paths, stdin, opts, res)
+	inputs, err := yamlfile.List(paths, stdin, opts.Recursive)
 	if err != nil {
 		return nil, err
+	}
+	for _, p := range paths {
+		if p != "-" && !opts.Recursive && yamlfile.HasSubdirectories(p) {
+			res.Unread = append(res.Unread, p)
+		}
 	}
 	// First the ServiceAccounts: the later of two with the same key wins.
 	found := make([]parsed, len(inputs))
 	parallel.Each(len(inputs), func(i int) {
-		if data, err := inputs[i].read(); err == nil && bytes.Contains(data, []byte("ServiceAccount")) {
-			found[i] = parsed{serviceAccounts: parse(inputs[i].name, data, opts).serviceAccounts}
+		if data, err := inputs[i].Read(); err == nil && bytes.Contains(data, []byte("ServiceAccount")) {
+			found[i] = parsed{serviceAccounts: parse(inputs[i].Name, data, opts).serviceAccounts}
 		}
 	})
 	for _, p := range found {
@@ -52,19 +55,19 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		parsed
 	}
 	i := 0
-	next := func() (input, bool, error) {
+	next := func() (yamlfile.Input, bool, error) {
 		if i == len(inputs) {
-			return input{}, false, nil
+			return yamlfile.Input{}, false, nil
 		}
 		i++
 		return inputs[i-1], true, nil
 	}
-	read := func(in input) file {
-		data, err := in.read()
+	read := func(in yamlfile.Input) file {
+		data, err := in.Read()
 		if err != nil {
-			return file{in.name, parsed{errs: []error{err}}}
+			return file{in.Name, parsed{errs: []error{err}}}
 		}
-		return file{in.name, parse(in.name, data, opts)}
+		return file{in.Name, parse(in.Name, data, opts)}
 	}
 	err = parallel.Ordered(4*runtime.GOMAXPROCS(0), next, read, func(f file) error {
 		res.Files = append(res.Files, f.name)
@@ -90,48 +93,4 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		return nil
 	})
 	return res, err
-}
-
-// input is one file to read, or standard input already read.
-type input struct {
-	name string
-	data []byte // nil: read the file
-}
-
-func (in input) read() ([]byte, error) {
-	if in.data != nil {
-		return in.data, nil
-	}
-	data, err := os.ReadFile(in.name)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", in.name, err)
-	}
-	return data, nil
-}
-
-// listInputs lists the files of paths, in order, and reads standard input
-// for "-"; directories whose subdirectories are not read go to res.Unread.
-func listInputs(paths []string, stdin io.Reader, opts Options, res *Input) ([]input, error) {
-	var inputs []input
-	for _, p := range paths {
-		if p == "-" {
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, fmt.Errorf("reading standard input: %w", err)
-			}
-			inputs = append(inputs, input{name: "<stdin>", data: data})
-			continue
-		}
-		files, err := loader.ListFiles(p, opts.Recursive)
-		if err != nil {
-			return nil, err
-		}
-		if !opts.Recursive && hasSubdirectories(p) {
-			res.Unread = append(res.Unread, p)
-		}
-		for _, f := range files {
-			inputs = append(inputs, input{name: f})
-		}
-	}
-	return inputs, nil
 }

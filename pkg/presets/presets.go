@@ -18,6 +18,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 //go:embed restricted.yaml baseline.yaml privileged.yaml
@@ -34,16 +35,16 @@ var policyOf = map[string]string{"restricted": "restricted", "baseline": "baseli
 const sourcePrefix = "built-in "
 
 // IsBuiltIn reports whether src is a built-in policy's: no file a user has.
-func IsBuiltIn(src loader.Source) bool { return strings.HasPrefix(src.File, sourcePrefix) }
+func IsBuiltIn(src yamlfile.Position) bool { return strings.HasPrefix(src.File, sourcePrefix) }
 
 // Load returns the built-in policies and RBAC that grants the preset's policy
 // to system:authenticated.
-func Load(preset string) (*loader.Result, error) {
+func Load(preset string) (*loader.PoliciesAndRBAC, error) {
 	policy, ok := policyOf[preset]
 	if !ok {
 		return nil, fmt.Errorf("unknown preset %q (want one of %s)", preset, strings.Join(Names, ", "))
 	}
-	res := &loader.Result{PolicySources: map[string]loader.Source{}, RBACSources: map[string]loader.Source{}}
+	res := &loader.PoliciesAndRBAC{}
 	for _, name := range []string{"restricted.yaml", "baseline.yaml", "privileged.yaml"} {
 		data, err := files.ReadFile(name)
 		if err != nil {
@@ -53,10 +54,7 @@ func Load(preset string) (*loader.Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("built-in policies: %w", err)
 		}
-		res.Policies = append(res.Policies, r.Policies...)
-		for k, v := range r.PolicySources {
-			res.PolicySources[k] = v
-		}
+		res.Add(r)
 	}
 	role, binding := "psp:"+policy, "psp:"+policy+":authenticated"
 	if preset == "eks" {
@@ -64,8 +62,7 @@ func Load(preset string) (*loader.Result, error) {
 	}
 	res.RBAC.ClusterRoles = []rbacv1.ClusterRole{{
 		ObjectMeta: metav1.ObjectMeta{Name: role},
-		Rules: []rbacv1.PolicyRule{{APIGroups: engine.GrantAPIGroups(), Resources: []string{"podsecuritypolicies"},
-			Verbs: []string{"use"}, ResourceNames: []string{policy}}},
+		Rules:      []rbacv1.PolicyRule{engine.UseRule(policy)},
 	}}
 	res.RBAC.ClusterRoleBindings = []rbacv1.ClusterRoleBinding{{
 		ObjectMeta: metav1.ObjectMeta{Name: binding},

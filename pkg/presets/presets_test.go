@@ -37,7 +37,7 @@ func TestPresetGrantKubectlAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := rbac.NewSnapshot(res.RBAC)
+	snap := rbac.NewIndex(res.RBAC)
 	user := authorizer.UserInfo{Name: "alice", Groups: []string{authorizer.GroupAuthenticated}}
 	for _, group := range []string{"policy", policyv1.GroupName} {
 		ok, _, err := snap.Authorize(context.Background(), authorizer.Attributes{User: user, Verb: "use", APIGroup: group, Resource: "podsecuritypolicies", Name: "baseline"})

@@ -11,11 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 // scanAuthorize is the index's reference: every binding in binding order,
 // kept when it applies in the namespace and names the user or a group.
-func scanAuthorize(s *Snapshot, attrs authorizer.Attributes) (bool, string) {
+func scanAuthorize(s *Index, attrs authorizer.Attributes) (bool, string) {
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters
 	}
@@ -97,8 +98,8 @@ func TestIndexMatchesScan(t *testing.T) {
 			}
 			objs.RoleBindings = append(objs.RoleBindings, rb(pick(namespaces), fmt.Sprintf("rb%d", i), kind, name, subject(), subject(), subject()))
 		}
-		s := NewSnapshot(objs)
-		identities := []authorizer.UserInfo{authorizer.ServiceAccountUser("a", "default"), authorizer.ServiceAccountUser("b", "default")}
+		s := NewIndex(objs)
+		identities := []authorizer.UserInfo{engine.ServiceAccountUser("a", "default"), engine.ServiceAccountUser("b", "default")}
 		for _, u := range users {
 			identities = append(identities, authorizer.UserInfo{Name: u, Groups: []string{pick(groups), pick(groups)}})
 		}
@@ -124,18 +125,18 @@ func TestIndexMatchesScan(t *testing.T) {
 // it: the index makes both cost the same.
 func BenchmarkUseCheck(b *testing.B) {
 	const namespaces = 2000
-	build := func(bound int) *Snapshot {
+	build := func(bound int) *Index {
 		objs := Objects{ClusterRoles: []rbacv1.ClusterRole{clusterRole("psp:restricted", useRule([]string{"policy"}, pspList, []string{"restricted"}))}}
 		for i := range bound {
 			objs.RoleBindings = append(objs.RoleBindings, rb(fmt.Sprintf("ns-%04d", i), "psp", "ClusterRole", "psp:restricted",
 				rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:authenticated"}))
 		}
-		return NewSnapshot(objs)
+		return NewIndex(objs)
 	}
 	dev := authorizer.UserInfo{Name: "dev", Groups: []string{"system:authenticated"}}
 	for _, c := range []struct {
 		name      string
-		snap      *Snapshot
+		snap      *Index
 		namespace string
 	}{
 		{"single-binding", build(1), "ns-0000"},

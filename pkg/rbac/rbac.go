@@ -7,7 +7,7 @@
 // their selectors match. Members of system:masters may do everything, as a
 // real apiserver allows them before RBAC is asked.
 //
-// A Snapshot is immutable and indexed by subject and namespace, so an
+// An Index is immutable and indexed by subject and namespace, so an
 // authorization check looks only at the ClusterRoleBindings and the
 // RoleBindings of the request's namespace that name the user or one of its
 // groups: its cost does not grow with the number of namespaces that bind them.
@@ -27,7 +27,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 )
 
-// Objects are the RBAC objects a Snapshot is built from.
+// Objects are the RBAC objects an Index is built from.
 type Objects struct {
 	Roles               []rbacv1.Role
 	ClusterRoles        []rbacv1.ClusterRole
@@ -70,7 +70,7 @@ func (b *Binding) AppliesIn(namespace string) bool {
 
 // subjectRef points at one subject of one binding.
 type subjectRef struct {
-	binding int // index into Snapshot.bindings
+	binding int // index into Index.bindings
 	subject int // index into the binding's Subjects
 }
 
@@ -93,9 +93,9 @@ func (sb *subjectBindings) in(namespace string) (cluster, namespaced []subjectRe
 	return sb.cluster, sb.byNamespace[namespace]
 }
 
-// Snapshot is an immutable, indexed set of RBAC objects. It implements
+// Index is an immutable, indexed set of RBAC objects. It implements
 // authorizer.Authorizer.
-type Snapshot struct {
+type Index struct {
 	// bindings: ClusterRoleBindings by name, then RoleBindings by namespace and name.
 	bindings []Binding
 	// byUser indexes User subjects by name and ServiceAccount subjects by
@@ -107,11 +107,11 @@ type Snapshot struct {
 	roles        map[string][]rbacv1.PolicyRule // by "namespace/name"
 }
 
-var _ authorizer.Authorizer = (*Snapshot)(nil)
+var _ authorizer.Authorizer = (*Index)(nil)
 
-// NewSnapshot indexes RBAC objects. The objects are copied.
-func NewSnapshot(objs Objects) *Snapshot {
-	s := &Snapshot{
+// NewIndex indexes RBAC objects. The objects are copied.
+func NewIndex(objs Objects) *Index {
+	s := &Index{
 		byUser:       map[string]*subjectBindings{},
 		byGroup:      map[string]*subjectBindings{},
 		clusterRoles: aggregateClusterRoles(objs.ClusterRoles),
@@ -139,7 +139,7 @@ func NewSnapshot(objs Objects) *Snapshot {
 	return s
 }
 
-func (s *Snapshot) addBinding(b Binding) {
+func (s *Index) addBinding(b Binding) {
 	b.Rules, b.RoleMissing = s.resolveRoleRef(b.RoleRef, b.Namespace)
 	b.reasons = make([]string, len(b.Subjects))
 	for j := range b.Subjects {
@@ -195,7 +195,7 @@ func (s *Snapshot) addBinding(b Binding) {
 
 // resolveRoleRef returns the rules of a binding's role. A ClusterRoleBinding
 // can only reference a ClusterRole.
-func (s *Snapshot) resolveRoleRef(ref rbacv1.RoleRef, bindingNamespace string) ([]rbacv1.PolicyRule, bool) {
+func (s *Index) resolveRoleRef(ref rbacv1.RoleRef, bindingNamespace string) ([]rbacv1.PolicyRule, bool) {
 	switch ref.Kind {
 	case "ClusterRole":
 		rules, ok := s.clusterRoles[ref.Name]
@@ -212,7 +212,7 @@ func (s *Snapshot) resolveRoleRef(ref rbacv1.RoleRef, bindingNamespace string) (
 
 // Authorize answers whether attrs.User may perform the request, and names the
 // binding that allows it.
-func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (s *Index) Authorize(_ context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	if slices.Contains(attrs.User.Groups, authorizer.GroupMasters) {
 		return true, "allowed: member of " + authorizer.GroupMasters, nil
 	}
@@ -231,7 +231,7 @@ func (s *Snapshot) Authorize(_ context.Context, attrs authorizer.Attributes) (bo
 // that name the user or one of its groups, in binding order, each binding
 // once. The cost is that of the bindings found, not of the namespaces that
 // bind the same subjects elsewhere.
-func (s *Snapshot) candidates(user authorizer.UserInfo, namespace string) []subjectRef {
+func (s *Index) candidates(user authorizer.UserInfo, namespace string) []subjectRef {
 	// Most identities are named by one list only (their group's in this
 	// namespace, say): it is already in binding order, once per binding,
 	// and is returned as it is (callers only read it).
@@ -282,7 +282,7 @@ type Grant struct {
 // WhoCan lists the subjects that a binding allows the request (attrs without
 // a user) in attrs.Namespace; with an empty namespace, bindings of every
 // namespace count. Members of system:masters may do everything besides.
-func (s *Snapshot) WhoCan(attrs authorizer.Attributes) []Grant {
+func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
 	var out []Grant
 	for i := range s.bindings {
 		b := &s.bindings[i]
@@ -309,7 +309,7 @@ func (s *Snapshot) WhoCan(attrs authorizer.Attributes) []Grant {
 }
 
 // Bindings returns every binding in evaluation order. Callers must not modify them.
-func (s *Snapshot) Bindings() []Binding { return s.bindings }
+func (s *Index) Bindings() []Binding { return s.bindings }
 
 // RuleAllows reports whether a rule allows a resource request, as the
 // apiserver's RBAC authorizer decides it.

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
 func useRule(groups, resources, names []string, verbs ...string) rbacv1.PolicyRule {
@@ -32,7 +33,7 @@ func rb(ns, name, kind, role string, subjects ...rbacv1.Subject) rbacv1.RoleBind
 
 var (
 	alice   = authorizer.UserInfo{Name: "alice", Groups: []string{"system:authenticated"}}
-	appSA   = authorizer.ServiceAccountUser("app-test", "app")
+	appSA   = engine.ServiceAccountUser("app-test", "app")
 	pspList = []string{"podsecuritypolicies"}
 )
 
@@ -63,7 +64,7 @@ func TestAuthorize(t *testing.T) {
 			rb("team", "dangling", "Role", "missing", rbacv1.Subject{Kind: "Group", Name: "system:authenticated"}),
 		},
 	}
-	s := NewSnapshot(objs)
+	s := NewIndex(objs)
 	tests := []struct {
 		name  string
 		attrs authorizer.Attributes
@@ -79,8 +80,8 @@ func TestAuthorize(t *testing.T) {
 		{"wrong verb", use(alice, "x", "policy", "example"), false, ""},
 		{"role binding in its namespace", use(authorizer.UserInfo{Name: "carol", Groups: []string{"devs"}}, "team", "policy", "team"), true, `RoleBinding "team/team-role" of Role "psp-team" to Group "devs"`},
 		{"role binding not in other namespaces", use(authorizer.UserInfo{Name: "carol", Groups: []string{"devs"}}, "prod", "policy", "team"), false, ""},
-		{"SA subject defaults to the binding's namespace", use(authorizer.ServiceAccountUser("team", "builder"), "team", "policy", "any"), true, `ServiceAccount "builder"`},
-		{"same SA name elsewhere", use(authorizer.ServiceAccountUser("prod", "builder"), "team", "policy", "any"), false, ""},
+		{"SA subject defaults to the binding's namespace", use(engine.ServiceAccountUser("team", "builder"), "team", "policy", "any"), true, `ServiceAccount "builder"`},
+		{"same SA name elsewhere", use(engine.ServiceAccountUser("prod", "builder"), "team", "policy", "any"), false, ""},
 		{"system:masters", use(authorizer.UserInfo{Name: "admin", Groups: []string{"system:masters"}}, "x", "policy", "p"), true, "system:masters"},
 	}
 	for _, tt := range tests {
@@ -117,7 +118,7 @@ func TestAggregation(t *testing.T) {
 	outer := rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "outer"},
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"level": "inner"}}}}}
 	agg.Labels = map[string]string{"level": "inner"}
-	s := NewSnapshot(Objects{
+	s := NewIndex(Objects{
 		ClusterRoles: []rbacv1.ClusterRole{outer, agg, labeled},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			crb("b", "workloads", rbacv1.Subject{Kind: "User", Name: "alice"}),
@@ -138,7 +139,7 @@ func TestAggregation(t *testing.T) {
 // loaders give it the default namespace) grants nowhere, as AppliesIn and
 // who-can say, never cluster-wide.
 func TestRoleBindingWithoutNamespaceGrantsNowhere(t *testing.T) {
-	s := NewSnapshot(Objects{
+	s := NewIndex(Objects{
 		ClusterRoles: []rbacv1.ClusterRole{clusterRole("all-policies", useRule([]string{"policy"}, pspList, nil))},
 		RoleBindings: []rbacv1.RoleBinding{rb("", "no-namespace", "ClusterRole", "all-policies", rbacv1.Subject{Kind: "User", Name: "alice"})},
 	})

@@ -26,10 +26,10 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/apis/policy/validation"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
-	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
 
 // PolicyResource is the CRD's resource.
@@ -361,8 +361,9 @@ func (c *Cluster) run(ctx context.Context, l listers) {
 // (which the CRD's validating webhook should have refused) is left out and
 // reported, rather than blocking every later change.
 func (c *Cluster) rebuild(l listers) {
-	res := &loader.Result{PolicySources: map[string]loader.Source{}, RBACSources: map[string]loader.Source{}}
-	var problems []error
+	var policies []*policyv1.PodSecurityPolicy
+	var rbacObjs rbac.Objects
+	var warnings []string
 	objs, err := l.policies.List(labels.Everything())
 	if err != nil {
 		c.fail(err)
@@ -375,15 +376,14 @@ func (c *Cluster) rebuild(l listers) {
 		}
 		p := &policyv1.PodSecurityPolicy{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
-			problems = append(problems, fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err))
+			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q: %v", u.GetName(), err))
 			continue
 		}
-		policyv1.SetDefaults(p)
-		if errs := validation.ValidatePodSecurityPolicy(p); len(errs) > 0 {
-			problems = append(problems, fmt.Errorf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
+		if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
+			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
 			continue
 		}
-		res.Policies = append(res.Policies, p)
+		policies = append(policies, p)
 	}
 	roles, err1 := l.roles()
 	clusterRoles, err2 := l.clusterRoles()
@@ -394,21 +394,18 @@ func (c *Cluster) rebuild(l listers) {
 		return
 	}
 	for _, r := range roles {
-		res.RBAC.Roles = append(res.RBAC.Roles, *r)
+		rbacObjs.Roles = append(rbacObjs.Roles, *r)
 	}
 	for _, r := range clusterRoles {
-		res.RBAC.ClusterRoles = append(res.RBAC.ClusterRoles, *r)
+		rbacObjs.ClusterRoles = append(rbacObjs.ClusterRoles, *r)
 	}
 	for _, b := range roleBindings {
-		res.RBAC.RoleBindings = append(res.RBAC.RoleBindings, *b)
+		rbacObjs.RoleBindings = append(rbacObjs.RoleBindings, *b)
 	}
 	for _, b := range clusterRoleBindings {
-		res.RBAC.ClusterRoleBindings = append(res.RBAC.ClusterRoleBindings, *b)
+		rbacObjs.ClusterRoleBindings = append(rbacObjs.ClusterRoleBindings, *b)
 	}
-	for _, p := range problems {
-		res.Warnings = append(res.Warnings, p.Error())
-	}
-	snap, err := Build(res, "cluster")
+	snap, err := build(policies, rbacObjs, warnings, "cluster")
 	if err != nil {
 		c.fail(err)
 		return
@@ -420,7 +417,7 @@ func (c *Cluster) rebuild(l listers) {
 	for _, w := range snap.Warnings {
 		c.log.Warn("policy load warning", "warning", w)
 	}
-	c.log.Info("policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", len(snap.RBAC.Bindings()))
+	c.log.Info("policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", len(snap.RBAC().Bindings()))
 	c.onReload(snap, nil)
 }
 

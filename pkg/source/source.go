@@ -10,41 +10,63 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
 // Snapshot is one consistent set of policies and RBAC.
 type Snapshot struct {
-	Policies   *engine.PolicySet
+	Policies *engine.PolicySet
+	// Authorizer answers whether a user or ServiceAccount may use a
+	// policy: the RBAC read (RBAC), or in cluster mode with
+	// --authorization=subjectaccessreview the apiserver.
 	Authorizer authorizer.Authorizer
-	// RBAC is the RBAC the authorizer evaluates, for tools that list grants.
-	RBAC *rbac.Snapshot
 	// Warnings are load problems that did not stop the load.
 	Warnings []string
 	// Version identifies the files' contents.
 	Version  string
 	LoadedAt time.Time
+
+	// rbac is the RBAC read, indexed.
+	rbac *rbac.Index
 }
 
-// Build compiles what a loader read into a snapshot.
-func Build(res *loader.Result, version string) (*Snapshot, error) {
-	set, err := engine.NewPolicySet(res.Policies)
+// RBAC is the RBAC read (files, a preset, the cluster's RBAC), indexed, for
+// tools that list grants (who-can, lint); it is what Authorizer asks,
+// unless the apiserver answers instead.
+func (s *Snapshot) RBAC() *rbac.Index { return s.rbac }
+
+// Build compiles what the loader read (files or a preset) into a snapshot;
+// version identifies the contents.
+func Build(res *loader.PoliciesAndRBAC, version string) (*Snapshot, error) {
+	return build(res.Policies, res.RBAC, res.Warnings, version)
+}
+
+// build compiles policies and RBAC into a snapshot, wherever they were read
+// (the loader, a cluster's informers). The policies passed
+// engine.DefaultAndValidatePolicy as they were read, and are not validated
+// again. warnings are the reader's, kept in Snapshot.Warnings before those
+// of unusable policies.
+func build(policies []*policyv1.PodSecurityPolicy, objs rbac.Objects, warnings []string, version string) (*Snapshot, error) {
+	set, err := engine.NewPolicySetFromValid(policies)
 	if err != nil {
 		return nil, err
 	}
-	warnings := append([]string(nil), res.Warnings...)
+	warnings = slices.Clone(warnings)
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	r := rbac.NewSnapshot(res.RBAC)
-	return &Snapshot{Policies: set, Authorizer: r, RBAC: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+	r := rbac.NewIndex(objs)
+	return &Snapshot{Policies: set, Authorizer: r, rbac: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
 }
 
 // Files loads policies and RBAC from files and directories and reloads them
@@ -141,7 +163,7 @@ func (f *Files) ReloadIfChanged() {
 func (f *Files) fingerprintFiles() (string, error) {
 	h := sha256.New()
 	for _, p := range append(append([]string{}, f.policyPaths...), f.rbacPaths...) {
-		files, err := loader.ListFiles(p, true)
+		files, err := yamlfile.ListFiles(p, true)
 		if err != nil {
 			return "", err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 )
 
@@ -90,5 +91,35 @@ func TestFilesKinds(t *testing.T) {
 	f := NewFiles([]string{dir}, []string{dir}, loader.Options{}, log, nil)
 	if err := f.Load(); err != nil || f.Current().Policies.Len() != 1 {
 		t.Errorf("one directory for both: %v", err)
+	}
+}
+
+// TestPoliciesValidatedOncePerLoad pins that a policy read from files is
+// defaulted and validated once per load, by the loader, where the error
+// can name its file and line: Build compiles what the loader accepted
+// without validating it again. A policy broken after loading shows it:
+// Build takes it, where a second validation (engine.NewPolicySet's) refuses it.
+func TestPoliciesValidatedOncePerLoad(t *testing.T) {
+	if _, err := loader.LoadReader("p.yaml", strings.NewReader(strings.Replace(fmt.Sprintf(policy, "a"), "runAsUser: {rule: RunAsAny}", "runAsUser: {rule: Sometimes}", 1)), loader.Options{}); err == nil ||
+		!strings.Contains(err.Error(), `p.yaml: document 1 (line 1): PodSecurityPolicy "a" is invalid: spec.runAsUser.rule: Unsupported value: "Sometimes"`) {
+		t.Fatalf("the loader validates: got %v", err)
+	}
+	res, err := loader.LoadReader("p.yaml", strings.NewReader(fmt.Sprintf(policy, "a")+"---\n"+fmt.Sprintf(policy, "b")), loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Policies[0].Spec.AllowPrivilegeEscalation == nil {
+		t.Fatal("the loader did not default the policy")
+	}
+	res.Policies[0].Spec.RunAsUser.Rule = "Sometimes"
+	if _, err := engine.NewPolicySet(res.Policies); err == nil {
+		t.Fatal("engine.NewPolicySet accepted an invalid policy")
+	}
+	snap, err := Build(res, "")
+	if err != nil {
+		t.Fatalf("Build validated the loaded policies again: %v", err)
+	}
+	if got := len(snap.Policies.Policies()); got != 2 {
+		t.Errorf("got %d policies, want 2", got)
 	}
 }

@@ -51,7 +51,7 @@ func TestClusterBuildsOnceAtStartup(t *testing.T) {
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if snap := c.Current(); snap == nil || snap.Policies.Len() != 10 || len(snap.RBAC.Bindings()) != 50 {
+	if snap := c.Current(); snap == nil || snap.Policies.Len() != 10 || len(snap.RBAC().Bindings()) != 50 {
 		t.Fatalf("the first snapshot lacks the initial lists: %+v", snap)
 	}
 	time.Sleep(20*c.settle + 100*time.Millisecond)

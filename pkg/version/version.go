@@ -4,10 +4,14 @@
 package version
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 // Info is one binary's build, with the field names of `kubectl version -o
@@ -92,4 +96,30 @@ func (i Info) String() string {
 		build = append(build, i.CommitDate)
 	}
 	return fmt.Sprintf("%s (%s; %s)", i.Version, strings.Join(build, ", "), strings.TrimSpace(i.GoVersion+" "+i.Platform))
+}
+
+// Formats are the formats Write writes.
+var Formats = []string{"text", "json", "yaml"}
+
+// Write writes info in format: text ("kube-psp VERSION ..." and a
+// newline), json (indented) or yaml. An unknown format is an error naming
+// --output and the formats.
+func Write(w io.Writer, info Info, format string) error {
+	switch format {
+	case "text":
+		_, err := fmt.Fprintf(w, "kube-psp %s\n", info)
+		return err
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	case "yaml":
+		b, err := yaml.Marshal(info)
+		if err != nil {
+			return fmt.Errorf("writing the version as YAML: %w", err)
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	return fmt.Errorf("--output must be text, json or yaml, not %q", format)
 }

@@ -1,8 +1,10 @@
 package version
 
 import (
+	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +48,22 @@ func TestGetDescribesThisBinary(t *testing.T) {
 	got := Get()
 	if got.GoVersion != runtime.Version() || got.Platform != runtime.GOOS+"/"+runtime.GOARCH || got.Version == "" {
 		t.Errorf("Get() = %+v", got)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	info := Info{Version: "v1.2.3", GitCommit: "abc", GoVersion: "go1.26", Platform: "linux/amd64"}
+	for format, want := range map[string]string{
+		"text": "kube-psp " + info.String() + "\n",
+		"json": "{\n  \"version\": \"v1.2.3\",",
+		"yaml": "version: v1.2.3\n",
+	} {
+		var b strings.Builder
+		if err := Write(&b, info, format); err != nil || !strings.Contains(b.String(), want) {
+			t.Errorf("%s: got %q, %v; want %q in it", format, b.String(), err, want)
+		}
+	}
+	if err := Write(io.Discard, info, "xml"); err == nil || err.Error() != `--output must be text, json or yaml, not "xml"` {
+		t.Errorf("unknown format: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ type Metrics struct {
 	badRequests *prometheus.CounterVec
 	unknown     *prometheus.CounterVec
 	timeouts    *prometheus.CounterVec
+	panics      *prometheus.CounterVec
 }
 
 // NewMetrics registers the request metrics with reg.
@@ -42,7 +43,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "kube_psp_subjectaccessreview_timeouts_total",
 			Help: "Admission requests answered by the failure policy because SubjectAccessReview latency ran past --decision-timeout (see kube_psp_subjectaccessreview_duration_seconds), by phase.",
 		}, []string{"phase"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kube_psp_admission_panics_total",
+			Help: "Admission requests whose review panicked, by phase (admit, validate, policy); each is answered as kube-psp's own error (decision error).",
+		}, []string{"phase"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests, m.unknown, m.timeouts)
+	reg.MustRegister(m.requests, m.duration, m.policies, m.badRequests, m.unknown, m.timeouts, m.panics)
 	return m
 }

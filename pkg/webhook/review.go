@@ -1,27 +1,18 @@
-// Package webhook is kube-psp's admission webhook: a thin HTTP layer
-// (http.go) around Review, which turns one AdmissionReview request into its
-// response by asking the engine. PodSecurityPolicy logic stays in the engine.
 package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	kjson "sigs.k8s.io/json"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
-	"github.com/kube-psp/kube-psp/pkg/jsonpatch"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
@@ -57,25 +48,27 @@ const (
 	AuditWouldDeny      = "would-deny"
 )
 
-// Outcome is how a review ended, for logs and metrics.
-type Outcome string
+// ReviewOutcome is how a review ended: the decision label of
+// kube_psp_admission_requests_total and of the log. (engine.Outcome is what
+// one policy did with a pod.)
+type ReviewOutcome string
 
-// The outcomes.
+// The review outcomes.
 const (
-	OutcomeAllowed Outcome = "allowed"
-	OutcomeDenied  Outcome = "denied"
+	OutcomeAllowed ReviewOutcome = "allowed"
+	OutcomeDenied  ReviewOutcome = "denied"
 	// OutcomeWouldDeny: denied by policy but admitted by warn or audit mode.
-	OutcomeWouldDeny Outcome = "would-deny"
+	OutcomeWouldDeny ReviewOutcome = "would-deny"
 	// OutcomeSkipped: not a request PodSecurityPolicy looks at.
-	OutcomeSkipped Outcome = "skipped"
+	OutcomeSkipped ReviewOutcome = "skipped"
 	// OutcomeError: kube-psp failed; the failure policy decided.
-	OutcomeError Outcome = "error"
+	OutcomeError ReviewOutcome = "error"
 )
 
-// Result is a review's response with what logs and metrics need.
-type Result struct {
+// ReviewResult is a review's response with what logs and metrics need.
+type ReviewResult struct {
 	Response *admissionv1.AdmissionResponse
-	Outcome  Outcome
+	Outcome  ReviewOutcome
 	Policy   string
 	// Reason is the denial message or the error, for the log.
 	Reason string
@@ -101,12 +94,18 @@ type Reviewer struct {
 // errDecisionTimeout ends a decision's context when DecisionTimeout runs out.
 var errDecisionTimeout = errors.New("decision timeout")
 
-// Review decides one request with the given snapshot.
-func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest) Result {
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+// Review decides one request with the given snapshot and answers it, with
+// the request's uid.
+func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest) ReviewResult {
+	res := r.review(ctx, snap, req)
+	res.Response.UID = req.UID
+	return res
+}
+
+func (r Reviewer) review(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest) ReviewResult {
 	switch {
 	case req.Resource.Group != "" || req.Resource.Resource != "pods":
-		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "not a pod"}
+		return skipped("not a pod")
 	case req.SubResource == "ephemeralcontainers" && req.Operation == admissionv1.Update:
 		// v1.24 skipped subresources, so `kubectl debug` could add a
 		// privileged container to any pod. The validate phase checks the
@@ -114,30 +113,28 @@ func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admiss
 		// default in the admit phase, whose other changes the subresource
 		// would drop.
 		if r.Phase == engine.PhaseAdmit {
-			return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "ephemeral containers are validated, not defaulted"}
+			return skipped("ephemeral containers are validated, not defaulted")
 		}
 	case req.SubResource != "":
-		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "subresource " + req.SubResource}
+		return skipped("subresource " + req.SubResource)
 	case req.Operation != admissionv1.Create && req.Operation != admissionv1.Update:
-		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: "operation " + string(req.Operation)}
+		return skipped("operation " + string(req.Operation))
 	}
 	if snap == nil {
-		return r.failed(resp, fmt.Errorf("policies and RBAC are not loaded"))
+		return r.failed(fmt.Errorf("policies and RBAC are not loaded"))
 	}
 	pod, unknown, err := decodePodStrict(req.Object.Raw, "object")
 	if err != nil {
-		return r.failed(resp, err)
+		return r.failed(err)
 	}
 	if len(unknown) > 0 && r.UnknownFields == UnknownFieldsDeny {
 		msg := unknownFieldsMessage(unknown) + " (--unknown-fields=deny)"
-		resp.Allowed = false
-		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg}
-		return Result{Response: resp, Outcome: OutcomeDenied, Reason: msg, UnknownFields: unknown}
+		return ReviewResult{Response: denied(msg), Outcome: OutcomeDenied, Reason: msg, UnknownFields: unknown}
 	}
 	var oldPod *corev1.Pod
 	if req.Operation == admissionv1.Update {
 		if oldPod, _, err = decodePodStrict(req.OldObject.Raw, "oldObject"); err != nil {
-			return r.failed(resp, err)
+			return r.failed(err)
 		}
 	}
 	res := r.decide(ctx, snap, req, pod, oldPod)
@@ -151,9 +148,9 @@ func (r Reviewer) Review(ctx context.Context, snap *source.Snapshot, req *admiss
 	return res
 }
 
-// decide asks the engine about a decoded pod and builds the response.
-func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest, pod, oldPod *corev1.Pod) Result {
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+// decide asks the engine about a decoded pod and maps its decision to the
+// response.
+func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admissionv1.AdmissionRequest, pod, oldPod *corev1.Pod) ReviewResult {
 	namespace := req.Namespace
 	if namespace == "" {
 		namespace = pod.Namespace
@@ -170,26 +167,26 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	}
 	d, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{})
 	if err != nil {
-		return r.failed(resp, err)
+		return r.failed(err)
 	}
 	if errors.Is(context.Cause(ctx), errDecisionTimeout) && authorizationErrors(d) {
 		// Some answers may be the deadline's errors, read as "no": the
 		// decision cannot be trusted. (A decision made of answers only,
 		// which the deadline overtook just after, stands.)
-		res := r.failed(resp, fmt.Errorf("SubjectAccessReview latency: the apiserver did not answer whether the user or ServiceAccount may use the policies within --decision-timeout=%v (see kube_psp_subjectaccessreview_duration_seconds; --sar-qps and --sar-burst bound kube-psp's own rate)", r.DecisionTimeout))
+		res := r.failed(fmt.Errorf("SubjectAccessReview latency: the apiserver did not answer whether the user or ServiceAccount may use the policies within --decision-timeout=%v (see kube_psp_subjectaccessreview_duration_seconds; --sar-qps and --sar-burst bound kube-psp's own rate)", r.DecisionTimeout))
 		res.TimedOut = true
 		return res
 	}
 	switch {
 	case d.Skipped:
-		return Result{Response: resp, Outcome: OutcomeSkipped, Reason: d.SkipReason}
+		return skipped(d.SkipReason)
 	case d.Allowed:
-		return r.allowed(resp, req.Object.Raw, pod, d)
+		return r.admitted(req.Object.Raw, pod, d)
 	}
 	// Denied: explain it. Only denials pay for evaluating every policy.
 	explained, err := explain.Explain(ctx, explain.Case{Policies: snap.Policies, Authorizer: snap.Authorizer, Request: ereq}, d, explain.Options{})
 	if err != nil {
-		return r.failed(resp, err)
+		return r.failed(err)
 	}
 	warnings := explained.Warnings()
 	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
@@ -198,162 +195,47 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 	}
 	switch r.Mode {
 	case ModeWarn:
-		resp.Warnings = append([]string{explain.Truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)
-		return Result{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
+		resp := withWarnings(allowed(), append([]string{explain.Truncate("PodSecurityPolicy would deny this request: " + d.Message)}, warnings...)...)
+		return ReviewResult{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
 	case ModeAudit:
-		resp.AuditAnnotations = map[string]string{AuditWouldDeny: d.Message}
-		return Result{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
+		resp := withAuditAnnotation(allowed(), AuditWouldDeny, d.Message)
+		return ReviewResult{Response: resp, Outcome: OutcomeWouldDeny, Reason: d.Message}
 	}
-	resp.Allowed = false
-	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: d.Message}
-	resp.Warnings = warnings
-	return Result{Response: resp, Outcome: OutcomeDenied, Reason: d.Message}
+	return ReviewResult{Response: withWarnings(denied(d.Message), warnings...), Outcome: OutcomeDenied, Reason: d.Message}
 }
 
-func (r Reviewer) allowed(resp *admissionv1.AdmissionResponse, raw []byte, original *corev1.Pod, d engine.Decision) Result {
-	key := AuditValidatePolicy
+// admitted answers a pod the engine admitted: in the admit phase with the
+// patch to the defaulted pod, and with the admitting policy in an audit
+// annotation.
+func (r Reviewer) admitted(raw []byte, original *corev1.Pod, d engine.Decision) ReviewResult {
+	key, resp := AuditValidatePolicy, allowed()
 	if r.Phase == engine.PhaseAdmit {
 		key = AuditAdmitPolicy
 		if len(d.Changes) > 0 {
 			patch, err := patchFor(raw, original, d.Pod)
 			if err != nil {
-				return r.failed(resp, err)
+				return r.failed(err)
 			}
-			if patch != nil {
-				pt := admissionv1.PatchTypeJSONPatch
-				resp.Patch, resp.PatchType = patch, &pt
-			}
+			resp = patched(patch)
 		}
 	}
-	resp.AuditAnnotations = map[string]string{key: d.Policy}
-	return Result{Response: resp, Outcome: OutcomeAllowed, Policy: d.Policy}
+	return ReviewResult{Response: withAuditAnnotation(resp, key, d.Policy), Outcome: OutcomeAllowed, Policy: d.Policy}
 }
 
-// failed answers a request kube-psp could not decide, by the failure policy.
-func (r Reviewer) failed(resp *admissionv1.AdmissionResponse, err error) Result {
+// skipped admits a request PodSecurityPolicy does not look at.
+func skipped(reason string) ReviewResult {
+	return ReviewResult{Response: allowed(), Outcome: OutcomeSkipped, Reason: reason}
+}
+
+// failed answers a request kube-psp could not decide, by the failure
+// policy: refused with code 500 (fail), or admitted with a warning (allow).
+func (r Reviewer) failed(err error) ReviewResult {
 	msg := "kube-psp could not decide: " + err.Error()
 	if r.FailurePolicy == FailurePolicyAllow {
-		resp.Allowed = true
-		resp.Warnings = []string{explain.Truncate(msg + " (admitted: --failure-policy allow)")}
-		return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
+		resp := withWarnings(allowed(), explain.Truncate(msg+" (admitted: --failure-policy allow)"))
+		return ReviewResult{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
 	}
-	resp.Allowed = false
-	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Reason: metav1.StatusReasonInternalError, Message: msg}
-	return Result{Response: resp, Outcome: OutcomeError, Reason: err.Error()}
-}
-
-// patchFor is the JSON Patch from the pod as sent to the admitted pod.
-// Defaults only ever write annotations, the pod's security context,
-// runtimeClassName and containers' security contexts (the engine's copies
-// rely on the same fact), so only those parts are encoded and compared: the
-// patch never touches anything else, fields this build does not know
-// included, and large pods are not re-encoded whole.
-func patchFor(raw []byte, original, admitted *corev1.Pod) ([]byte, error) {
-	// A parent the object lacks (or has as null) must be added whole: a
-	// patch cannot add below a missing parent.
-	// Empty structs: only presence is read, nothing is copied. Keys match
-	// case-sensitively, as when the pod itself was decoded.
-	var top struct {
-		Metadata *struct{} `json:"metadata"`
-		Spec     *struct{} `json:"spec"`
-	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &top); err != nil {
-		return nil, fmt.Errorf("decoding the request's object: %w", err)
-	}
-	present := map[string]bool{"metadata": top.Metadata != nil, "spec": top.Spec != nil}
-
-	var ops []jsonpatch.Operation
-	part := func(path string, from, to any) error {
-		a, err := encodePart(from)
-		if err != nil {
-			return err
-		}
-		b, err := encodePart(to)
-		if err != nil {
-			return err
-		}
-		o, err := jsonpatch.CreateAt(path, a, b)
-		ops = append(ops, o...)
-		return err
-	}
-	if present["metadata"] {
-		if err := part("/metadata/annotations", original.Annotations, admitted.Annotations); err != nil {
-			return nil, err
-		}
-	} else if len(admitted.Annotations) > 0 {
-		ops = append(ops, jsonpatch.Operation{Op: "add", Path: "/metadata", Value: map[string]any{"annotations": admitted.Annotations}})
-	}
-	if present["spec"] {
-		if err := part("/spec/securityContext", original.Spec.SecurityContext, admitted.Spec.SecurityContext); err != nil {
-			return nil, err
-		}
-		if err := part("/spec/runtimeClassName", original.Spec.RuntimeClassName, admitted.Spec.RuntimeClassName); err != nil {
-			return nil, err
-		}
-	} else if spec := (map[string]any{}); true {
-		// Without a spec there are no containers: only pod-level defaults.
-		if admitted.Spec.SecurityContext != nil {
-			spec["securityContext"] = admitted.Spec.SecurityContext
-		}
-		if admitted.Spec.RuntimeClassName != nil {
-			spec["runtimeClassName"] = *admitted.Spec.RuntimeClassName
-		}
-		if len(spec) > 0 {
-			ops = append(ops, jsonpatch.Operation{Op: "add", Path: "/spec", Value: spec})
-		}
-	}
-	containers := func(field string, from, to []corev1.Container) error {
-		for i := range min(len(from), len(to)) {
-			if err := part(fmt.Sprintf("/spec/%s/%d/securityContext", field, i), from[i].SecurityContext, to[i].SecurityContext); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := containers("initContainers", original.Spec.InitContainers, admitted.Spec.InitContainers); err != nil {
-		return nil, err
-	}
-	if err := containers("containers", original.Spec.Containers, admitted.Spec.Containers); err != nil {
-		return nil, err
-	}
-	for i := range min(len(original.Spec.EphemeralContainers), len(admitted.Spec.EphemeralContainers)) {
-		if err := part(fmt.Sprintf("/spec/ephemeralContainers/%d/securityContext", i),
-			original.Spec.EphemeralContainers[i].SecurityContext, admitted.Spec.EphemeralContainers[i].SecurityContext); err != nil {
-			return nil, err
-		}
-	}
-	if len(ops) == 0 {
-		return nil, nil
-	}
-	return json.Marshal(ops)
-}
-
-// encodePart encodes one part of a pod, nil when the pod's JSON would omit
-// it (a nil pointer, an empty map).
-func encodePart(v any) ([]byte, error) {
-	switch t := v.(type) {
-	case map[string]string:
-		if len(t) == 0 {
-			return nil, nil
-		}
-	case *corev1.PodSecurityContext:
-		if t == nil {
-			return nil, nil
-		}
-	case *corev1.SecurityContext:
-		if t == nil {
-			return nil, nil
-		}
-	case *string:
-		if t == nil {
-			return nil, nil
-		}
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the pod: %w", err)
-	}
-	return data, nil
+	return ReviewResult{Response: errored(msg), Outcome: OutcomeError, Reason: err.Error()}
 }
 
 // userInfo is the requester as the apiserver authenticated it: name, uid,

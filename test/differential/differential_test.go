@@ -166,7 +166,7 @@ func runCase(t *testing.T, up *upstream, seed int, stats map[string]int) bool {
 	if err != nil {
 		t.Fatalf("seed %d: generated policies are invalid: %v", seed, err)
 	}
-	authz := rbac.NewSnapshot(rbac.Objects{Roles: objs.Roles, ClusterRoles: objs.ClusterRoles, RoleBindings: objs.RoleBindings, ClusterRoleBindings: objs.ClusterRoleBindings})
+	authz := rbac.NewIndex(rbac.Objects{Roles: objs.Roles, ClusterRoles: objs.ClusterRoles, RoleBindings: objs.RoleBindings, ClusterRoleBindings: objs.ClusterRoleBindings})
 
 	ok := compare(t, up, seed, set, authz, policies, objs, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: namespace, User: user, Pod: pod}, stats)
 	// Validate what the admit phase produced (as the apiserver would), or the pod as sent.

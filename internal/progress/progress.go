@@ -1,4 +1,6 @@
-package main
+// Package progress shows how far a long scan has got on a terminal:
+// "checked N/M workloads" on stderr, rewritten in place once a second.
+package progress
 
 import (
 	"fmt"
@@ -8,18 +10,19 @@ import (
 	"time"
 )
 
-// progress reports "checked N/M workloads" ("checked N workloads" while M
-// is not known) on stderr once a scan has run
-// for a second, if stderr is a terminal; it never writes into pipes or CI logs.
-type progress struct {
+// Reporter reports "checked N/M workloads" ("checked N workloads" while M
+// is not known) on stderr once a scan has run for a second, if stderr is a
+// terminal; it never writes into pipes or CI logs.
+type Reporter struct {
 	w           io.Writer
 	done, total atomic.Int64
 	stop        chan struct{}
 	finished    chan struct{}
 }
 
-func startProgress(stderr io.Writer) *progress {
-	p := &progress{w: stderr, stop: make(chan struct{}), finished: make(chan struct{})}
+// Start starts reporting on stderr; call Finish when the scan ends.
+func Start(stderr io.Writer) *Reporter {
+	p := &Reporter{w: stderr, stop: make(chan struct{}), finished: make(chan struct{})}
 	f, ok := stderr.(*os.File)
 	if !ok {
 		close(p.finished)
@@ -54,13 +57,15 @@ func startProgress(stderr io.Writer) *progress {
 	return p
 }
 
-func (p *progress) update(done, total int) {
+// Update records that done of total workloads are checked; it may be
+// called from any goroutine.
+func (p *Reporter) Update(done, total int) {
 	p.done.Store(int64(done))
 	p.total.Store(int64(total))
 }
 
-// finish stops reporting and clears the line.
-func (p *progress) finish() {
+// Finish stops reporting and clears the line; it may be called again.
+func (p *Reporter) Finish() {
 	select {
 	case <-p.finished:
 	default:

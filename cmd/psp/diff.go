@@ -1,0 +1,249 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/diff"
+	"github.com/kube-psp/kube-psp/pkg/kubeclient"
+	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+)
+
+type diffOptions struct {
+	before, after []string
+	files         []string
+	recursive     bool
+	namespace     string
+	allNamespaces bool
+	as            string
+	asGroups      []string
+	output        string
+	failOn        string
+	strict        bool
+	allowEmpty    bool
+	connection    connectionOptions
+	authorization authorizationOptions
+}
+
+func newDiffCommand(name string) *cobra.Command {
+	o := &diffOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff --before PATH|cluster|none --after PATH|cluster|none [-f PATH | --kubeconfig FILE [-n NAMESPACE | -A]]",
+		Short: "Show what a change of policies or RBAC does to every workload",
+		Long: `Diff checks every workload against two sets of policies and RBAC, the set
+before a change and the set after it, as psp check does (the same engine,
+the same pods a v1.37 apiserver hands to admission, the same identities),
+and reports each workload whose outcome changes: newly denied, newly
+admitted, admitted by a different policy, or given different defaults; with
+both verdicts, the defaults that differ and the denial with each policy's
+reasons.
+
+--before and --after each take files and directories (repeatable; read
+recursively; each may hold policies and RBAC alike), or "cluster" for the
+live cluster's current policies (the policy.kube-psp.io CRD) and RBAC, read
+once as psp serve --kubeconfig reads them, or "none" for no policy and no
+RBAC. A path named cluster or none is written ./cluster or ./none.
+
+The workloads are the manifests of -f (as psp check reads them), or without
+-f a live cluster's: every Deployment, StatefulSet, DaemonSet, ReplicaSet,
+ReplicationController, Job and CronJob by its pod template (except those
+another of them controls), and every pod none of them controls.
+
+Exit status: 1 when some workload becomes denied (--fail-on newly-denied,
+the default) or when any workload changes (--fail-on any-change; never with
+--fail-on none), 0 otherwise, 2 on a usage or input error (a document that cannot be read is
+reported after the others' results).`,
+		Example: `  # What deleting eks.privileged and its binding does to the manifests
+  ` + name + ` diff -f examples/ --before examples/eks --before examples/seed --after examples/seed
+
+  # In a pull request: the policies of the main branch against the branch's
+  git worktree add /tmp/base origin/main
+  ` + name + ` diff -f k8s/ -R --before /tmp/base/policies --after policies -o sarif > diff.sarif
+
+  # What applying a directory of policies and RBAC does to a live cluster's workloads
+  ` + name + ` diff --before cluster --after policies/ -A`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%s diff takes manifests with -f, not arguments: %s", name, strings.Join(args, " "))
+			}
+			if len(o.before) == 0 || len(o.after) == 0 {
+				return fmt.Errorf("%s diff needs --before and --after: files or directories of policies and RBAC, %q or %q", name, diff.ClusterSet, diff.NoneSet)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDiff(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.before, "before", nil, "policies and RBAC before the change: file or directory (repeatable), cluster or none")
+	f.StringSliceVar(&o.after, "after", nil, "policies and RBAC after the change: file or directory (repeatable), cluster or none")
+	f.StringSliceVarP(&o.files, "filename", "f", nil, "manifest file or directory, or - for standard input (repeatable); without it, the live cluster's workloads")
+	f.BoolVarP(&o.recursive, "recursive", "R", false, "read -f directories recursively")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "with -f: namespace for objects that have none (default \"default\"); on a cluster: this namespace only")
+	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster: every namespace (the default without --namespace)")
+	f.StringVar(&o.as, "as", "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per changed workload)")
+	f.StringVar(&o.failOn, "fail-on", "newly-denied", "exit 1 when some workload becomes denied (newly-denied), when any workload changes (any-change), or never (none)")
+	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies, RBAC and manifests instead of warning")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when there is no workload to compare (an error otherwise)")
+	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file, for cluster sets and workloads (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
+	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
+	o.authorization.addFlags(cmd, "for --before or --after cluster: ")
+	return cmd
+}
+
+func runDiff(cmd *cobra.Command, o *diffOptions) error {
+	switch o.output {
+	case "text", "json", "sarif":
+	default:
+		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
+	}
+	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
+		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
+	}
+	if isKeyword(o.before, diff.ClusterSet) && isKeyword(o.after, diff.ClusterSet) {
+		return fmt.Errorf("--before and --after are both the cluster: there is nothing to compare")
+	}
+	fromCluster := len(o.files) == 0
+	if !fromCluster && o.allNamespaces {
+		return fmt.Errorf("--all-namespaces reads a cluster's workloads; it cannot be combined with -f")
+	}
+	if o.allNamespaces && o.namespace != "" {
+		return fmt.Errorf("give --namespace or --all-namespaces, not both")
+	}
+	var clients *kubeclient.Clients
+	var set func(string, []string) (diff.Set, error)
+	if fromCluster || isKeyword(o.before, diff.ClusterSet) || isKeyword(o.after, diff.ClusterSet) {
+		c, timeout, err := o.connection.connect(false)
+		if err != nil {
+			return err
+		}
+		clients = c
+		set = func(flag string, values []string) (diff.Set, error) {
+			if !isKeyword(values, diff.ClusterSet) {
+				return o.loadSet(cmd, flag, values)
+			}
+			authz, err := o.authorization.authorizer(clients.Config)
+			if err != nil {
+				return diff.Set{}, err
+			}
+			snap, err := audit.ReadPolicies(cmd.Context(), clients.Kube, clients.Dynamic, authz, timeout)
+			if err != nil {
+				return diff.Set{}, err
+			}
+			warn(cmd, snap.Warnings)
+			return diff.FromSnapshot(diff.ClusterSet, snap), nil
+		}
+	} else {
+		set = func(flag string, values []string) (diff.Set, error) { return o.loadSet(cmd, flag, values) }
+	}
+	before, err := set("--before", o.before)
+	if err != nil {
+		return err
+	}
+	after, err := set("--after", o.after)
+	if err != nil {
+		return err
+	}
+
+	var workloads []manifest.Workload
+	var bad []error
+	if fromCluster {
+		if workloads, err = diff.ClusterWorkloads(cmd.Context(), clients.Kube, o.namespace); err != nil {
+			return err
+		}
+		if len(workloads) == 0 && !o.allowEmpty {
+			return fmt.Errorf("no workloads to compare: the cluster has no pods or workloads %s; --allow-empty accepts that", inNamespace(o.namespace))
+		}
+	} else {
+		ns := o.namespace
+		if ns == "" {
+			ns = "default"
+		}
+		in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: ns, Strict: o.strict})
+		if err != nil {
+			return err
+		}
+		warn(cmd, in.Warnings)
+		if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
+			return noWorkloads(in, o.files)
+		}
+		workloads, bad = in.Workloads, in.Errors
+	}
+
+	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: authorizer.Impersonate(o.as, o.asGroups)})
+	if err != nil {
+		return err
+	}
+	switch o.output {
+	case "json":
+		err = diff.WriteJSON(cmd.OutOrStdout(), report)
+	case "sarif":
+		err = diff.WriteSARIF(cmd.OutOrStdout(), report)
+	default:
+		err = diff.WriteText(cmd.OutOrStdout(), report)
+	}
+	if err != nil {
+		return err
+	}
+	if err := badDocuments(cmd, bad); err != nil {
+		return err
+	}
+	if (o.failOn == "newly-denied" && report.Count(diff.NewlyDenied) > 0) || (o.failOn == "any-change" && len(report.Differences) > 0) {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// loadSet reads one side's files, or the empty set for none.
+func (o *diffOptions) loadSet(cmd *cobra.Command, flag string, values []string) (diff.Set, error) {
+	if isKeyword(values, diff.NoneSet) {
+		return diff.None()
+	}
+	for _, v := range values {
+		if v == diff.ClusterSet || v == diff.NoneSet {
+			return diff.Set{}, fmt.Errorf("%s %s cannot be combined with paths (a path of that name is written ./%s)", flag, v, v)
+		}
+	}
+	s, warnings, err := diff.LoadFiles(values, loader.Options{Strict: o.strict})
+	if err != nil {
+		return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
+	}
+	warn(cmd, prefixed(flag, warnings))
+	return s, nil
+}
+
+// isKeyword reports whether a flag's values are the one keyword.
+func isKeyword(values []string, keyword string) bool {
+	return len(values) == 1 && values[0] == keyword
+}
+
+func prefixed(prefix string, lines []string) []string {
+	out := slices.Clone(lines)
+	for i := range out {
+		out[i] = prefix + ": " + out[i]
+	}
+	return out
+}
+
+func warn(cmd *cobra.Command, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+}
+
+func inNamespace(ns string) string {
+	if ns == "" {
+		return "in any namespace"
+	}
+	return "in namespace " + ns
+}

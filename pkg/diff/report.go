@@ -1,0 +1,247 @@
+package diff
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/engine"
+	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/sarif"
+)
+
+// headings are the text report's name of each kind.
+var headings = map[Kind]string{
+	NewlyDenied:       "NEWLY DENIED",
+	NewlyAdmitted:     "NEWLY ADMITTED",
+	DifferentPolicy:   "DIFFERENT POLICY",
+	DifferentDefaults: "DIFFERENT DEFAULTS",
+}
+
+// WriteText writes one block per changed workload: the kind of change, the
+// verdict before and after as `psp check` words it (the policy and its
+// defaults, or the denial with each policy's reasons), and for a workload
+// admitted by both the defaults that differ; then the summary.
+func WriteText(w io.Writer, r Report) error {
+	var b strings.Builder
+	for _, d := range r.Differences {
+		fmt.Fprintf(&b, "%s: %s (created by %s)\n", d.After.Workload.Source, d.After.Workload, d.After.Requester.Name)
+		fmt.Fprintf(&b, "  %s\n", headings[d.Kind])
+		if d.Before.Admitted && d.After.Admitted {
+			// The defaults that differ say it all; the lists are in JSON.
+			writeAdmitted(&b, "before", d.Before)
+			writeAdmitted(&b, "after", d.After)
+		} else {
+			writeVerdict(&b, "before", d.Before)
+			writeVerdict(&b, "after", d.After)
+		}
+		if len(d.Defaults) > 0 {
+			b.WriteString("  defaults that differ (before -> after):\n")
+			for _, c := range d.Defaults {
+				fmt.Fprintf(&b, "    %s: %s -> %s\n", c.Field, formatValue(c.Before), formatValue(c.After))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(Summary(r))
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the report's last line: how many workloads change, by kind.
+func Summary(r Report) string {
+	counts := make([]string, 0, len(Kinds))
+	for _, k := range Kinds {
+		counts = append(counts, fmt.Sprintf("%d %s", r.Count(k), strings.ToLower(headings[k])))
+	}
+	return fmt.Sprintf("%s of %d change: %s; %d unchanged",
+		plural.Count(len(r.Differences), "workload"), r.Workloads, strings.Join(counts, ", "), r.Workloads-len(r.Differences))
+}
+
+// writeVerdict writes check's verdict for one side, its first line after
+// the label and the rest indented under it.
+func writeVerdict(b *strings.Builder, label string, r check.Verdict) {
+	var v strings.Builder
+	check.WriteVerdict(&v, r)
+	lines := strings.SplitAfter(strings.TrimSuffix(v.String(), "\n"), "\n")
+	fmt.Fprintf(b, "  %-7s %s", label+":", strings.TrimPrefix(lines[0], "  "))
+	for _, l := range lines[1:] {
+		b.WriteString("  " + l)
+	}
+	b.WriteByte('\n')
+}
+
+// writeAdmitted writes one line for a side that admits: the policy and how
+// many fields it sets.
+func writeAdmitted(b *strings.Builder, label string, r check.Verdict) {
+	sets := "unchanged"
+	if len(r.Changes) > 0 {
+		sets = "which sets " + plural.Count(len(r.Changes), "field")
+	}
+	fmt.Fprintf(b, "  %-7s ADMITTED by policy %q, %s\n", label+":", r.Policy, sets)
+}
+
+// formatValue writes a default's value as JSON, "(not set)" for none.
+func formatValue(v any) string {
+	if v == nil {
+		return "(not set)"
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}
+
+// The JSON report's type, versioned as kubectl prints objects.
+const (
+	APIVersion = "kube-psp.io/v1alpha1"
+	ReportKind = "DiffReport"
+)
+
+type jsonReport struct {
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Before     string           `json:"before"`
+	After      string           `json:"after"`
+	Summary    jsonSummary      `json:"summary"`
+	Changes    []jsonDifference `json:"changes"`
+}
+
+type jsonSummary struct {
+	Workloads         int `json:"workloads"`
+	Changed           int `json:"changed"`
+	NewlyDenied       int `json:"newlyDenied"`
+	NewlyAdmitted     int `json:"newlyAdmitted"`
+	DifferentPolicy   int `json:"differentPolicy"`
+	DifferentDefaults int `json:"differentDefaults"`
+	Unchanged         int `json:"unchanged"`
+}
+
+type jsonDifference struct {
+	File      string `json:"file"`
+	Document  int    `json:"document,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Requester string `json:"requester"`
+	// Change is the Kind of change.
+	Change   Kind          `json:"change"`
+	Before   jsonVerdict   `json:"before"`
+	After    jsonVerdict   `json:"after"`
+	Defaults []FieldChange `json:"defaults,omitempty"`
+}
+
+// jsonVerdict is one side's check result, with the fields of `psp check -o json`.
+type jsonVerdict struct {
+	Admitted bool            `json:"admitted"`
+	Invalid  bool            `json:"invalid,omitempty"`
+	Policy   string          `json:"policy,omitempty"`
+	Changes  []engine.Change `json:"changes,omitempty"`
+	DeniedIn engine.Phase    `json:"deniedIn,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	// Policies explain a denial: what each policy did with the pod.
+	Policies []explain.Policy `json:"policies,omitempty"`
+	Grant    *explain.Grant   `json:"grant,omitempty"`
+	PodFix   *explain.PodFix  `json:"podFix,omitempty"`
+}
+
+func verdict(r check.Verdict) jsonVerdict {
+	v := jsonVerdict{Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message}
+	if !r.Admitted && !r.Invalid {
+		e := r.Explanation
+		v.DeniedIn, v.Notes, v.Policies, v.Grant, v.PodFix = r.DeniedIn, e.Notes, e.Policies, e.Grant, e.PodFix
+	}
+	return v
+}
+
+// WriteJSON writes the report as one versioned object (apiVersion
+// kube-psp.io/v1alpha1, kind DiffReport): the sets compared, the summary
+// counts and one entry per changed workload with both verdicts.
+func WriteJSON(w io.Writer, r Report) error {
+	out := jsonReport{APIVersion: APIVersion, Kind: ReportKind, Before: r.Before, After: r.After, Changes: []jsonDifference{},
+		Summary: jsonSummary{Workloads: r.Workloads, Changed: len(r.Differences), NewlyDenied: r.Count(NewlyDenied), NewlyAdmitted: r.Count(NewlyAdmitted),
+			DifferentPolicy: r.Count(DifferentPolicy), DifferentDefaults: r.Count(DifferentDefaults), Unchanged: r.Workloads - len(r.Differences)}}
+	for _, d := range r.Differences {
+		wl := d.After.Workload
+		out.Changes = append(out.Changes, jsonDifference{File: cmp.Or(wl.Source.File, wl.Source.Object), Document: wl.Source.Document, Line: wl.Source.Line,
+			Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Requester: d.After.Requester.Name,
+			Change: d.Kind, Before: verdict(d.Before), After: verdict(d.After), Defaults: d.Defaults})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// rules are the SARIF rules, one per kind, with its level: a newly denied
+// workload is an error, the others are for review.
+var rules = []struct {
+	kind  Kind
+	id    string
+	level string
+	text  string
+}{
+	{NewlyDenied, "newly-denied", "error", "the change of policies or RBAC denies a workload that was admitted"},
+	{NewlyAdmitted, "newly-admitted", "note", "the change of policies or RBAC admits a workload that was denied"},
+	{DifferentPolicy, "different-policy", "warning", "the change of policies or RBAC admits a workload by another policy"},
+	{DifferentDefaults, "different-defaults", "warning", "the change of policies or RBAC changes the defaults the admitting policy sets"},
+}
+
+// WriteSARIF writes one SARIF result per changed workload, at its document
+// (or, for a cluster's workload, as a logical location).
+func WriteSARIF(w io.Writer, r Report) error {
+	var sr []sarif.Rule
+	for _, rule := range rules {
+		sr = append(sr, sarif.Rule{ID: rule.id, Summary: rule.text})
+	}
+	var out []sarif.Result
+	for _, d := range r.Differences {
+		for _, rule := range rules {
+			if rule.kind != d.Kind {
+				continue
+			}
+			res := sarif.Result{RuleID: rule.id, Level: rule.level, Message: sarifMessage(d)}
+			if src := d.After.Workload.Source; src.Document == 0 {
+				res.Object = src.File
+			} else {
+				res.File, res.Line = src.File, src.Line
+			}
+			out = append(out, res)
+		}
+	}
+	return sarif.Write(w, sr, out)
+}
+
+func sarifMessage(d Difference) string {
+	wl := fmt.Sprintf("%s (created by %s)", d.After.Workload, d.After.Requester.Name)
+	switch d.Kind {
+	case NewlyDenied:
+		return fmt.Sprintf("%s was admitted by policy %q and would be %s", wl, d.Before.Policy, refusal(d.After))
+	case NewlyAdmitted:
+		return fmt.Sprintf("%s was %s and would be admitted by policy %q", wl, refusal(d.Before), d.After.Policy)
+	}
+	var fields []string
+	for _, c := range d.Defaults {
+		fields = append(fields, fmt.Sprintf("%s: %s -> %s", c.Field, formatValue(c.Before), formatValue(c.After)))
+	}
+	msg := fmt.Sprintf("%s was admitted by policy %q and would be admitted by policy %q", wl, d.Before.Policy, d.After.Policy)
+	if len(fields) > 0 {
+		msg += "; defaults that differ: " + strings.Join(fields, "; ")
+	}
+	return msg
+}
+
+// refusal says how a result that is not admitted is refused.
+func refusal(r check.Verdict) string {
+	if r.Invalid {
+		return fmt.Sprintf("admitted by policy %q, then refused by the apiserver's validation: %s", r.Policy, r.Message)
+	}
+	return "denied: " + check.DenialSummary(r)
+}
