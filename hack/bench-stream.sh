@@ -19,7 +19,7 @@ for format in $formats; do
 		start=$(date +%s.%N)
 		first=$( { /usr/bin/time -f '%U %S %M %e' -o "$out/time" "$bin" check -f "$dir" -o "$format" 2>/dev/null || true; } |
 			{ head -c 1 >/dev/null; date +%s.%N; cat >/dev/null; })
-		read -r user sys rss wall < "$out/time"
+		read -r user sys rss wall < <(tail -1 "$out/time")
 		printf '%-8s %-28s cpu %6.1f s  peak RSS %5d MB  first byte %6.2f s  wall %6.1f s\n' \
 			"$format" "$bin" "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$(echo "$first - $start" | bc)" "$wall"
 	done

@@ -1,7 +1,7 @@
 package check
 
 import (
-		"fmt"
+	"fmt"
 	"io"
 	"os"
 	"strings"

@@ -19,7 +19,9 @@ func admitted(policy string, changes ...engine.Change) check.Verdict {
 	return check.Verdict{Admitted: true, Policy: policy, Changes: changes}
 }
 
-func denied(msg string) check.Verdict { return check.Verdict{Message: msg, DeniedIn: engine.PhaseAdmit} }
+func denied(msg string) check.Verdict {
+	return check.Verdict{Message: msg, DeniedIn: engine.PhaseAdmit}
+}
 
 func TestCompare(t *testing.T) {
 	fsGroup1 := engine.Change{Field: "spec.securityContext.fsGroup", Value: int64(1)}
