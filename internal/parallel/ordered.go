@@ -78,3 +78,16 @@ func Ordered[T, U any](window int, next func() (T, bool, error), f func(T) U, em
 	}
 	return nextErr
 }
+
+// Items returns a next function for Ordered that yields items in order.
+func Items[T any](items []T) func() (T, bool, error) {
+	i := 0
+	return func() (T, bool, error) {
+		if i == len(items) {
+			var zero T
+			return zero, false, nil
+		}
+		i++
+		return items[i-1], true, nil
+	}
+}

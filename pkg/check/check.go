@@ -85,17 +85,9 @@ type Options struct {
 // the workloads' order. Progress, if set, is called with the total known.
 func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Verdict, error) {
 	results := make([]Verdict, 0, len(workloads))
-	i := 0
-	next := func() (manifest.Workload, bool, error) {
-		if i == len(workloads) {
-			return manifest.Workload{}, false, nil
-		}
-		i++
-		return workloads[i-1], true, nil
-	}
 	progress := opts.Progress
 	opts.Progress = nil
-	err := Stream(ctx, set, authz, next, opts, func(v Verdict) error {
+	err := Stream(ctx, set, authz, parallel.Items(workloads), opts, func(v Verdict) error {
 		results = append(results, v)
 		if progress != nil {
 			progress(len(results), len(workloads))

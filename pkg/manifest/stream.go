@@ -54,14 +54,6 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		name string
 		parsed
 	}
-	i := 0
-	next := func() (yamlfile.Input, bool, error) {
-		if i == len(inputs) {
-			return yamlfile.Input{}, false, nil
-		}
-		i++
-		return inputs[i-1], true, nil
-	}
 	read := func(in yamlfile.Input) file {
 		data, err := in.Read()
 		if err != nil {
@@ -69,7 +61,7 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		}
 		return file{in.Name, parse(in.Name, data, opts)}
 	}
-	err = parallel.Ordered(4*runtime.GOMAXPROCS(0), next, read, func(f file) error {
+	err = parallel.Ordered(4*runtime.GOMAXPROCS(0), parallel.Items(inputs), read, func(f file) error {
 		res.Files = append(res.Files, f.name)
 		res.Errors = append(res.Errors, f.errs...)
 		for _, w := range f.warnings {
