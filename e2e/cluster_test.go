@@ -194,6 +194,13 @@ func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 		adminToken, kcmToken, pspToken, pspUser)), 0o600); err != nil {
 		return c, err
 	}
+	// Pod Security Admission configured as a cluster that migrates off PSP
+	// configures it: privileged by default (so the other tests' pods are
+	// unaffected), each namespace's labels choosing its level.
+	admissionConfig := filepath.Join(dir, "admission.yaml")
+	if err := os.WriteFile(admissionConfig, []byte(podSecurityAdmissionConfig), 0o600); err != nil {
+		return c, err
+	}
 	apiserver, err := c.start("kube-apiserver",
 		"--etcd-servers", etcdURL,
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", fmt.Sprint(apiPort),
@@ -208,7 +215,8 @@ func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 		"--service-account-signing-key-file", saKey, "--service-cluster-ip-range", "10.0.0.0/24",
 		// As real clusters run; otherwise privileged pods are refused
 		// before any webhook sees them.
-		"--allow-privileged=true")
+		"--allow-privileged=true",
+		"--enable-admission-plugins", "PodSecurity", "--admission-control-config-file", admissionConfig)
 	if err != nil {
 		return c, err
 	}
@@ -276,6 +284,20 @@ func startCluster(bin, psp, chartDir string) (c *cluster, err error) {
 	}
 	return c, nil
 }
+
+// podSecurityAdmissionConfig is the apiserver's admission configuration:
+// the PodSecurity plugin at privileged unless a namespace's labels say
+// otherwise, no exemptions.
+const podSecurityAdmissionConfig = `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: privileged, enforce-version: latest, audit: privileged, audit-version: latest, warn: privileged, warn-version: latest}
+    exemptions: {usernames: [], runtimeClasses: [], namespaces: []}
+`
 
 // chartDocuments returns the documents of a rendered chart file whose kind
 // is one of kinds, named kube-psp (the release's own objects, not presets).

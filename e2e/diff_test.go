@@ -19,8 +19,10 @@ type diffReport struct {
 	Summary    struct {
 		Workloads, Changed, NewlyDenied int
 	} `json:"summary"`
-	Changes []struct {
-		File   string `json:"file"`
+	Items []struct {
+		Source struct {
+			Object string `json:"object"`
+		} `json:"source"`
 		Kind   string `json:"kind"`
 		Name   string `json:"name"`
 		Change string `json:"change"`
@@ -32,7 +34,7 @@ type diffReport struct {
 			Admitted bool   `json:"admitted"`
 			Message  string `json:"message"`
 		} `json:"after"`
-	} `json:"changes"`
+	} `json:"items"`
 }
 
 // TestDiffAgainstCluster: psp diff --before cluster reads the live
@@ -116,19 +118,19 @@ spec:
 
 	r, out, code := diff("--before", "cluster", "--after", after)
 	var files []string
-	for _, ch := range r.Changes {
-		files = append(files, ch.File)
+	for _, ch := range r.Items {
+		files = append(files, ch.Source.Object)
 		if ch.Change != "NewlyDenied" || ch.Before.Policy != "eks.privileged" || ch.After.Admitted || ch.After.Message == "" {
-			t.Errorf("%s: %s, before by %q, after %q; want NewlyDenied from eks.privileged", ch.File, ch.Change, ch.Before.Policy, ch.After.Message)
+			t.Errorf("%s: %s, before by %q, after %q; want NewlyDenied from eks.privileged", ch.Source.Object, ch.Change, ch.Before.Policy, ch.After.Message)
 		}
 	}
 	want := []string{"cronjob/" + ns + "/nightly", "deployment/" + ns + "/web", "pod/" + ns + "/privileged"}
-	if code != 1 || r.APIVersion != "kube-psp.io/v1alpha1" || r.Kind != "DiffReport" || r.Summary.Workloads != 3 || r.Summary.NewlyDenied != 3 || !slices.Equal(files, want) {
+	if code != 1 || r.APIVersion != "report.kube-psp.io/v1alpha1" || r.Kind != "DiffReport" || r.Summary.Workloads != 3 || r.Summary.NewlyDenied != 3 || !slices.Equal(files, want) {
 		t.Fatalf("psp diff --before cluster (exit %d, want 1): changed %v, want %v\n%s", code, files, want, out)
 	}
 	predicted := map[string]string{}
-	for _, ch := range r.Changes {
-		predicted[ch.File] = ch.After.Message
+	for _, ch := range r.Items {
+		predicted[ch.Source.Object] = ch.After.Message
 	}
 
 	// The other way round, over manifests: --after cluster.
@@ -137,7 +139,7 @@ spec:
 		t.Fatal(err)
 	}
 	back, out, code := diff("-f", manifest, "--before", after, "--after", "cluster")
-	if code != 0 || len(back.Changes) != 1 || back.Changes[0].Change != "NewlyAdmitted" {
+	if code != 0 || len(back.Items) != 1 || back.Items[0].Change != "NewlyAdmitted" {
 		t.Fatalf("psp diff -f --after cluster (exit %d, want 0): want the pod NewlyAdmitted\n%s", code, out)
 	}
 

@@ -22,3 +22,17 @@ for run in 1 2 3; do
 	end=$(date +%s.%N)
 	echo "run $run: $(tail -1 "$dir/out.txt") in $(echo "$end - $start" | bc) s"
 done
+
+# psp diff on the same files, side by side with check (compare CPU time on a
+# shared machine): restricted preset before, baseline preset after, so every
+# admitted workload changes policy. diff is two checks and their comparison.
+sets=$(mktemp -d)
+trap 'rm -rf "$dir" "$sets"' EXIT
+"$dir/psp" init --preset restricted > "$sets/restricted.yaml"
+"$dir/psp" init --preset baseline > "$sets/baseline.yaml"
+timed() { if [ -x /usr/bin/time ]; then /usr/bin/time -f "$1: %e s wall, %U+%S s CPU, peak RSS %M KB" "${@:2}"; else "${@:2}"; fi; }
+for run in 1 2 3; do
+	timed check "$dir/psp" check -f "$dir" > "$dir/out.txt" || true
+	timed diff "$dir/psp" diff -f "$dir" --before "$sets/restricted.yaml" --after "$sets/baseline.yaml" --fail-on none > "$dir/diff.txt"
+	echo "diff run $run: $(tail -1 "$dir/diff.txt")"
+done

@@ -7,6 +7,8 @@
 #   hack/scale.sh 100/5000/500                        one size: policies/bindings/namespaces
 #   KUBE_PSP_SCALE_SERVE_ARGS="--sar-qps 5000" hack/scale.sh 100/5000/500
 #                                                     with flags added to psp serve
+#   KUBE_PSP_SCALE_MODES=rbac hack/scale.sh 500/20000/2000
+#                                                     one --authorization mode only
 #
 # Needs helm at .cache/tools/helm-v4.3.1 (hack/test.sh installs it) to
 # render the chart whose RBAC psp serve runs with.

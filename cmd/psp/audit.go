@@ -54,9 +54,7 @@ refused, 2 on a usage or connection error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
-	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
+	o.connection.addFlags(cmd, "", "; it bounds reading the policies and RBAC too")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "audit this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without --namespace)")
 	o.identity.addFlags(cmd, "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")

@@ -79,28 +79,10 @@ func (o *sourceOptions) load(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *sour
 
 // read reads policies and RBAC from the flags: the files, or the preset.
 func (o *sourceOptions) read(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *source.Snapshot, []string, error) {
-	var res *loader.PoliciesAndRBAC
-	var err error
-	if len(o.policies) == 0 && len(o.rbac) == 0 {
-		res, err = presets.Load(o.preset)
-	} else {
-		if cmd.Flags().Changed("preset") {
-			return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
-		}
-		res, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict})
+	if (len(o.policies) > 0 || len(o.rbac) > 0) && cmd.Flags().Changed("preset") {
+		return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	warnings := snap.Warnings
-	if len(o.policies) > 0 && len(o.rbac) == 0 {
-		warnings = append(warnings, "no --rbac given: nobody may use any policy (except members of system:masters)")
-	}
-	return res, snap, warnings, nil
+	return source.Offline{PolicyPaths: o.policies, RBACPaths: o.rbac, Preset: o.preset, Strict: o.strict}.Load()
 }
 
 func newCheckCommand(name string) *cobra.Command {
@@ -171,6 +153,9 @@ exit status is then 2.`,
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
+	if err := check.CheckFormat(o.output); err != nil {
+		return err
+	}
 	users, err := o.images.reader(cmd)
 	if err != nil {
 		return err
@@ -180,11 +165,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 	}
 	// The kubelet's verdicts read every image once for all pods: the
 	// report is written after them.
-	var results []check.Verdict
-	bad, err := o.check(cmd, func(v check.Verdict) error {
-		results = append(results, v)
-		return nil
-	})
+	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
@@ -204,6 +185,18 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		}
 	}
 	return nil
+}
+
+// run checks every workload and returns the verdicts, in input order, for
+// a command that needs them all (migrate), and the documents that could
+// not be read.
+func (o *checkOptions) run(cmd *cobra.Command) ([]check.Verdict, []error, error) {
+	var results []check.Verdict
+	bad, err := o.check(cmd, func(v check.Verdict) error {
+		results = append(results, v)
+		return nil
+	})
+	return results, bad, err
 }
 
 // stream checks and writes each workload's verdict as it is decided, in
@@ -248,9 +241,6 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 // workloads (and without bad documents) is an error unless --allow-empty:
 // then emit has not been called.
 func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error) (bad []error, err error) {
-	if err := check.CheckFormat(o.output); err != nil {
-		return nil, err
-	}
 	_, snap, err := o.load(cmd)
 	if err != nil {
 		return nil, err

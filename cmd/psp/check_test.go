@@ -132,6 +132,7 @@ func TestCommandsGolden(t *testing.T) {
 		{"diff-eks-none.txt", []string{"diff", "-f", "examples/", "--before", "examples/eks", "--after", "none"}, 1},
 		{"diff-pr.txt", diffPR, 1},
 		{"diff-pr.json", append(diffPR, "-o", "json"), 1},
+		{"diff-pr.yaml", append(diffPR, "-o", "yaml"), 1},
 		{"diff-pr.sarif", append(diffPR, "-o", "sarif"), 1},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -211,21 +212,6 @@ func TestKubectlCompletion(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 		if !strings.Contains(out.String(), tc.want) || !strings.HasPrefix(lines[len(lines)-1], ":") {
 			t.Errorf("completing %q: got %q, want a candidate %q and a final :DIRECTIVE line", tc.args, out.String(), tc.want)
-		}
-	}
-}
-
-func TestInvokedAs(t *testing.T) {
-	for argv0, want := range map[string]invocation{
-		"psp":                                 {name: "psp"},
-		"./bin/psp":                           {name: "psp"},
-		"/usr/local/bin/kubectl-psp":          {name: "kubectl psp"},
-		"kubectl-psp.exe":                     {name: "kubectl psp"},
-		"/usr/local/bin/kubectl_complete-psp": {name: "kubectl psp", complete: true},
-		"kubectl-pspx":                        {name: "psp"},
-	} {
-		if got := invokedAs(argv0); got != want {
-			t.Errorf("invokedAs(%q) = %+v, want %+v", argv0, got, want)
 		}
 	}
 }

@@ -20,6 +20,15 @@ type connectionOptions struct {
 	requestTimeout string
 }
 
+// addFlags adds --kubeconfig, --context and --request-timeout, as
+// kubectl's; kubeconfigMore ends --kubeconfig's help, timeoutMore
+// --request-timeout's.
+func (o *connectionOptions) addFlags(cmd *cobra.Command, kubeconfigMore, timeoutMore string) {
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file"+kubeconfigMore+" (default: $KUBECONFIG or ~/.kube/config)")
+	cmd.Flags().StringVar(&o.context, "context", "", "kubeconfig context (default: the current one)")
+	o.addRequestTimeoutFlag(cmd, timeoutMore)
+}
+
 func (o *connectionOptions) addRequestTimeoutFlag(cmd *cobra.Command, more string) {
 	cmd.Flags().StringVar(&o.requestTimeout, "request-timeout", kubeclient.DefaultRequestTimeout.String(),
 		"the longest wait for the apiserver's answer to one request, as kubectl's: a duration (1s, 2m) or seconds; 0 waits forever"+more)
@@ -37,14 +46,14 @@ func (o *connectionOptions) connect(inCluster bool) (*kubeclient.Clients, time.D
 	return clients, timeout, err
 }
 
-// authorizationOptions are the flags of sar.Config: who decides policy use
+// authorizationOptions are the flags of sar.Authorization: who decides policy use
 // in a cluster.
-type authorizationOptions struct{ cfg sar.Config }
+type authorizationOptions struct{ cfg sar.Authorization }
 
 func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
-	f, d := cmd.Flags(), sar.DefaultConfig()
+	f, d := cmd.Flags(), sar.DefaultAuthorization()
 	f.StringVar(&o.cfg.Mode, "authorization", d.Mode, when+"who decides whether a user or ServiceAccount may use a policy: rbac (evaluate the cluster's RBAC locally: exact for RBAC, no apiserver call per pod) or subjectaccessreview (ask the apiserver, for clusters with webhook or other authorizers)")
-	f.DurationVar(&o.cfg.TTL, "sar-cache-ttl", d.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops every answer at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
+	f.DurationVar(&o.cfg.TTL, "sar-cache-ttl", d.TTL, "with --authorization=subjectaccessreview, how long an answer is reused (0: never): an RBAC change drops the answers it may change at once, so this bounds changes no RBAC object shows (a webhook authorizer's)")
 	f.IntVar(&o.cfg.MaxEntries, "sar-cache-size", d.MaxEntries, "with --authorization=subjectaccessreview, the most answers cached")
 	f.DurationVar(&o.cfg.Timeout, "sar-timeout", d.Timeout, "with --authorization=subjectaccessreview, the time limit of one SubjectAccessReview")
 	f.IntVar(&o.cfg.Concurrency, "sar-concurrency", d.Concurrency, "with --authorization=subjectaccessreview, the most SubjectAccessReviews one admission request has in flight at once")
@@ -55,7 +64,7 @@ func (o *authorizationOptions) addFlags(cmd *cobra.Command, when string) {
 func (o *authorizationOptions) subjectAccessReview() bool { return o.cfg.SubjectAccessReview() }
 func (o *authorizationOptions) validate() error           { return o.cfg.Validate() }
 
-// authorizer is nil for local RBAC evaluation (sar.Config.Authorizer).
+// authorizer is nil for local RBAC evaluation (sar.Authorization.Authorizer).
 func (o *authorizationOptions) authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	return o.cfg.Authorizer(cfg)
 }

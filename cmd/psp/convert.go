@@ -45,16 +45,9 @@ and answers "no" for a grant written for v1.24 until then.`,
 			for _, w := range res.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 			}
-			out, err := convert.Policies(res.Policies, to)
+			out, err := convert.Write(res, to, rbacGrants)
 			if err != nil {
 				return err
-			}
-			if rbacGrants {
-				grants, err := convert.RBAC(convert.CRDGroupGrants(res.RBAC))
-				if err != nil {
-					return err
-				}
-				out = append(out, grants...)
 			}
 			_, err = cmd.OutOrStdout().Write(out)
 			return err
@@ -86,24 +79,11 @@ policies to the ServiceAccounts that need them only (` + name + ` lint finds the
   ` + name + ` init --preset eks --to policy/v1beta1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := presets.Load(preset)
+			out, err := convert.Preset(preset, to)
 			if err != nil {
 				return err
 			}
-			policies, err := convert.Policies(res.Policies, to)
-			if err != nil {
-				return err
-			}
-			rbacYAML, err := convert.RBAC(res.RBAC)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "# kube-psp preset %q: policies, then the RBAC that grants %q's policy to system:authenticated.\n", preset, preset)
-			if _, err := w.Write(policies); err != nil {
-				return err
-			}
-			_, err = w.Write(rbacYAML)
+			_, err = cmd.OutOrStdout().Write(out)
 			return err
 		},
 	}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/pkg/audit"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/diff"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
 	"github.com/kube-psp/kube-psp/pkg/loader"
@@ -21,8 +21,7 @@ type diffOptions struct {
 	recursive     bool
 	namespace     string
 	allNamespaces bool
-	as            string
-	asGroups      []string
+	identity      identityFlags
 	output        string
 	failOn        string
 	strict        bool
@@ -57,8 +56,9 @@ another of them controls), and every pod none of them controls.
 
 Exit status: 1 when some workload becomes denied (--fail-on newly-denied,
 the default) or when any workload changes (--fail-on any-change; never with
---fail-on none), 0 otherwise, 2 on a usage or input error (a document that cannot be read is
-reported after the others' results).`,
+--fail-on none), 0 otherwise, 2 on a usage or input error (a document that
+cannot be read is reported after the others' results). See
+docs/commands/diff.md.`,
 		Example: `  # What deleting eks.privileged and its binding does to the manifests
   ` + name + ` diff -f examples/ --before examples/eks --before examples/seed --after examples/seed
 
@@ -88,9 +88,8 @@ reported after the others' results).`,
 	f.BoolVarP(&o.recursive, "recursive", "R", false, "read -f directories recursively")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "with -f: namespace for objects that have none (default \"default\"); on a cluster: this namespace only")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "on a cluster: every namespace (the default without --namespace)")
-	f.StringVar(&o.as, "as", "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user, replacing a ServiceAccount's groups, as in kubectl (repeatable)")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif (one result per changed workload)")
+	o.identity.addFlags(cmd, "kube-psp:diff", "user that creates bare Pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml (a DiffReport of report.kube-psp.io/v1alpha1) or sarif (one result per changed workload)")
 	f.StringVar(&o.failOn, "fail-on", "newly-denied", "exit 1 when some workload becomes denied (newly-denied), when any workload changes (any-change), or never (none)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies, RBAC and manifests instead of warning")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "succeed when there is no workload to compare (an error otherwise)")
@@ -103,14 +102,22 @@ reported after the others' results).`,
 
 func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	switch o.output {
-	case "text", "json", "sarif":
+	case "text", "json", "yaml", "sarif":
 	default:
-		return fmt.Errorf("--output must be text, json or sarif, not %q", o.output)
+		return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", o.output)
 	}
 	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
 		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
 	}
-	if isKeyword(o.before, diff.ClusterSet) && isKeyword(o.after, diff.ClusterSet) {
+	beforeSource, err := diff.ParseSetSource(o.before)
+	if err != nil {
+		return fmt.Errorf("--before: %w", err)
+	}
+	afterSource, err := diff.ParseSetSource(o.after)
+	if err != nil {
+		return fmt.Errorf("--after: %w", err)
+	}
+	if beforeSource.Cluster && afterSource.Cluster {
 		return fmt.Errorf("--before and --after are both the cluster: there is nothing to compare")
 	}
 	fromCluster := len(o.files) == 0
@@ -120,18 +127,27 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if o.allNamespaces && o.namespace != "" {
 		return fmt.Errorf("give --namespace or --all-namespaces, not both")
 	}
+	// Flags that would be ignored are an error rather than passed over.
+	clusterSet := beforeSource.Cluster || afterSource.Cluster
+	needCluster := fromCluster || clusterSet
+	for _, f := range []string{"kubeconfig", "context", "request-timeout", "authorization", "sar-cache-ttl", "sar-cache-size", "sar-timeout", "sar-concurrency", "sar-qps", "sar-burst"} {
+		switch {
+		case !cmd.Flags().Changed(f):
+		case !needCluster:
+			return fmt.Errorf("--%s is for reading a cluster: its workloads (without -f) or its set (--before or --after cluster)", f)
+		case !clusterSet && (f == "authorization" || strings.HasPrefix(f, "sar-")):
+			return fmt.Errorf("--%s is for the cluster's set (--before or --after cluster)", f)
+		}
+	}
 	var clients *kubeclient.Clients
-	var set func(string, []string) (diff.Set, error)
-	if fromCluster || isKeyword(o.before, diff.ClusterSet) || isKeyword(o.after, diff.ClusterSet) {
-		c, timeout, err := o.connection.connect(false)
-		if err != nil {
+	var timeout time.Duration
+	if needCluster {
+		if clients, timeout, err = o.connection.connect(false); err != nil {
 			return err
 		}
-		clients = c
-		set = func(flag string, values []string) (diff.Set, error) {
-			if !isKeyword(values, diff.ClusterSet) {
-				return o.loadSet(cmd, flag, values)
-			}
+	}
+	load := func(flag string, src diff.SetSource) (diff.Set, error) {
+		if src.Cluster {
 			authz, err := o.authorization.authorizer(clients.Config)
 			if err != nil {
 				return diff.Set{}, err
@@ -140,17 +156,21 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 			if err != nil {
 				return diff.Set{}, err
 			}
-			warn(cmd, snap.Warnings)
+			warn(cmd, prefixed(flag, snap.Warnings))
 			return diff.FromSnapshot(diff.ClusterSet, snap), nil
 		}
-	} else {
-		set = func(flag string, values []string) (diff.Set, error) { return o.loadSet(cmd, flag, values) }
+		s, warnings, err := src.Load(loader.Options{Strict: o.strict})
+		if err != nil {
+			return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
+		}
+		warn(cmd, prefixed(flag, warnings))
+		return s, nil
 	}
-	before, err := set("--before", o.before)
+	before, err := load("--before", beforeSource)
 	if err != nil {
 		return err
 	}
-	after, err := set("--after", o.after)
+	after, err := load("--after", afterSource)
 	if err != nil {
 		return err
 	}
@@ -180,13 +200,15 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		workloads, bad = in.Workloads, in.Errors
 	}
 
-	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: authorizer.Impersonate(o.as, o.asGroups)})
+	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user()})
 	if err != nil {
 		return err
 	}
 	switch o.output {
 	case "json":
 		err = diff.WriteJSON(cmd.OutOrStdout(), report)
+	case "yaml":
+		err = diff.WriteYAML(cmd.OutOrStdout(), report)
 	case "sarif":
 		err = diff.WriteSARIF(cmd.OutOrStdout(), report)
 	default:
@@ -204,41 +226,12 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	return nil
 }
 
-// loadSet reads one side's files, or the empty set for none.
-func (o *diffOptions) loadSet(cmd *cobra.Command, flag string, values []string) (diff.Set, error) {
-	if isKeyword(values, diff.NoneSet) {
-		return diff.None()
-	}
-	for _, v := range values {
-		if v == diff.ClusterSet || v == diff.NoneSet {
-			return diff.Set{}, fmt.Errorf("%s %s cannot be combined with paths (a path of that name is written ./%s)", flag, v, v)
-		}
-	}
-	s, warnings, err := diff.LoadFiles(values, loader.Options{Strict: o.strict})
-	if err != nil {
-		return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
-	}
-	warn(cmd, prefixed(flag, warnings))
-	return s, nil
-}
-
-// isKeyword reports whether a flag's values are the one keyword.
-func isKeyword(values []string, keyword string) bool {
-	return len(values) == 1 && values[0] == keyword
-}
-
 func prefixed(prefix string, lines []string) []string {
 	out := slices.Clone(lines)
 	for i := range out {
 		out[i] = prefix + ": " + out[i]
 	}
 	return out
-}
-
-func warn(cmd *cobra.Command, warnings []string) {
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
 }
 
 func inNamespace(ns string) string {

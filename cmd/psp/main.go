@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/kube-psp/kube-psp/internal/kubectlplugin"
 )
 
 func main() {
@@ -20,14 +20,14 @@ func main() {
 
 // execute runs the command line as the program argv0 and returns the exit status.
 func execute(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	inv := invokedAs(argv0)
-	if inv.complete {
+	inv := kubectlplugin.InvokedAs(argv0)
+	if inv.Complete {
 		// kubectl passes the words after `kubectl psp` and the word being
 		// completed; cobra's hidden __complete command answers in the
 		// format kubectl reads (candidates, then ":DIRECTIVE").
 		args = append([]string{"__complete"}, args...)
 	}
-	cmd := newRootCommand(inv.name, stdin, stdout, stderr)
+	cmd := newRootCommand(inv.Name, stdin, stdout, stderr)
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(context.Background()); err != nil {
 		var exit *exitError
@@ -38,29 +38,6 @@ func execute(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Wri
 		return 2
 	}
 	return 0
-}
-
-// invocation is what the program was started as.
-type invocation struct {
-	// name is the command users type: "psp" or, as a plugin, "kubectl psp".
-	name string
-	// complete is true for kubectl_complete-psp.
-	complete bool
-}
-
-// invokedAs follows kubectl's plugin conventions
-// (k8s.io/kubectl v0.37 pkg/cmd/plugin/plugin.go and plugin_completion.go):
-// an executable kubectl-psp on the PATH is `kubectl psp`, and kubectl (v1.26
-// or later) completes `kubectl psp ...` by running kubectl_complete-psp with
-// the words after `psp`. Any other name, and a Windows .exe suffix, is psp.
-func invokedAs(argv0 string) invocation {
-	switch strings.TrimSuffix(filepath.Base(argv0), ".exe") {
-	case "kubectl-psp":
-		return invocation{name: "kubectl psp"}
-	case "kubectl_complete-psp":
-		return invocation{name: "kubectl psp", complete: true}
-	}
-	return invocation{name: "psp"}
 }
 
 // exitError ends the command with a code and no further message.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -31,11 +32,19 @@ pod's security settings, with v1.24's exact decisions and messages.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name), newAuditCommand(name), newDiffCommand(name), newVersionCommand(version.Get))
+	root.AddCommand(newCheckCommand(name), newExplainCommand(name), newCanICommand(name), newWhoCanCommand(name), newLintCommand(name), newConvertCommand(name), newInitCommand(name), newServeCommand(name), newAuditCommand(name), newDiffCommand(name), newGenerateCommand(name), newMigrateCommand(name), newVersionCommand(version.Get))
 	if strings.HasPrefix(name, "kubectl ") {
 		// cobra's completion scripts register for the root's name, which
 		// would replace kubectl's own completion.
 		root.AddCommand(newPluginCompletionCommand())
 	}
 	return root
+}
+
+// warn prints warnings on stderr, one a line, as kubectl prints the
+// apiserver's.
+func warn(cmd *cobra.Command, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/kubectlplugin"
 	"github.com/kube-psp/kube-psp/pkg/version"
 )
 
@@ -29,15 +30,6 @@ and no commit; one built from a tree with uncommitted changes says dirty.`,
 	return cmd
 }
 
-// pluginCompletionScript is kubectl_complete-psp as a shell script: kubectl
-// runs it with the words after `kubectl psp` and reads cobra's __complete
-// answer (k8s.io/kubectl v0.37 pkg/cmd/plugin/plugin_completion.go).
-const pluginCompletionScript = `#!/bin/sh
-# kubectl_complete-psp: kubectl v1.26 or later runs it to complete "kubectl psp ...".
-# Install it executable on the PATH, beside kubectl-psp.
-exec kubectl-psp __complete "$@"
-`
-
 // newPluginCompletionCommand replaces cobra's completion command when the
 // binary runs as kubectl psp: kubectl's own completion script completes
 // plugins, through kubectl_complete-psp.
@@ -61,7 +53,7 @@ kubectl, not the shell, runs kubectl_complete-psp.`,
 		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprint(cmd.OutOrStdout(), pluginCompletionScript)
+			_, err := fmt.Fprint(cmd.OutOrStdout(), kubectlplugin.CompletionScript)
 			return err
 		},
 	}

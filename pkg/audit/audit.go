@@ -50,11 +50,7 @@ type Options struct {
 // Run reads the cluster's policies, RBAC and pods and checks every pod.
 // Warnings are policy load problems (an invalid policy left out).
 func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (results []check.Verdict, warnings []string, err error) {
-	snap, err := ReadPolicies(ctx, client, dyn, opts.Authorizer, opts.Timeout)
-	if err != nil {
-		return nil, nil, err
-	}
-	pods, err := ListPods(ctx, client, opts.Namespace)
+	snap, pods, err := Read(ctx, client, dyn, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,6 +88,21 @@ func ReadPolicies(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 		return nil, fmt.Errorf("reading policies and RBAC from the cluster: %w", err)
 	}
 	return cluster.Current(), nil
+}
+
+// Read reads one snapshot of the cluster's policies and RBAC
+// (ReadPolicies) and the pods of opts.Namespace (all when empty), sorted by
+// namespace and name (ListPods). The first error ends the read.
+func Read(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (*source.Snapshot, []corev1.Pod, error) {
+	snap, err := ReadPolicies(ctx, client, dyn, opts.Authorizer, opts.Timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	pods, err := ListPods(ctx, client, opts.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, pods, nil
 }
 
 // runningProblems judges the seccomp profile each container of a running

@@ -19,6 +19,7 @@ import (
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
+	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
@@ -167,4 +168,37 @@ func Read(paths []string, stdin io.Reader, opts loader.Options) (*loader.Policie
 		merged.Add(res)
 	}
 	return merged, nil
+}
+
+// Write writes what Read loaded, for psp convert: its policies in
+// apiVersion (Policies) and, with crdGrants, its Roles and ClusterRoles that
+// grant use in a legacy group only, with the CRD's group added
+// (CRDGroupGrants, RBAC).
+func Write(res *loader.PoliciesAndRBAC, apiVersion string, crdGrants bool) ([]byte, error) {
+	out, err := Policies(res.Policies, apiVersion)
+	if err != nil || !crdGrants {
+		return out, err
+	}
+	grants, err := RBAC(CRDGroupGrants(res.RBAC))
+	return append(out, grants...), err
+}
+
+// Preset writes psp init's output: a comment naming the preset, the
+// built-in policies in apiVersion, and the RBAC that grants the preset's
+// policy to system:authenticated (presets.Load).
+func Preset(preset, apiVersion string) ([]byte, error) {
+	res, err := presets.Load(preset)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := Policies(res.Policies, apiVersion)
+	if err != nil {
+		return nil, err
+	}
+	rbacYAML, err := RBAC(res.RBAC)
+	if err != nil {
+		return nil, err
+	}
+	out := fmt.Appendf(nil, "# kube-psp preset %q: policies, then the RBAC that grants %q's policy to system:authenticated.\n", preset, preset)
+	return append(append(out, policies...), rbacYAML...), nil
 }

@@ -108,3 +108,35 @@ func TestRead(t *testing.T) {
 		t.Errorf("missing path: %v", err)
 	}
 }
+
+// TestWriteAndPreset: convert's output is the policies, then with
+// crdGrants the changed grants; init's starts with a comment naming the
+// preset and ends with its RBAC; an unknown preset is an error.
+func TestWriteAndPreset(t *testing.T) {
+	res, err := Read([]string{"../../examples/eks"}, nil, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Write(res, policyv1.APIVersion, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withGrants, err := Write(res, policyv1.APIVersion, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(withGrants), string(plain)) || !strings.Contains(string(withGrants[len(plain):]), "kind: ClusterRole\n") ||
+		!strings.Contains(string(withGrants[len(plain):]), "- "+policyv1.GroupName) {
+		t.Errorf("with grants:\n%s", withGrants)
+	}
+	out, err := Preset("baseline", policyv1.LegacyPolicyAPIVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(out), `# kube-psp preset "baseline": `) || !strings.Contains(string(out), "apiVersion: policy/v1beta1\n") || !strings.Contains(string(out), "name: psp:baseline:authenticated") {
+		t.Errorf("preset:\n%s", out)
+	}
+	if _, err := Preset("nope", policyv1.APIVersion); err == nil || !strings.Contains(err.Error(), `unknown preset "nope"`) {
+		t.Errorf("unknown preset: %v", err)
+	}
+}

@@ -177,9 +177,9 @@ func TestWriteJSON(t *testing.T) {
 	if summary["workloads"] != 3.0 || summary["changed"] != 1.0 || summary["newlyDenied"] != 1.0 || summary["unchanged"] != 2.0 {
 		t.Errorf("summary: %v", summary)
 	}
-	changes := got["changes"].([]any)
-	if len(changes) != 1 || changes[0].(map[string]any)["change"] != string(NewlyDenied) {
-		t.Errorf("changes: %v", changes)
+	items := got["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["change"] != string(NewlyDenied) {
+		t.Errorf("items: %v", items)
 	}
 }
 
@@ -188,5 +188,31 @@ func TestSummary(t *testing.T) {
 	want := "2 workloads of 3 change: 1 newly denied, 1 newly admitted, 0 different policy, 0 different defaults; 1 unchanged"
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+func TestParseSetSource(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   SetSource
+		err    string
+	}{
+		{values: []string{"cluster"}, want: SetSource{Cluster: true}},
+		{values: []string{"none"}, want: SetSource{None: true}},
+		{values: []string{"a/", "b.yaml"}, want: SetSource{Paths: []string{"a/", "b.yaml"}}},
+		{values: []string{"./cluster"}, want: SetSource{Paths: []string{"./cluster"}}},
+		{values: []string{"a/", "cluster"}, err: "cluster cannot be combined with paths (a path of that name is written ./cluster)"},
+		{values: nil, err: "no set given"},
+	} {
+		got, err := ParseSetSource(tc.values)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err %v, want %q", tc.values, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.Cluster != tc.want.Cluster || got.None != tc.want.None || !slices.Equal(got.Paths, tc.want.Paths) {
+			t.Errorf("%q: %+v, %v; want %+v", tc.values, got, err, tc.want)
+		}
 	}
 }

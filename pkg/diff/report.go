@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
+	"sigs.k8s.io/yaml"
 )
 
 // headings are the text report's name of each kind.
@@ -98,22 +98,25 @@ func formatValue(v any) string {
 	return string(data)
 }
 
-// The JSON report's type, versioned as kubectl prints objects.
+// The machine report's type, in the versioned schema of the other
+// commands' reports (report.kube-psp.io/v1alpha1; docs/output.md).
 const (
-	APIVersion = "kube-psp.io/v1alpha1"
+	APIVersion = "report.kube-psp.io/v1alpha1"
 	ReportKind = "DiffReport"
 )
 
+// jsonReport is a DiffReport: the sets compared, one item per changed
+// workload in input order, then the counts.
 type jsonReport struct {
-	APIVersion string           `json:"apiVersion"`
-	Kind       string           `json:"kind"`
-	Before     string           `json:"before"`
-	After      string           `json:"after"`
-	Summary    jsonSummary      `json:"summary"`
-	Changes    []jsonDifference `json:"changes"`
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Before     string     `json:"before"`
+	After      string     `json:"after"`
+	Items      []jsonItem `json:"items"`
+	Summary    jsonCounts `json:"summary"`
 }
 
-type jsonSummary struct {
+type jsonCounts struct {
 	Workloads         int `json:"workloads"`
 	Changed           int `json:"changed"`
 	NewlyDenied       int `json:"newlyDenied"`
@@ -123,14 +126,23 @@ type jsonSummary struct {
 	Unchanged         int `json:"unchanged"`
 }
 
-type jsonDifference struct {
-	File      string `json:"file"`
-	Document  int    `json:"document,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Requester string `json:"requester"`
+// jsonSource is where a workload was read: a file's document, or a
+// cluster's object ("deployment/NAMESPACE/NAME").
+type jsonSource struct {
+	File     string `json:"file,omitempty"`
+	Document int    `json:"document,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Item     int    `json:"item,omitempty"`
+	Object   string `json:"object,omitempty"`
+}
+
+// jsonItem is one workload whose outcome changes.
+type jsonItem struct {
+	Source    jsonSource `json:"source"`
+	Kind      string     `json:"kind"`
+	Namespace string     `json:"namespace"`
+	Name      string     `json:"name"`
+	Requester string     `json:"requester"`
 	// Change is the Kind of change.
 	Change   Kind          `json:"change"`
 	Before   jsonVerdict   `json:"before"`
@@ -138,13 +150,14 @@ type jsonDifference struct {
 	Defaults []FieldChange `json:"defaults,omitempty"`
 }
 
-// jsonVerdict is one side's check result, with the fields of `psp check -o json`.
+// jsonVerdict is one side's check result, with the keys of a check
+// report's item.
 type jsonVerdict struct {
 	Admitted bool            `json:"admitted"`
 	Invalid  bool            `json:"invalid,omitempty"`
+	DeniedIn engine.Phase    `json:"deniedIn,omitempty"`
 	Policy   string          `json:"policy,omitempty"`
 	Changes  []engine.Change `json:"changes,omitempty"`
-	DeniedIn engine.Phase    `json:"deniedIn,omitempty"`
 	Message  string          `json:"message,omitempty"`
 	Notes    []string        `json:"notes,omitempty"`
 	// Policies explain a denial: what each policy did with the pod.
@@ -162,22 +175,40 @@ func verdict(r check.Verdict) jsonVerdict {
 	return v
 }
 
-// WriteJSON writes the report as one versioned object (apiVersion
-// kube-psp.io/v1alpha1, kind DiffReport): the sets compared, the summary
-// counts and one entry per changed workload with both verdicts.
-func WriteJSON(w io.Writer, r Report) error {
-	out := jsonReport{APIVersion: APIVersion, Kind: ReportKind, Before: r.Before, After: r.After, Changes: []jsonDifference{},
-		Summary: jsonSummary{Workloads: r.Workloads, Changed: len(r.Differences), NewlyDenied: r.Count(NewlyDenied), NewlyAdmitted: r.Count(NewlyAdmitted),
+func machineReport(r Report) jsonReport {
+	out := jsonReport{APIVersion: APIVersion, Kind: ReportKind, Before: r.Before, After: r.After, Items: []jsonItem{},
+		Summary: jsonCounts{Workloads: r.Workloads, Changed: len(r.Differences), NewlyDenied: r.Count(NewlyDenied), NewlyAdmitted: r.Count(NewlyAdmitted),
 			DifferentPolicy: r.Count(DifferentPolicy), DifferentDefaults: r.Count(DifferentDefaults), Unchanged: r.Workloads - len(r.Differences)}}
 	for _, d := range r.Differences {
 		wl := d.After.Workload
-		out.Changes = append(out.Changes, jsonDifference{File: cmp.Or(wl.Source.File, wl.Source.Object), Document: wl.Source.Document, Line: wl.Source.Line,
-			Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Requester: d.After.Requester.Name,
+		src := wl.Source
+		out.Items = append(out.Items, jsonItem{
+			Source: jsonSource{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object},
+			Kind:   wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Requester: d.After.Requester.Name,
 			Change: d.Kind, Before: verdict(d.Before), After: verdict(d.After), Defaults: d.Defaults})
 	}
+	return out
+}
+
+// WriteJSON writes the report as one versioned object (apiVersion
+// report.kube-psp.io/v1alpha1, kind DiffReport): the sets compared, one
+// item per changed workload with both verdicts, and the counts.
+func WriteJSON(w io.Writer, r Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	enc.SetEscapeHTML(false) // "<stdin>" as it is
+	return enc.Encode(machineReport(r))
+}
+
+// WriteYAML writes the report of WriteJSON as YAML, keys sorted as kubectl
+// -o yaml sorts them.
+func WriteYAML(w io.Writer, r Report) error {
+	data, err := yaml.Marshal(machineReport(r))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
 
 // rules are the SARIF rules, one per kind, with its level: a newly denied
@@ -208,8 +239,8 @@ func WriteSARIF(w io.Writer, r Report) error {
 				continue
 			}
 			res := sarif.Result{RuleID: rule.id, Level: rule.level, Message: sarifMessage(d)}
-			if src := d.After.Workload.Source; src.Document == 0 {
-				res.Object = src.File
+			if src := d.After.Workload.Source; src.Object != "" {
+				res.Object = src.Object
 			} else {
 				res.File, res.Line = src.File, src.Line
 			}

@@ -17,6 +17,48 @@ const (
 	NoneSet = "none"
 )
 
+// SetSource is what --before or --after names: the cluster, no set, or
+// paths.
+type SetSource struct {
+	Cluster bool
+	None    bool
+	Paths   []string
+}
+
+// ParseSetSource reads a flag's values: ClusterSet or NoneSet alone, or
+// paths (a path of a keyword's name is written ./cluster or ./none).
+// Errors: no value, or a keyword among paths.
+func ParseSetSource(values []string) (SetSource, error) {
+	if len(values) == 0 {
+		return SetSource{}, fmt.Errorf("no set given: files or directories of policies and RBAC, %q or %q", ClusterSet, NoneSet)
+	}
+	for _, v := range values {
+		if (v == ClusterSet || v == NoneSet) && len(values) > 1 {
+			return SetSource{}, fmt.Errorf("%s cannot be combined with paths (a path of that name is written ./%s)", v, v)
+		}
+	}
+	switch values[0] {
+	case ClusterSet:
+		return SetSource{Cluster: true}, nil
+	case NoneSet:
+		return SetSource{None: true}, nil
+	}
+	return SetSource{Paths: values}, nil
+}
+
+// Load reads a set that is not the cluster's: NoneSet, or paths
+// (LoadFiles). warnings are load problems that did not stop the load.
+func (s SetSource) Load(opts loader.Options) (Set, []string, error) {
+	switch {
+	case s.Cluster:
+		return Set{}, nil, fmt.Errorf("the cluster's set is read from the cluster (audit.ReadPolicies)")
+	case s.None:
+		set, err := None()
+		return set, nil, err
+	}
+	return LoadFiles(s.Paths, opts)
+}
+
 // LoadFiles reads a set from files and directories (read recursively),
 // each of which may hold policies and RBAC alike, as a cluster's export
 // does. warnings are load problems that did not stop the load. Errors: the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,4 +253,137 @@ func (s *slowAuthz) Authorize(ctx context.Context, a authorizer.Attributes) (boo
 		return false, "", ctx.Err()
 	}
 	return s.inner.Authorize(ctx, a)
+}
+
+// gatedAuthz holds every question until the test releases it (one token
+// per answer, "no"), or until the question's context ends; it counts the
+// questions in flight, the most at once, and those begun after budget
+// ran out. Nothing is timed: the test decides when each answer comes.
+type gatedAuthz struct {
+	n       int
+	arrived chan struct{}
+	release chan struct{}
+	budget  context.Context
+
+	mu                                        sync.Mutex
+	inFlight, maxInFlight, asked, afterBudget int
+}
+
+func (g *gatedAuthz) Concurrency() int { return g.n }
+
+func (g *gatedAuthz) Cached(authorizer.Attributes) (bool, string, bool) { return false, "", false }
+
+func (g *gatedAuthz) Authorize(ctx context.Context, _ authorizer.Attributes) (bool, string, error) {
+	g.mu.Lock()
+	g.inFlight++
+	g.asked++
+	g.maxInFlight = max(g.maxInFlight, g.inFlight)
+	if g.budget.Err() != nil {
+		g.afterBudget++
+	}
+	g.mu.Unlock()
+	defer func() { g.mu.Lock(); g.inFlight--; g.mu.Unlock() }()
+	g.arrived <- struct{}{}
+	select {
+	case <-g.release:
+		return false, "", nil
+	case <-ctx.Done():
+		return false, "", context.Cause(ctx)
+	}
+}
+
+func (g *gatedAuthz) counts() (inFlight, maxInFlight, asked, afterBudget int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inFlight, g.maxInFlight, g.asked, g.afterBudget
+}
+
+// TestUsePlanConcurrencyAndBudget pins, with an authorizer that answers
+// only when the test says so (as a slow apiserver), the two bounds of
+// asking concurrently:
+//   - concurrency: one question at first, one more for each answer, never
+//     more than Concurrency() in flight;
+//   - budget: when the decision's context ends (--decision-timeout), the
+//     questions in flight are cancelled with its cause, nothing more is
+//     asked, Decide returns only once none is left running, and every
+//     question not answered carries the cause.
+func TestUsePlanConcurrencyAndBudget(t *testing.T) {
+	const width = 4
+	var policies []*policyv1.PodSecurityPolicy
+	for i := range 20 {
+		policies = append(policies, permissivePolicy(fmt.Sprintf("p%03d", i)))
+	}
+	set := mustSet(t, policies...)
+	errBudget := errors.New("decision budget spent")
+	ctx, spend := context.WithCancelCause(context.Background())
+	g := &gatedAuthz{n: width, arrived: make(chan struct{}, 100), release: make(chan struct{}), budget: ctx}
+	req := Request{Phase: PhaseAdmit, Operation: OperationCreate, Namespace: "ns", User: authorizer.UserInfo{Name: "user"}, Pod: newPod(corev1.Container{Name: "app", Image: "x"})}
+	type result struct {
+		d   Decision
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := Decide(ctx, set, g, req, Options{})
+		done <- result{d, err}
+	}()
+	// wait guards against a hang only; no duration is asserted.
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-g.arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no question arrived: %s", what)
+		}
+	}
+	wait("the first question")
+	started := 1
+	for answered := 1; answered <= 8; answered++ {
+		g.release <- struct{}{}
+		// Each answer widens the window by one, up to width: the answered
+		// question's place and one more are taken.
+		for started < answered+min(1+answered, width) {
+			wait(fmt.Sprintf("after %d answers", answered))
+			started++
+		}
+		if inFlight, _, _, _ := g.counts(); inFlight > width {
+			t.Fatalf("%d questions in flight after %d answers, want at most %d", inFlight, answered, width)
+		}
+	}
+	spend(errBudget)
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Decide did not return after its budget ended")
+	}
+	inFlight, maxInFlight, asked, afterBudget := g.counts()
+	if inFlight != 0 {
+		t.Errorf("%d questions still running after Decide returned", inFlight)
+	}
+	if maxInFlight != width {
+		t.Errorf("at most %d questions in flight, want %d", maxInFlight, width)
+	}
+	if afterBudget != 0 || asked != started {
+		t.Errorf("%d questions asked (%d after the budget ended), want the %d started before it", asked, afterBudget, started)
+	}
+	if r.err != nil || r.d.Allowed {
+		t.Fatalf("decision %+v, %v: want a denial made of unanswered questions", r.d, r.err)
+	}
+	// 8 answers "no"; every other question of the policies asked about
+	// ends with the budget's cause (in flight: cancelled; later: not asked).
+	withCause := 0
+	for _, a := range r.d.Attempts {
+		if a.Authorization == nil {
+			continue
+		}
+		for _, e := range a.Authorization.Errors {
+			if strings.Contains(e, errBudget.Error()) {
+				withCause++
+			}
+		}
+	}
+	if withCause == 0 {
+		t.Error("no unanswered question carries the budget's cause")
+	}
 }

@@ -294,8 +294,8 @@ func (l *linter) bindings() {
 }
 
 // usableBy returns who may use a policy, across the API groups admission asks about.
-func (l *linter) usableBy(policy string) []rbac.Grant {
-	var out []rbac.Grant
+func (l *linter) usableBy(policy string) []rbac.Match {
+	var out []rbac.Match
 	for _, q := range engine.UseQuestions(authorizer.UserInfo{}, "", policy) {
 		out = append(out, l.snap.WhoCan(q)...)
 	}

@@ -54,7 +54,7 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 		name string
 		parsed
 	}
-	read := func(in yamlfile.Input) file {
+	read := func(in yamlfile.File) file {
 		data, err := in.Read()
 		if err != nil {
 			return file{in.Name, parsed{errs: []error{err}}}

@@ -11,6 +11,8 @@
 // authorization check looks only at the ClusterRoleBindings and the
 // RoleBindings of the request's namespace that name the user or one of its
 // groups: its cost does not grow with the number of namespaces that bind them.
+// A Builder keeps an Index current one changed object at a time, copying
+// only the parts a change touches.
 package rbac
 
 import (
@@ -45,12 +47,23 @@ type Binding struct {
 	RoleRef   rbacv1.RoleRef
 	Subjects  []rbacv1.Subject
 	// Rules are the referenced role's rules (aggregated for an aggregated
-	// ClusterRole); nil when the role does not exist.
+	// ClusterRole); nil when the role does not exist. Set in the bindings
+	// Bindings returns; the index looks them up by roleKey instead, so
+	// that a role's change touches the role only.
 	Rules []rbacv1.PolicyRule
 	// RoleMissing is true when the referenced role does not exist.
 	RoleMissing bool
+
+	// key orders bindings as they are evaluated (clusterRoleBindingKey,
+	// roleBindingKey).
+	key string
+	// roleKey names the role in Index.clusterRoles (clusterRole) or
+	// Index.roles ("namespace/name"); "" when the reference can name
+	// none (a Role from a ClusterRoleBinding, an unknown kind).
+	roleKey     string
+	clusterRole bool
 	// reasons are Authorize's answers for each subject, made once when the
-	// snapshot is built: formatting them per question was a fifth of the
+	// binding is indexed: formatting them per question was a fifth of the
 	// cost of a denial (every policy's use is asked).
 	reasons []string
 }
@@ -68,146 +81,53 @@ func (b *Binding) AppliesIn(namespace string) bool {
 	return b.Kind == "ClusterRoleBinding" || (namespace != "" && b.Namespace == namespace)
 }
 
-// subjectRef points at one subject of one binding.
-type subjectRef struct {
-	binding int // index into Index.bindings
-	subject int // index into the binding's Subjects
-}
-
-// subjectBindings are the bindings naming one subject: ClusterRoleBindings
-// (in force everywhere) and RoleBindings by namespace, each in binding order.
-type subjectBindings struct {
-	cluster     []subjectRef
-	byNamespace map[string][]subjectRef
-}
-
-// in returns the refs in force in a namespace ("" is cluster scope):
-// ClusterRoleBindings come first in binding order, so appending keeps it.
-func (sb *subjectBindings) in(namespace string) (cluster, namespaced []subjectRef) {
-	if sb == nil {
-		return nil, nil
-	}
-	if namespace == "" {
-		return sb.cluster, nil
-	}
-	return sb.cluster, sb.byNamespace[namespace]
-}
-
 // Index is an immutable, indexed set of RBAC objects. It implements
-// authorizer.Authorizer.
+// authorizer.Authorizer. Build one with NewIndex, or keep one current
+// change by change with a Builder.
 type Index struct {
-	// bindings: ClusterRoleBindings by name, then RoleBindings by namespace and name.
-	bindings []Binding
-	// byUser indexes User subjects by name and ServiceAccount subjects by
-	// their user name (system:serviceaccount:NS:NAME).
-	byUser  map[string]*subjectBindings
-	byGroup map[string]*subjectBindings
-	// clusterRoles are the ClusterRoles with aggregation resolved, by name.
-	clusterRoles map[string][]rbacv1.PolicyRule
-	roles        map[string][]rbacv1.PolicyRule // by "namespace/name"
+	// bindings by key.
+	bindings     cowMap[*Binding]
+	bindingCount int
+	// users indexes User subjects by name and ServiceAccount subjects by
+	// their user name (system:serviceaccount:NS:NAME); groups, Group subjects.
+	users, groups cowMap[*subjectBindings]
+	// clusterRoles are the ClusterRoles' rules, aggregation resolved, by name.
+	clusterRoles    map[string][]rbacv1.PolicyRule
+	clusterRolesGen uint64
+	roles           cowMap[[]rbacv1.PolicyRule] // by "namespace/name"
+	sorted          *sortedBindings
 }
 
 var _ authorizer.Authorizer = (*Index)(nil)
 
 // NewIndex indexes RBAC objects. The objects are copied.
 func NewIndex(objs Objects) *Index {
-	s := &Index{
-		byUser:       map[string]*subjectBindings{},
-		byGroup:      map[string]*subjectBindings{},
-		clusterRoles: aggregateClusterRoles(objs.ClusterRoles),
-		roles:        make(map[string][]rbacv1.PolicyRule, len(objs.Roles)),
-	}
+	x := NewBuilder()
 	for i := range objs.Roles {
-		r := objs.Roles[i].DeepCopy()
-		s.roles[r.Namespace+"/"+r.Name] = r.Rules
+		x.SetRole(objs.Roles[i].DeepCopy())
 	}
-
-	crbs := slices.Clone(objs.ClusterRoleBindings)
-	slices.SortFunc(crbs, func(a, b rbacv1.ClusterRoleBinding) int { return strings.Compare(a.Name, b.Name) })
-	for i := range crbs {
-		b := crbs[i].DeepCopy()
-		s.addBinding(Binding{Kind: "ClusterRoleBinding", Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	for i := range objs.ClusterRoles {
+		x.SetClusterRole(objs.ClusterRoles[i].DeepCopy())
 	}
-	rbs := slices.Clone(objs.RoleBindings)
-	slices.SortFunc(rbs, func(a, b rbacv1.RoleBinding) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
-	for i := range rbs {
-		b := rbs[i].DeepCopy()
-		s.addBinding(Binding{Kind: "RoleBinding", Namespace: b.Namespace, Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	for i := range objs.ClusterRoleBindings {
+		x.SetClusterRoleBinding(objs.ClusterRoleBindings[i].DeepCopy())
 	}
-	return s
+	for i := range objs.RoleBindings {
+		x.SetRoleBinding(objs.RoleBindings[i].DeepCopy())
+	}
+	return x.Index()
 }
 
-func (s *Index) addBinding(b Binding) {
-	b.Rules, b.RoleMissing = s.resolveRoleRef(b.RoleRef, b.Namespace)
-	b.reasons = make([]string, len(b.Subjects))
-	for j := range b.Subjects {
-		b.reasons[j] = fmt.Sprintf("RBAC: allowed by %s to %s", &b, describeSubject(b.Subjects[j]))
+// rules returns the rules of a binding's role, and whether the role exists.
+func (s *Index) rules(b *Binding) ([]rbacv1.PolicyRule, bool) {
+	if b.roleKey == "" {
+		return nil, false
 	}
-	idx := len(s.bindings)
-	s.bindings = append(s.bindings, b)
-	// add indexes a subject once per binding (the first time it is named),
-	// so that one index list needs no deduplication when it is read.
-	add := func(index map[string]*subjectBindings, name string, ref subjectRef) {
-		sb := index[name]
-		if sb == nil {
-			sb = &subjectBindings{}
-			index[name] = sb
-		}
-		// By kind, as AppliesIn decides: a RoleBinding without a namespace
-		// (only the exported API can make one; loaders default it) grants
-		// nowhere, never cluster-wide.
-		if b.Kind == "ClusterRoleBinding" {
-			if n := len(sb.cluster); n == 0 || sb.cluster[n-1].binding != ref.binding {
-				sb.cluster = append(sb.cluster, ref)
-			}
-			return
-		}
-		if sb.byNamespace == nil {
-			sb.byNamespace = map[string][]subjectRef{}
-		}
-		refs := sb.byNamespace[b.Namespace]
-		if n := len(refs); n == 0 || refs[n-1].binding != ref.binding {
-			sb.byNamespace[b.Namespace] = append(refs, ref)
-		}
+	if b.clusterRole {
+		rules, ok := s.clusterRoles[b.roleKey]
+		return rules, ok
 	}
-	for j, subj := range b.Subjects {
-		ref := subjectRef{binding: idx, subject: j}
-		switch subj.Kind {
-		case rbacv1.UserKind:
-			add(s.byUser, subj.Name, ref)
-		case rbacv1.GroupKind:
-			add(s.byGroup, subj.Name, ref)
-		case rbacv1.ServiceAccountKind:
-			// A ServiceAccount subject without a namespace means the
-			// binding's own; in a ClusterRoleBinding it matches nobody.
-			ns := subj.Namespace
-			if ns == "" {
-				ns = b.Namespace
-			}
-			if ns != "" {
-				add(s.byUser, authorizer.ServiceAccountUsername(ns, subj.Name), ref)
-			}
-		}
-	}
-}
-
-// resolveRoleRef returns the rules of a binding's role. A ClusterRoleBinding
-// can only reference a ClusterRole.
-func (s *Index) resolveRoleRef(ref rbacv1.RoleRef, bindingNamespace string) ([]rbacv1.PolicyRule, bool) {
-	switch ref.Kind {
-	case "ClusterRole":
-		rules, ok := s.clusterRoles[ref.Name]
-		return rules, !ok
-	case "Role":
-		if bindingNamespace == "" {
-			return nil, true
-		}
-		rules, ok := s.roles[bindingNamespace+"/"+ref.Name]
-		return rules, !ok
-	}
-	return nil, true
+	return s.roles.get(b.roleKey)
 }
 
 // Authorize answers whether attrs.User may perform the request, and names the
@@ -217,10 +137,10 @@ func (s *Index) Authorize(_ context.Context, attrs authorizer.Attributes) (bool,
 		return true, "allowed: member of " + authorizer.GroupMasters, nil
 	}
 	for _, ref := range s.candidates(attrs.User, attrs.Namespace) {
-		b := &s.bindings[ref.binding]
-		for i := range b.Rules {
-			if RuleAllows(&b.Rules[i], attrs) {
-				return true, b.reasons[ref.subject], nil
+		rules, _ := s.rules(ref.binding)
+		for i := range rules {
+			if RuleAllows(&rules[i], attrs) {
+				return true, ref.binding.reasons[ref.subject], nil
 			}
 		}
 	}
@@ -240,9 +160,9 @@ func (s *Index) candidates(user authorizer.UserInfo, namespace string) []subject
 	for i := -1; i < len(user.Groups); i++ {
 		var sb *subjectBindings
 		if i < 0 {
-			sb = s.byUser[user.Name]
+			sb, _ = s.users.get(user.Name)
 		} else {
-			sb = s.byGroup[user.Groups[i]]
+			sb, _ = s.groups.get(user.Groups[i])
 		}
 		cluster, namespaced := sb.in(namespace)
 		if len(cluster) > 0 {
@@ -263,16 +183,16 @@ func (s *Index) candidates(user authorizer.UserInfo, namespace string) []subject
 		refs = append(refs, l...)
 	}
 	slices.SortFunc(refs, func(a, b subjectRef) int {
-		if a.binding != b.binding {
-			return a.binding - b.binding
+		if c := strings.Compare(a.binding.key, b.binding.key); c != 0 {
+			return c
 		}
 		return a.subject - b.subject
 	})
 	return slices.CompactFunc(refs, func(a, b subjectRef) bool { return a.binding == b.binding })
 }
 
-// Grant is one subject of one binding whose rules allow a request.
-type Grant struct {
+// Match is one subject of one binding whose rules allow a request.
+type Match struct {
 	Subject rbacv1.Subject
 	Binding *Binding
 	// Rule is the rule that allows it.
@@ -282,10 +202,11 @@ type Grant struct {
 // WhoCan lists the subjects that a binding allows the request (attrs without
 // a user) in attrs.Namespace; with an empty namespace, bindings of every
 // namespace count. Members of system:masters may do everything besides.
-func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
-	var out []Grant
-	for i := range s.bindings {
-		b := &s.bindings[i]
+func (s *Index) WhoCan(attrs authorizer.Attributes) []Match {
+	var out []Match
+	bindings := s.Bindings()
+	for i := range bindings {
+		b := &bindings[i]
 		if attrs.Namespace != "" && !b.AppliesIn(attrs.Namespace) {
 			continue
 		}
@@ -300,7 +221,7 @@ func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
 					}
 					subj.Namespace = b.Namespace
 				}
-				out = append(out, Grant{Subject: subj, Binding: b, Rule: b.Rules[j]})
+				out = append(out, Match{Subject: subj, Binding: b, Rule: b.Rules[j]})
 			}
 			break
 		}
@@ -308,8 +229,26 @@ func (s *Index) WhoCan(attrs authorizer.Attributes) []Grant {
 	return out
 }
 
-// Bindings returns every binding in evaluation order. Callers must not modify them.
-func (s *Index) Bindings() []Binding { return s.bindings }
+// Bindings returns every binding in evaluation order, with its role's
+// rules. The list is made at the first call; callers must not modify it.
+func (s *Index) Bindings() []Binding {
+	s.sorted.once.Do(func() {
+		list := make([]Binding, 0, s.bindingCount)
+		s.bindings.each(func(_ string, b *Binding) {
+			c := *b
+			var found bool
+			c.Rules, found = s.rules(b)
+			c.RoleMissing = !found
+			list = append(list, c)
+		})
+		slices.SortFunc(list, func(a, b Binding) int { return strings.Compare(a.key, b.key) })
+		s.sorted.list = list
+	})
+	return s.sorted.list
+}
+
+// BindingCount is the number of bindings.
+func (s *Index) BindingCount() int { return s.bindingCount }
 
 // RuleAllows reports whether a rule allows a resource request, as the
 // apiserver's RBAC authorizer decides it.
@@ -336,22 +275,13 @@ func describeSubject(s rbacv1.Subject) string {
 	return fmt.Sprintf("%s %q", s.Kind, s.Name)
 }
 
-// aggregateClusterRoles returns every ClusterRole's effective rules. An
-// aggregated ClusterRole gets, as the apiserver's aggregation controller
-// gives it, the rules of every other ClusterRole its selectors match, without
-// duplicates; aggregation of aggregated roles is followed to a fixed point.
-func aggregateClusterRoles(roles []rbacv1.ClusterRole) map[string][]rbacv1.PolicyRule {
-	rules := make(map[string][]rbacv1.PolicyRule, len(roles))
-	sorted := slices.Clone(roles)
-	slices.SortFunc(sorted, func(a, b rbacv1.ClusterRole) int { return strings.Compare(a.Name, b.Name) })
-	var aggregated []*rbacv1.ClusterRole
-	for i := range sorted {
-		r := sorted[i].DeepCopy()
-		rules[r.Name] = r.Rules
-		if r.AggregationRule != nil {
-			aggregated = append(aggregated, r)
-		}
-	}
+// aggregateInto gives each aggregated ClusterRole, as the apiserver's
+// aggregation controller does, the rules of every other ClusterRole its
+// selectors match, without duplicates; aggregation of aggregated roles is
+// followed to a fixed point. rules holds every ClusterRole's own rules, by
+// name, and is updated; sorted are all ClusterRoles by name, aggregated
+// those with an aggregation rule, by name.
+func aggregateInto(rules map[string][]rbacv1.PolicyRule, sorted, aggregated []*rbacv1.ClusterRole) {
 	// Aggregated roles may select aggregated roles: repeat until nothing
 	// changes, as the controller's repeated reconciles would. The bound only
 	// guards against selectors that chase each other forever.
@@ -364,8 +294,7 @@ func aggregateClusterRoles(roles []rbacv1.ClusterRole) map[string][]rbacv1.Polic
 				if err != nil {
 					continue // the apiserver refuses such a selector; it matches nothing
 				}
-				for i := range sorted {
-					other := &sorted[i]
+				for _, other := range sorted {
 					if other.Name == agg.Name || !selector.Matches(labels.Set(other.Labels)) {
 						continue
 					}
@@ -382,7 +311,6 @@ func aggregateClusterRoles(roles []rbacv1.ClusterRole) map[string][]rbacv1.Polic
 			}
 		}
 	}
-	return rules
 }
 
 func containsRule(rules []rbacv1.PolicyRule, rule rbacv1.PolicyRule) bool {

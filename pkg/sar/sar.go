@@ -3,10 +3,11 @@
 // than RBAC (webhook authorizers, Node, ABAC).
 //
 // Answers are cached briefly, keyed by everything a review sends, and the
-// cache is bounded; errors are never cached. Invalidate drops every answer
-// (the server calls it on each RBAC change it sees), and an answer asked
-// before an Invalidate is not stored after it. The engine asks an
-// Authorizer's questions concurrently (authorizer.Concurrent); the client's
+// cache is bounded; errors are never cached. Invalidate drops every answer,
+// InvalidateNamespace those of one namespace (the server calls them on each
+// RBAC change it sees), and an answer asked before either is not stored
+// after it. The engine asks an
+// CachingAuthorizer's questions concurrently (authorizer.Concurrent); the client's
 // own rate limit (rest.Config QPS and Burst) bounds the rate.
 package sar
 
@@ -16,7 +17,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +50,10 @@ func DefaultOptions() Options {
 	return Options{TTL: 10 * time.Second, MaxEntries: 10000, Timeout: 5 * time.Second, Concurrency: 16}
 }
 
-// Authorizer asks SubjectAccessReviews. It implements
+// CachingAuthorizer asks SubjectAccessReviews. It implements
 // authorizer.Concurrent and prometheus.Collector (the latency of its
 // reviews and its cache's hits).
-type Authorizer struct {
+type CachingAuthorizer struct {
 	client authorizationclient.SubjectAccessReviewInterface
 	opts   Options
 	now    func() time.Time
@@ -61,7 +61,12 @@ type Authorizer struct {
 	latency *prometheus.HistogramVec
 	lookups *prometheus.CounterVec
 
-	mu      sync.Mutex
+	// hits and misses are lookups' counters, resolved once: a label
+	// lookup per question is a hash and a lock.
+	hits, misses prometheus.Counter
+
+	// mu guards the cache: lookups read it, answers and Invalidate write.
+	mu      sync.RWMutex
 	entries map[string]entry
 	// order holds keys in insertion order, for evicting the oldest.
 	order []string
@@ -71,25 +76,26 @@ type Authorizer struct {
 }
 
 var (
-	_ authorizer.Concurrent = (*Authorizer)(nil)
-	_ prometheus.Collector  = (*Authorizer)(nil)
+	_ authorizer.Concurrent = (*CachingAuthorizer)(nil)
+	_ prometheus.Collector  = (*CachingAuthorizer)(nil)
 )
 
 type entry struct {
-	allowed bool
-	reason  string
-	expires time.Time
+	allowed   bool
+	reason    string
+	namespace string
+	expires   time.Time
 }
 
 // New returns an authorizer asking through client.
-func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) *Authorizer {
+func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) *CachingAuthorizer {
 	if opts.MaxEntries <= 0 {
 		opts.TTL = 0
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 1
 	}
-	return &Authorizer{
+	a := &CachingAuthorizer{
 		client: client, opts: opts, now: time.Now, entries: map[string]entry{},
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kube_psp_subjectaccessreview_duration_seconds",
@@ -101,34 +107,39 @@ func New(client authorizationclient.SubjectAccessReviewInterface, opts Options) 
 			Help: "SubjectAccessReview answers looked up in the cache, by result (hit, miss).",
 		}, []string{"result"}),
 	}
+	a.hits, a.misses = a.lookups.WithLabelValues("hit"), a.lookups.WithLabelValues("miss")
+	return a
 }
 
 // Concurrency implements authorizer.Concurrent.
-func (a *Authorizer) Concurrency() int { return a.opts.Concurrency }
+func (a *CachingAuthorizer) Concurrency() int { return a.opts.Concurrency }
 
 // Cached implements authorizer.Concurrent.
-func (a *Authorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (a *CachingAuthorizer) Cached(attrs authorizer.Attributes) (bool, string, bool) {
 	if a.opts.TTL <= 0 {
 		return false, "", false
 	}
-	e, ok := a.entries[cacheKey(attrs)]
-	if !ok || !a.now().Before(e.expires) {
+	var buf [256]byte
+	key := appendKey(buf[:0], attrs)
+	now := a.now()
+	a.mu.RLock()
+	e, ok := a.entries[string(key)]
+	a.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
 		return false, "", false // counted as a miss when asked
 	}
-	a.lookups.WithLabelValues("hit").Inc()
+	a.hits.Inc()
 	return e.allowed, e.reason, true
 }
 
 // Describe implements prometheus.Collector.
-func (a *Authorizer) Describe(ch chan<- *prometheus.Desc) {
+func (a *CachingAuthorizer) Describe(ch chan<- *prometheus.Desc) {
 	a.latency.Describe(ch)
 	a.lookups.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
-func (a *Authorizer) Collect(ch chan<- prometheus.Metric) {
+func (a *CachingAuthorizer) Collect(ch chan<- prometheus.Metric) {
 	a.latency.Collect(ch)
 	a.lookups.Collect(ch)
 }
@@ -136,7 +147,7 @@ func (a *Authorizer) Collect(ch chan<- prometheus.Metric) {
 // Authorize implements authorizer.Authorizer: a cached answer, else one
 // SubjectAccessReview with the user's name, uid, groups and extra, and the
 // question's resource attributes.
-func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (a *CachingAuthorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	key := cacheKey(attrs)
 	e, ok, generation := a.lookup(key)
 	if ok {
@@ -162,11 +173,11 @@ func (a *Authorizer) Authorize(ctx context.Context, attrs authorizer.Attributes)
 	if err != nil {
 		return false, "", err
 	}
-	a.store(key, generation, entry{allowed: allowed, reason: reason})
+	a.store(key, generation, entry{allowed: allowed, reason: reason, namespace: attrs.Namespace})
 	return allowed, reason, nil
 }
 
-func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
+func (a *CachingAuthorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool, string, error) {
 	var extra map[string]authorizationv1.ExtraValue
 	if len(attrs.User.Extra) > 0 {
 		extra = make(map[string]authorizationv1.ExtraValue, len(attrs.User.Extra))
@@ -202,32 +213,52 @@ func (a *Authorizer) ask(ctx context.Context, attrs authorizer.Attributes) (bool
 // Invalidate drops every cached answer, and keeps answers asked before it
 // from being stored: call it when authorization may have changed (an RBAC
 // object was added, changed or deleted).
-func (a *Authorizer) Invalidate() {
+func (a *CachingAuthorizer) Invalidate() { a.InvalidateNamespace("") }
+
+// InvalidateNamespace drops the cached answers about namespace, or every
+// answer when namespace is "" (the apiserver's RBAC authorizer applies a
+// Role or RoleBinding in its own namespace only; a ClusterRole or
+// ClusterRoleBinding may grant anywhere). Answers being asked, whatever
+// their namespace, are not stored when they arrive.
+func (a *CachingAuthorizer) InvalidateNamespace(namespace string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.generation++
-	clear(a.entries)
-	a.order = a.order[:0]
+	if namespace == "" {
+		clear(a.entries)
+		a.order = a.order[:0]
+		return
+	}
+	kept := a.order[:0]
+	for _, k := range a.order {
+		if a.entries[k].namespace == namespace {
+			delete(a.entries, k)
+		} else {
+			kept = append(kept, k)
+		}
+	}
+	a.order = kept
 }
 
 // lookup returns a live cached answer, and the generation a new answer
 // would be stored in.
-func (a *Authorizer) lookup(key string) (entry, bool, uint64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (a *CachingAuthorizer) lookup(key string) (entry, bool, uint64) {
+	now := a.now()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if a.opts.TTL <= 0 {
 		return entry{}, false, a.generation
 	}
 	e, ok := a.entries[key]
-	if !ok || !a.now().Before(e.expires) {
-		a.lookups.WithLabelValues("miss").Inc()
+	if !ok || !now.Before(e.expires) {
+		a.misses.Inc()
 		return entry{}, false, a.generation
 	}
-	a.lookups.WithLabelValues("hit").Inc()
+	a.hits.Inc()
 	return e, true, a.generation
 }
 
-func (a *Authorizer) store(key string, generation uint64, e entry) {
+func (a *CachingAuthorizer) store(key string, generation uint64, e entry) {
 	if a.opts.TTL <= 0 {
 		return
 	}
@@ -249,7 +280,7 @@ func (a *Authorizer) store(key string, generation uint64, e entry) {
 
 // evictLocked drops expired entries, or the oldest quarter when none has
 // expired, so that eviction is amortized rather than once per insert.
-func (a *Authorizer) evictLocked(now time.Time) {
+func (a *CachingAuthorizer) evictLocked(now time.Time) {
 	kept := a.order[:0]
 	for _, k := range a.order {
 		if now.Before(a.entries[k].expires) {
@@ -269,45 +300,57 @@ func (a *Authorizer) evictLocked(now time.Time) {
 }
 
 // Len is the number of cached answers.
-func (a *Authorizer) Len() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (a *CachingAuthorizer) Len() int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	return len(a.entries)
 }
 
-// cacheKey is everything a review sends: user name, uid, groups (in the
-// order given: the engine sends an identity's groups in the same order),
-// extra (by key), verb, namespace, API group, resource and name. Each part
-// is length-prefixed, so no two questions share a key.
-func cacheKey(a authorizer.Attributes) string {
-	var b strings.Builder
+// appendKey appends to dst everything a review sends: user name, uid,
+// groups (in the order given: the engine sends an identity's groups in the
+// same order), extra (by key), verb, namespace, API group, resource and
+// name. Each part is length-prefixed, so no two questions share a key. A
+// lookup appends to a buffer on its stack and indexes the map with it, so
+// a cached answer costs no allocation (a key built as a string was a third
+// of a warm decision).
+func appendKey(dst []byte, a authorizer.Attributes) []byte {
 	put := func(s string) {
-		b.WriteString(strconv.Itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
+		dst = strconv.AppendInt(dst, int64(len(s)), 10)
+		dst = append(dst, ':')
+		dst = append(dst, s...)
 	}
-	for _, s := range []string{a.User.Name, a.User.UID, a.Verb, a.Namespace, a.APIGroup, a.Resource, a.Name} {
+	for _, s := range [...]string{a.User.Name, a.User.UID, a.Verb, a.Namespace, a.APIGroup, a.Resource, a.Name} {
 		put(s)
 	}
-	b.WriteString(strconv.Itoa(len(a.User.Groups)))
-	b.WriteByte('g')
+	dst = strconv.AppendInt(dst, int64(len(a.User.Groups)), 10)
+	dst = append(dst, 'g')
 	for _, g := range a.User.Groups {
 		put(g)
 	}
-	keys := make([]string, 0, len(a.User.Extra))
+	dst = strconv.AppendInt(dst, int64(len(a.User.Extra)), 10)
+	dst = append(dst, 'e')
+	if len(a.User.Extra) == 0 {
+		return dst
+	}
+	var buf [8]string
+	keys := buf[:0]
 	for k := range a.User.Extra {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	b.WriteString(strconv.Itoa(len(keys)))
-	b.WriteByte('e')
 	for _, k := range keys {
 		put(k)
-		b.WriteString(strconv.Itoa(len(a.User.Extra[k])))
-		b.WriteByte('v')
+		dst = strconv.AppendInt(dst, int64(len(a.User.Extra[k])), 10)
+		dst = append(dst, 'v')
 		for _, v := range a.User.Extra[k] {
 			put(v)
 		}
 	}
-	return b.String()
+	return dst
+}
+
+// cacheKey is appendKey's key as a string, for storing.
+func cacheKey(a authorizer.Attributes) string {
+	var buf [256]byte
+	return string(appendKey(buf[:0], a))
 }

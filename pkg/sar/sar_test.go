@@ -228,6 +228,34 @@ func TestInvalidate(t *testing.T) {
 	}
 }
 
+// TestInvalidateNamespace drops the answers about one namespace and keeps
+// the others'; "" drops all.
+func TestInvalidateNamespace(t *testing.T) {
+	var calls atomic.Int32
+	a := New(fakeAPIServer(&calls, nil).AuthorizationV1().SubjectAccessReviews(), DefaultOptions())
+	in := func(ns string) authorizer.Attributes {
+		attrs := useAttrs("alice", "policy", "a")
+		attrs.Namespace = ns
+		return attrs
+	}
+	for _, ns := range []string{"team", "other", "third"} {
+		a.Authorize(context.Background(), in(ns))
+	}
+	a.InvalidateNamespace("team")
+	if _, _, ok := a.Cached(in("team")); ok {
+		t.Error("the answer about the namespace survived")
+	}
+	for _, ns := range []string{"other", "third"} {
+		if _, _, ok := a.Cached(in(ns)); !ok {
+			t.Errorf("the answer about %s was dropped", ns)
+		}
+	}
+	a.InvalidateNamespace("")
+	if a.Len() != 0 {
+		t.Errorf("%d answers left after invalidating every namespace", a.Len())
+	}
+}
+
 // TestWaitingLimiter: a request waits for its token until its context
 // ends, then fails with the context's cause, and gives the token back.
 func TestWaitingLimiter(t *testing.T) {

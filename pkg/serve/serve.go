@@ -71,11 +71,12 @@ type ClusterClients struct {
 	Dynamic dynamic.Interface
 	// Authorizer, when set, decides policy use instead of local evaluation
 	// of the cluster's RBAC (--authorization=subjectaccessreview). If it
-	// has an Invalidate method and Metadata is set, RBAC objects' metadata
-	// is watched and every change calls it; if it is a
+	// has an InvalidateNamespace method and Metadata is set, RBAC objects'
+	// metadata is watched and every change calls it; if it is a
 	// prometheus.Collector, its metrics are served.
 	Authorizer authorizer.Authorizer
-	// Metadata watches RBAC objects' metadata for Authorizer's Invalidate.
+	// Metadata watches RBAC objects' metadata for Authorizer's
+	// InvalidateNamespace.
 	Metadata metadata.Interface
 	// Config is the connection, for clients of their own (the
 	// SubjectAccessReview client has its own rate limit).
@@ -117,8 +118,8 @@ func Run(ctx context.Context, cfg Config) error {
 		// Serve at once; until the informers have synced the server is not
 		// ready and denies (fails closed), as it has nothing to decide with.
 		cluster := source.NewCluster(cfg.Cluster.Kube, cfg.Cluster.Dynamic, cfg.Cluster.Authorizer, log, lm.policiesLoaded)
-		if inv, ok := cfg.Cluster.Authorizer.(interface{ Invalidate() }); ok && cfg.Cluster.Metadata != nil {
-			cluster.InvalidateOnRBACChange(cfg.Cluster.Metadata, inv.Invalidate)
+		if inv, ok := cfg.Cluster.Authorizer.(interface{ InvalidateNamespace(string) }); ok && cfg.Cluster.Metadata != nil {
+			cluster.InvalidateOnRBACChange(cfg.Cluster.Metadata, inv.InvalidateNamespace)
 		}
 		if col, ok := cfg.Cluster.Authorizer.(prometheus.Collector); ok {
 			reg.MustRegister(col)

@@ -14,10 +14,12 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -47,7 +49,10 @@ type Cluster struct {
 	authz    authorizer.Authorizer
 	log      *slog.Logger
 	onReload func(*Snapshot, error)
-	// settle is how long to wait after a change for more before rebuilding.
+	// settle is how long to wait after a change for more before
+	// publishing: a burst (kubectl apply -f dir/) is published once. A
+	// publish costs little (the index is already changed), so it is short:
+	// a change's delay is mostly this wait.
 	settle time.Duration
 	// waitLog is how often to say that informers have not synced yet.
 	waitLog time.Duration
@@ -55,10 +60,21 @@ type Cluster struct {
 	// rbacMetadata and invalidate, when set, watch RBAC to invalidate
 	// authz's cached answers (rbacwatch.go).
 	rbacMetadata metadata.Interface
-	invalidate   func()
+	invalidate   func(namespace string)
 
 	current atomic.Pointer[Snapshot]
 	changed chan struct{}
+
+	// changesMu guards what the informers' handlers change between
+	// publishes: the RBAC index and whether a policy changed.
+	changesMu       sync.Mutex
+	index           *rbac.Builder
+	policiesChanged bool
+	// Owned by the goroutine that publishes: the policy set in force, its
+	// warnings, and each policy converted, by name.
+	policies       *engine.PolicySet
+	policyWarnings []string
+	converted      map[string]convertedPolicy
 
 	// mu guards what says why the source is not ready yet.
 	mu      sync.Mutex
@@ -72,6 +88,7 @@ type Cluster struct {
 type watchedResource struct {
 	resource schema.GroupResource
 	informer cache.SharedIndexInformer
+	handler  cache.ResourceEventHandler
 }
 
 type failure struct {
@@ -90,7 +107,7 @@ func NewCluster(client kubernetes.Interface, dyn dynamic.Interface, authz author
 	if onReload == nil {
 		onReload = func(*Snapshot, error) {}
 	}
-	return &Cluster{client: client, dynamic: dyn, authz: authz, log: log, onReload: onReload, settle: 100 * time.Millisecond, waitLog: 10 * time.Second,
+	return &Cluster{client: client, dynamic: dyn, authz: authz, log: log, onReload: onReload, settle: 20 * time.Millisecond, waitLog: 10 * time.Second,
 		changed: make(chan struct{}, 1), failures: map[schema.GroupResource]failure{}}
 }
 
@@ -160,14 +177,6 @@ func (c *Cluster) watchFailed(resource schema.GroupResource, err error, failed c
 // Current returns the snapshot in force, nil until synced.
 func (c *Cluster) Current() *Snapshot { return c.current.Load() }
 
-type listers struct {
-	policies            cache.GenericLister
-	roles               func() ([]*rbacv1.Role, error)
-	clusterRoles        func() ([]*rbacv1.ClusterRole, error)
-	roleBindings        func() ([]*rbacv1.RoleBinding, error)
-	clusterRoleBindings func() ([]*rbacv1.ClusterRoleBinding, error)
-}
-
 // Start starts the informers, waits until they have synced (or ctx ends),
 // builds the first snapshot, and keeps it current until ctx ends. Errors
 // reading the cluster are retried, logged, and said by NotReady until then.
@@ -180,44 +189,45 @@ func (c *Cluster) Start(ctx context.Context) error { return c.start(ctx, nil) }
 func (c *Cluster) Sync(ctx context.Context) error { return c.start(ctx, make(chan error, 1)) }
 
 func (c *Cluster) start(ctx context.Context, failed chan error) error {
-	factory := informers.NewSharedInformerFactory(c.client, 0)
+	// The caches keep what decisions read: managed fields (often larger
+	// than the object) and, for RBAC, annotations (kubectl's
+	// last-applied-configuration copy) are dropped as objects arrive.
+	factory := informers.NewSharedInformerFactoryWithOptions(c.client, 0, informers.WithTransform(stripRBAC))
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(c.dynamic, 0)
 	rb := factory.Rbac().V1()
 	policyInformer := dynFactory.ForResource(PolicyResource)
-	l := listers{
-		policies:     policyInformer.Lister(),
-		roles:        func() ([]*rbacv1.Role, error) { return rb.Roles().Lister().List(labels.Everything()) },
-		clusterRoles: func() ([]*rbacv1.ClusterRole, error) { return rb.ClusterRoles().Lister().List(labels.Everything()) },
-		roleBindings: func() ([]*rbacv1.RoleBinding, error) { return rb.RoleBindings().Lister().List(labels.Everything()) },
-		clusterRoleBindings: func() ([]*rbacv1.ClusterRoleBinding, error) {
-			return rb.ClusterRoleBindings().Lister().List(labels.Everything())
-		},
+	if err := policyInformer.Informer().SetTransform(stripManagedFields); err != nil {
+		return fmt.Errorf("watching %s: %w", PolicyResource.GroupResource(), err)
 	}
-	notify := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.signal() },
-		UpdateFunc: func(any, any) { c.signal() },
-		DeleteFunc: func(any) { c.signal() },
+	policies := policyInformer.Lister()
+	onPolicy := func(any) {
+		c.changesMu.Lock()
+		c.policiesChanged = true
+		c.changesMu.Unlock()
+		c.signal()
 	}
-	watched := []watchedResource{{PolicyResource.GroupResource(), policyInformer.Informer()}}
+	policyHandler := cache.ResourceEventHandlerFuncs{AddFunc: onPolicy, UpdateFunc: func(_, obj any) { onPolicy(obj) }, DeleteFunc: onPolicy}
+	watched := []watchedResource{{PolicyResource.GroupResource(), policyInformer.Informer(), policyHandler}}
+	c.changesMu.Lock()
+	c.policiesChanged = true
+	c.index = rbac.NewBuilder()
+	c.changesMu.Unlock()
 	if c.authz == nil {
 		rbacGroup := func(resource string) schema.GroupResource {
 			return rbacv1.SchemeGroupVersion.WithResource(resource).GroupResource()
 		}
-		watched = append(watched, watchedResource{rbacGroup("roles"), rb.Roles().Informer()}, watchedResource{rbacGroup("clusterroles"), rb.ClusterRoles().Informer()},
-			watchedResource{rbacGroup("rolebindings"), rb.RoleBindings().Informer()}, watchedResource{rbacGroup("clusterrolebindings"), rb.ClusterRoleBindings().Informer()})
-	} else {
-		// Nothing to evaluate locally: the authorizer asks the apiserver.
-		l.roles = func() ([]*rbacv1.Role, error) { return nil, nil }
-		l.clusterRoles = func() ([]*rbacv1.ClusterRole, error) { return nil, nil }
-		l.roleBindings = func() ([]*rbacv1.RoleBinding, error) { return nil, nil }
-		l.clusterRoleBindings = func() ([]*rbacv1.ClusterRoleBinding, error) { return nil, nil }
+		handler := c.rbacHandler()
+		watched = append(watched, watchedResource{rbacGroup("roles"), rb.Roles().Informer(), handler}, watchedResource{rbacGroup("clusterroles"), rb.ClusterRoles().Informer(), handler},
+			watchedResource{rbacGroup("rolebindings"), rb.RoleBindings().Informer(), handler}, watchedResource{rbacGroup("clusterrolebindings"), rb.ClusterRoleBindings().Informer(), handler})
 	}
+	// else nothing to evaluate locally (the index stays empty): the
+	// authorizer asks the apiserver.
 	var hasSynced []cache.InformerSynced
 	// handlersSynced report when each handler has been given its
 	// informer's initial list: those events are in the first build.
 	var handlersSynced []cache.InformerSynced
 	for _, w := range watched {
-		reg, err := w.informer.AddEventHandler(notify)
+		reg, err := w.informer.AddEventHandler(w.handler)
 		if err != nil {
 			return fmt.Errorf("watching: %w", err)
 		}
@@ -280,8 +290,8 @@ func (c *Cluster) start(ctx context.Context, failed chan error) error {
 	case <-c.changed:
 	default:
 	}
-	c.rebuild(l)
-	go c.run(ctx, l)
+	c.publish(policies)
+	go c.run(ctx, policies)
 	return nil
 }
 
@@ -340,7 +350,7 @@ func (c *Cluster) signal() {
 	}
 }
 
-func (c *Cluster) run(ctx context.Context, l listers) {
+func (c *Cluster) run(ctx context.Context, policies cache.GenericLister) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -352,73 +362,159 @@ func (c *Cluster) run(ctx context.Context, l listers) {
 				return
 			case <-time.After(c.settle):
 			}
-			c.rebuild(l)
+			c.publish(policies)
 		}
 	}
 }
 
-// rebuild builds a snapshot from the informers' caches. An invalid policy
-// (which the CRD's validating webhook should have refused) is left out and
-// reported, rather than blocking every later change.
-func (c *Cluster) rebuild(l listers) {
-	var policies []*policyv1.PodSecurityPolicy
-	var rbacObjs rbac.Objects
-	var warnings []string
-	objs, err := l.policies.List(labels.Everything())
-	if err != nil {
-		c.fail(err)
-		return
+// rbacHandler applies each RBAC event to the index as it arrives (the
+// informers' initial lists too: that is the startup build), and asks for
+// a publish.
+func (c *Cluster) rbacHandler() cache.ResourceEventHandler {
+	apply := func(obj any, deleted bool) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj, deleted = d.Obj, true
+		}
+		var set, remove func()
+		switch o := obj.(type) {
+		case *rbacv1.Role:
+			set, remove = func() { c.index.SetRole(o) }, func() { c.index.DeleteRole(o.Namespace, o.Name) }
+		case *rbacv1.ClusterRole:
+			set, remove = func() { c.index.SetClusterRole(o) }, func() { c.index.DeleteClusterRole(o.Name) }
+		case *rbacv1.RoleBinding:
+			set, remove = func() { c.index.SetRoleBinding(o) }, func() { c.index.DeleteRoleBinding(o.Namespace, o.Name) }
+		case *rbacv1.ClusterRoleBinding:
+			set, remove = func() { c.index.SetClusterRoleBinding(o) }, func() { c.index.DeleteClusterRoleBinding(o.Name) }
+		default:
+			return
+		}
+		c.changesMu.Lock()
+		if deleted {
+			remove()
+		} else {
+			set()
+		}
+		c.changesMu.Unlock()
+		c.signal()
 	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { apply(obj, false) },
+		UpdateFunc: func(_, obj any) { apply(obj, false) },
+		DeleteFunc: func(obj any) { apply(obj, true) },
+	}
+}
+
+// stripRBAC drops what no RBAC decision reads from an object the informers
+// keep: managed fields and annotations. Labels stay (aggregation selects
+// ClusterRoles by them).
+func stripRBAC(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+		m.SetAnnotations(nil)
+	}
+	return obj, nil
+}
+
+// stripManagedFields drops a policy's managed fields; its annotations are
+// part of the policy (seccomp and AppArmor defaults).
+func stripManagedFields(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// publish makes the current snapshot from the RBAC index as it is (each
+// event already applied: publishing copies nothing) and the policy set,
+// compiled again only when a policy changed.
+func (c *Cluster) publish(policies cache.GenericLister) {
+	c.changesMu.Lock()
+	policiesChanged := c.policiesChanged
+	c.policiesChanged = false
+	r := c.index.Index()
+	c.changesMu.Unlock()
+	if policiesChanged || c.policies == nil {
+		set, warnings, err := c.compilePolicies(policies)
+		if err != nil {
+			c.changesMu.Lock()
+			c.policiesChanged = true // try again at the next change
+			c.changesMu.Unlock()
+			c.fail(err)
+			return
+		}
+		c.policies, c.policyWarnings = set, warnings
+		for _, w := range warnings {
+			c.log.Warn("policy load warning", "warning", w)
+		}
+	}
+	snap := &Snapshot{Policies: c.policies, Authorizer: r, rbac: r, Warnings: c.policyWarnings, Version: "cluster", LoadedAt: time.Now()}
+	if c.authz != nil {
+		snap.Authorizer = c.authz
+	}
+	c.current.Store(snap)
+	level := slog.LevelDebug // RBAC churn publishes often
+	if policiesChanged {
+		level = slog.LevelInfo
+	}
+	c.log.Log(context.Background(), level, "policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", r.BindingCount())
+	c.onReload(snap, nil)
+}
+
+// compilePolicies compiles the policies in the informer's cache. An
+// invalid policy (which the CRD's validating webhook should have refused)
+// is left out and reported, rather than blocking every later change. Each
+// policy is converted and validated once per resourceVersion: a change to
+// one of 500 policies converts one.
+func (c *Cluster) compilePolicies(lister cache.GenericLister) (*engine.PolicySet, []string, error) {
+	objs, err := lister.List(labels.Everything())
+	if err != nil {
+		return nil, nil, err
+	}
+	var policies []*policyv1.PodSecurityPolicy
+	var warnings []string
+	converted := make(map[string]convertedPolicy, len(objs))
 	for _, obj := range objs {
 		u, ok := obj.(*unstructured.Unstructured)
 		if !ok {
 			continue
 		}
-		p := &policyv1.PodSecurityPolicy{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
-			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q: %v", u.GetName(), err))
+		cp, ok := c.converted[u.GetName()]
+		if !ok || cp.resourceVersion != u.GetResourceVersion() || cp.uid != u.GetUID() || u.GetResourceVersion() == "" {
+			cp = convertPolicy(u)
+		}
+		converted[u.GetName()] = cp
+		if cp.problem != nil {
+			warnings = append(warnings, cp.problem.Error())
 			continue
 		}
-		if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
-			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
-			continue
-		}
-		policies = append(policies, p)
+		policies = append(policies, cp.policy)
 	}
-	roles, err1 := l.roles()
-	clusterRoles, err2 := l.clusterRoles()
-	roleBindings, err3 := l.roleBindings()
-	clusterRoleBindings, err4 := l.clusterRoleBindings()
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		c.fail(err)
-		return
+	c.converted = converted
+	set, warnings, err := compile(policies, warnings)
+	return set, warnings, err
+}
+
+// convertedPolicy is one policy object, converted and validated.
+type convertedPolicy struct {
+	uid             types.UID
+	resourceVersion string
+	policy          *policyv1.PodSecurityPolicy
+	problem         error
+}
+
+func convertPolicy(u *unstructured.Unstructured) convertedPolicy {
+	cp := convertedPolicy{uid: u.GetUID(), resourceVersion: u.GetResourceVersion()}
+	p := &policyv1.PodSecurityPolicy{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
+		cp.problem = fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err)
+		return cp
 	}
-	for _, r := range roles {
-		rbacObjs.Roles = append(rbacObjs.Roles, *r)
+	if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
+		cp.problem = fmt.Errorf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error())
+		return cp
 	}
-	for _, r := range clusterRoles {
-		rbacObjs.ClusterRoles = append(rbacObjs.ClusterRoles, *r)
-	}
-	for _, b := range roleBindings {
-		rbacObjs.RoleBindings = append(rbacObjs.RoleBindings, *b)
-	}
-	for _, b := range clusterRoleBindings {
-		rbacObjs.ClusterRoleBindings = append(rbacObjs.ClusterRoleBindings, *b)
-	}
-	snap, err := build(policies, rbacObjs, warnings, "cluster")
-	if err != nil {
-		c.fail(err)
-		return
-	}
-	if c.authz != nil {
-		snap.Authorizer = c.authz
-	}
-	c.current.Store(snap)
-	for _, w := range snap.Warnings {
-		c.log.Warn("policy load warning", "warning", w)
-	}
-	c.log.Info("policies and RBAC loaded from the cluster", "policies", snap.Policies.Len(), "bindings", len(snap.RBAC().Bindings()))
-	c.onReload(snap, nil)
+	cp.policy = p
+	return cp
 }
 
 func (c *Cluster) fail(err error) {

@@ -30,6 +30,14 @@ func policyCR(name string, spec map[string]any) *unstructured.Unstructured {
 	}}
 }
 
+// useAllRole may use every policy, in API group policy.
+func useAllRole() *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "psp-use-all"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}}},
+	}
+}
+
 var anyRules = map[string]any{
 	"runAsUser": map[string]any{"rule": "RunAsAny"}, "seLinux": map[string]any{"rule": "RunAsAny"},
 	"supplementalGroups": map[string]any{"rule": "RunAsAny"}, "fsGroup": map[string]any{"rule": "RunAsAny"},
@@ -38,10 +46,7 @@ var anyRules = map[string]any{
 func TestClusterFollowsChanges(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	client := fake.NewSimpleClientset(&rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "psp-use-all"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}}},
-	})
+	client := fake.NewSimpleClientset(useAllRole())
 	scheme := runtime.NewScheme()
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"},
 		policyCR("a", anyRules),

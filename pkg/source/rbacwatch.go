@@ -18,20 +18,34 @@ func RBACResources() []string {
 
 // InvalidateOnRBACChange, with an authorizer (SubjectAccessReview), watches
 // RBAC objects' metadata and calls invalidate on every change, so cached
-// answers never outlive an RBAC change the watch has delivered. Only names
-// and resource versions are kept, not the objects. Call it before Start;
-// Start then waits for this watch to sync too.
-func (c *Cluster) InvalidateOnRBACChange(client metadata.Interface, invalidate func()) {
+// answers never outlive an RBAC change the watch has delivered: with the
+// namespace of a Role or RoleBinding (it grants there only), and with ""
+// for a ClusterRole or ClusterRoleBinding (they may grant anywhere). A
+// RoleBinding created in one namespace leaves the answers about every other
+// namespace cached. Only names and resource versions are kept, not the
+// objects. Call it before Start; Start then waits for this watch to sync
+// too.
+func (c *Cluster) InvalidateOnRBACChange(client metadata.Interface, invalidate func(namespace string)) {
 	c.rbacMetadata, c.invalidate = client, invalidate
 }
 
 // watchRBACMetadata starts the metadata informers and returns their sync checks.
 func (c *Cluster) watchRBACMetadata(ctx context.Context) ([]cache.InformerSynced, error) {
 	factory := metadatainformer.NewSharedInformerFactory(c.rbacMetadata, 0)
+	changed := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		namespace := ""
+		if m, ok := obj.(metav1.Object); ok {
+			namespace = m.GetNamespace() // "" for cluster-scoped objects
+		}
+		c.invalidate(namespace)
+	}
 	notify := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.invalidate() },
-		UpdateFunc: func(any, any) { c.invalidate() },
-		DeleteFunc: func(any) { c.invalidate() },
+		AddFunc:    changed,
+		UpdateFunc: func(_, obj any) { changed(obj) },
+		DeleteFunc: changed,
 	}
 	var synced []cache.InformerSynced
 	for _, resource := range RBACResources() {

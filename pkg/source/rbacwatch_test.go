@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +21,9 @@ import (
 
 // TestRBACChangesInvalidate: with an authorizer, every RBAC change the
 // watch delivers (a RoleBinding created, a ClusterRole updated, a binding
-// deleted) calls invalidate; the snapshot is not rebuilt for it.
+// deleted) calls invalidate, with the namespace of a namespaced object and
+// "" (every namespace) for a cluster-scoped one; the snapshot is not
+// rebuilt for it.
 func TestRBACChangesInvalidate(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -35,9 +39,16 @@ func TestRBACChangesInvalidate(t *testing.T) {
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{PolicyResource: "PodSecurityPolicyList"},
 		policyCR("a", anyRules))
 	var invalidations atomic.Int32
+	var mu sync.Mutex
+	var namespaces []string
 	var rebuilds atomic.Int32
 	c := NewCluster(fake.NewSimpleClientset(), dyn, &allowA{}, slog.New(slog.NewTextHandler(io.Discard, nil)), func(*Snapshot, error) { rebuilds.Add(1) })
-	c.InvalidateOnRBACChange(md, func() { invalidations.Add(1) })
+	c.InvalidateOnRBACChange(md, func(namespace string) {
+		mu.Lock()
+		namespaces = append(namespaces, namespace)
+		mu.Unlock()
+		invalidations.Add(1)
+	})
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +85,11 @@ func TestRBACChangesInvalidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(base+3, "a RoleBinding deleted")
+	mu.Lock()
+	if got, want := namespaces[base:], []string{"team", "", "team"}; !slices.Equal(got, want) {
+		t.Errorf("invalidated namespaces %q, want %q", got, want)
+	}
+	mu.Unlock()
 	if n := rebuilds.Load(); n != 1 {
 		t.Errorf("%d snapshot builds, want 1: RBAC changes only invalidate answers", n)
 	}

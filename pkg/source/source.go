@@ -57,16 +57,26 @@ func Build(res *loader.PoliciesAndRBAC, version string) (*Snapshot, error) {
 // again. warnings are the reader's, kept in Snapshot.Warnings before those
 // of unusable policies.
 func build(policies []*policyv1.PodSecurityPolicy, objs rbac.Objects, warnings []string, version string) (*Snapshot, error) {
-	set, err := engine.NewPolicySetFromValid(policies)
+	set, warnings, err := compile(policies, warnings)
 	if err != nil {
 		return nil, err
 	}
-	warnings = slices.Clone(warnings)
+	r := rbac.NewIndex(objs)
+	return &Snapshot{Policies: set, Authorizer: r, rbac: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+}
+
+// compile compiles policies that passed engine.DefaultAndValidatePolicy,
+// and adds to the reader's warnings one for each policy admission skips.
+func compile(policies []*policyv1.PodSecurityPolicy, readWarnings []string) (*engine.PolicySet, []string, error) {
+	set, err := engine.NewPolicySetFromValid(policies)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings := slices.Clone(readWarnings)
 	for _, u := range set.Unusable() {
 		warnings = append(warnings, fmt.Sprintf("policy %q is skipped by admission, as in v1.24: %s", u.Name, u.Reason))
 	}
-	r := rbac.NewIndex(objs)
-	return &Snapshot{Policies: set, Authorizer: r, rbac: r, Warnings: warnings, Version: version, LoadedAt: time.Now()}, nil
+	return set, warnings, nil
 }
 
 // Files loads policies and RBAC from files and directories and reloads them

@@ -123,3 +123,54 @@ func TestPoliciesValidatedOncePerLoad(t *testing.T) {
 		t.Errorf("got %d policies, want 2", got)
 	}
 }
+
+// TestOffline: without paths the preset is read; policies without RBAC
+// warn that nobody may use them; an unknown preset is an error.
+func TestOffline(t *testing.T) {
+	_, snap, warnings, err := Offline{Preset: "baseline"}.Load()
+	if err != nil || snap.Policies.Len() != 3 || len(warnings) != 0 {
+		t.Fatalf("preset: %v policies, warnings %q, %v", snap, warnings, err)
+	}
+	if _, _, _, err := (Offline{Preset: "nope"}).Load(); err == nil || !strings.Contains(err.Error(), `unknown preset "nope"`) {
+		t.Errorf("unknown preset: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(fmt.Sprintf(policy, "a")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, snap, warnings, err := Offline{PolicyPaths: []string{dir}, Preset: "baseline"}.Load()
+	if err != nil || len(res.Policies) != 1 || snap.Policies.Len() != 1 {
+		t.Fatalf("files: %v, %v", res, err)
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "no --rbac given: nobody may use any policy") {
+		t.Errorf("warnings %q", warnings)
+	}
+}
+
+// BenchmarkCompileLoaded compiles 300 loaded policies as Build does (once
+// validated, by the loader) and as before (validated again by
+// engine.NewPolicySet), side by side.
+func BenchmarkCompileLoaded(b *testing.B) {
+	var doc strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&doc, "---\n"+policy, fmt.Sprintf("p%03d", i))
+	}
+	res, err := loader.LoadReader("p.yaml", strings.NewReader(doc.String()), loader.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("FromValid", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := engine.NewPolicySetFromValid(res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ValidatedAgain", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := engine.NewPolicySet(res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -95,7 +95,7 @@ func (s *slowAPIServer) max() int {
 
 // sarSnapshot is n copies of a preset's policy, named p000..., decided by
 // SubjectAccessReviews to server through a client of its own.
-func sarSnapshot(t *testing.T, preset string, n int, server *slowAPIServer, qps float32, burst int) (*source.Snapshot, *sar.Authorizer) {
+func sarSnapshot(t *testing.T, preset string, n int, server *slowAPIServer, qps float32, burst int) (*source.Snapshot, *sar.CachingAuthorizer) {
 	t.Helper()
 	srv := httptest.NewServer(server)
 	t.Cleanup(srv.Close)

@@ -50,8 +50,8 @@ func (p Position) String() string {
 // Stdin is the name standard input ("-" among the paths) has in messages.
 const Stdin = "<stdin>"
 
-// Input is one file to read, or standard input.
-type Input struct {
+// File is one file to read, or standard input.
+type File struct {
 	// Name is the file's path, or Stdin.
 	Name string
 	// data is standard input, read when listed (it can be read only once);
@@ -60,7 +60,7 @@ type Input struct {
 }
 
 // Read returns the input's contents; an error names the file.
-func (in Input) Read() ([]byte, error) {
+func (in File) Read() ([]byte, error) {
 	if in.data != nil {
 		return in.data, nil
 	}
@@ -75,8 +75,8 @@ func (in Input) Read() ([]byte, error) {
 // manifest files of a directory (ListFiles; subdirectories only when
 // recursive), and for "-" standard input, read now. An error is a path
 // that cannot be read, named.
-func List(paths []string, stdin io.Reader, recursive bool) ([]Input, error) {
-	var inputs []Input
+func List(paths []string, stdin io.Reader, recursive bool) ([]File, error) {
+	var inputs []File
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
@@ -86,7 +86,7 @@ func List(paths []string, stdin io.Reader, recursive bool) ([]Input, error) {
 			if data == nil {
 				data = []byte{}
 			}
-			inputs = append(inputs, Input{Name: Stdin, data: data})
+			inputs = append(inputs, File{Name: Stdin, data: data})
 			continue
 		}
 		files, err := ListFiles(p, recursive)
@@ -94,7 +94,7 @@ func List(paths []string, stdin io.Reader, recursive bool) ([]Input, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			inputs = append(inputs, Input{Name: f})
+			inputs = append(inputs, File{Name: f})
 		}
 	}
 	return inputs, nil

@@ -69,7 +69,7 @@ func TestList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	names := func(inputs []Input) []string {
+	names := func(inputs []File) []string {
 		var out []string
 		for _, in := range inputs {
 			out = append(out, strings.TrimPrefix(in.Name, dir+string(filepath.Separator)))

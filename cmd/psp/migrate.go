@@ -1,0 +1,243 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/migrate"
+)
+
+func newMigrateCommand(name string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Plan the move from PodSecurityPolicy to another admission mechanism",
+		Long:  `Migrate plans the move of namespaces from PodSecurityPolicy to another mechanism; see its subcommands.`,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newMigratePSSCommand(name))
+	return cmd
+}
+
+type migratePSSOptions struct {
+	// checkOptions read manifests, policies and RBAC, as psp check.
+	checkOptions
+	// cluster reads a live cluster instead, as psp audit.
+	cluster struct {
+		connection    connectionOptions
+		allNamespaces bool
+		authorization authorizationOptions
+	}
+	version string
+	apply   bool
+}
+
+func newMigratePSSCommand(name string) *cobra.Command {
+	o := &migratePSSOptions{}
+	cmd := &cobra.Command{
+		Use:   "pss [-f PATH... | --kubeconfig FILE] [-n NAMESPACE | -A]",
+		Short: "Propose Pod Security Admission labels for each namespace, from what its policies admit today",
+		Long: `Migrate pss proposes, for each namespace, the Pod Security Admission labels
+that admit every pod PodSecurityPolicy admits today: the most restrictive
+Pod Security Standards level (restricted, baseline, privileged; at
+--version) that admits each pod as its policy admits it, after the policy's
+defaults. The levels are computed by k8s.io/pod-security-admission's own
+evaluator, the code kube-apiserver's PodSecurity plugin runs.
+
+Pod Security Admission only validates: it never sets a field. The report
+lists the pods that pass the proposed level only because their policy
+defaults fields today (runAsNonRoot, dropped capabilities, a seccomp
+profile, ...), with the fewest of those fields to write into their
+manifests, as the path in the manifest (a Deployment's
+spec.template.spec...) and the value; and the pods only privileged admits,
+with the baseline checks they fail. warn and audit are proposed one level
+stricter than enforce, so the pods that keep a namespace below restricted
+are reported as they are created.
+
+Input is manifests (-f, as psp check reads them, with --policies and
+--rbac or a --preset), or else a live cluster (as psp audit reads it; -n
+then chooses the namespace). On a cluster, a pod a controller owns is
+judged by its controller's template (a Deployment's, a CronJob's), as
+its next pod is created; a bare pod as it runs, which already carries its
+policy's defaults: check its manifest with -f to see whether it depends on
+them.
+
+--apply (live cluster only) sets the labels, each namespace after a
+server-side dry run of the same change (kubectl label --dry-run=server): a
+namespace whose dry run warns that the new enforce level would refuse
+running pods keeps its labels, and the exit status is 1.
+
+Exit status: 0 on success, 1 when --apply left a namespace unlabelled, 2 on
+a usage, input or connection error.`,
+		Example: `  # The examples, with the built-in policies
+  ` + name + ` migrate pss -f examples/
+
+  # The kubectl label commands for your manifests and exported policies and RBAC
+  ` + name + ` migrate pss -f k8s/ --policies psp/ --rbac rbac/ -o commands
+
+  # The live cluster: review, then apply
+  ` + name + ` migrate pss -A
+  ` + name + ` migrate pss -A --apply`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMigratePSS(cmd, o)
+		},
+	}
+	o.addInputFlags(cmd)
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.Lookup("output").Usage = "output format: text, json, yaml, commands (kubectl label, one per namespace) or patch (Namespace objects with the labels, for kubectl apply --server-side -f -)"
+	f.Lookup("namespace").Usage = "with -f, the namespace of objects that have none; on a cluster, the one namespace to plan"
+	o.cluster.connection.addFlags(cmd, " of the live cluster to read instead of -f", "; it bounds reading the policies and RBAC too")
+	f.BoolVarP(&o.cluster.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
+	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N", written to the *-version labels`)
+	f.BoolVar(&o.apply, "apply", false, "set the labels on the live cluster, each namespace after a server-side dry run that must not warn of refused running pods")
+	o.cluster.authorization.addFlags(cmd, "on a cluster, ")
+	return cmd
+}
+
+func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
+	switch o.output {
+	case "text", "json", "yaml", "commands", "patch":
+	default:
+		return fmt.Errorf("--output must be text, json, yaml, commands or patch, not %q", o.output)
+	}
+	std, err := migrate.NewStandards(o.version)
+	if err != nil {
+		return fmt.Errorf("--version: %w", err)
+	}
+	live := len(o.files) == 0
+	if err := o.validateInput(cmd, live); err != nil {
+		return err
+	}
+	if !live {
+		results, bad, err := o.run(cmd)
+		if err != nil {
+			return err
+		}
+		if err := buildAndWritePlan(cmd, o.output, results, std); err != nil {
+			return err
+		}
+		return badDocuments(cmd, bad)
+	}
+	clients, timeout, err := o.cluster.connection.connect(false)
+	if err != nil {
+		return err
+	}
+	authz, err := o.cluster.authorization.authorizer(clients.Config)
+	if err != nil {
+		return err
+	}
+	namespace := ""
+	if cmd.Flags().Changed("namespace") {
+		namespace = o.namespace
+	}
+	results, warnings, err := migrate.ReadCluster(cmd.Context(), clients.Kube, clients.Dynamic,
+		audit.Options{Namespace: namespace, User: o.identity.user(), Authorizer: authz, Timeout: timeout})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	plan, err := migrate.Build(results, std)
+	if err != nil {
+		return err
+	}
+	if err := writePlan(cmd, o.output, plan); err != nil {
+		return err
+	}
+	if !o.apply {
+		return nil
+	}
+	applied, err := migrate.Apply(cmd.Context(), clients.Config, plan)
+	writeApplied(cmd, applied)
+	if err != nil {
+		return err
+	}
+	for _, a := range applied {
+		if !a.Applied {
+			return &exitError{code: 1}
+		}
+	}
+	return nil
+}
+
+func buildAndWritePlan(cmd *cobra.Command, format string, results []check.Verdict, std *migrate.Standards) error {
+	plan, err := migrate.Build(results, std)
+	if err != nil {
+		return err
+	}
+	return writePlan(cmd, format, plan)
+}
+
+// validateInput refuses flags of the other input: manifests or a cluster.
+func (o *migratePSSOptions) validateInput(cmd *cobra.Command, live bool) error {
+	changed := func(names ...string) string {
+		for _, n := range names {
+			if cmd.Flags().Changed(n) {
+				return "--" + n
+			}
+		}
+		return ""
+	}
+	if live {
+		if f := changed("policies", "rbac", "preset", "recursive", "allow-empty", "strict"); f != "" {
+			return fmt.Errorf("%s needs manifests (-f); on a cluster the policies and RBAC are the cluster's", f)
+		}
+		if o.cluster.allNamespaces && cmd.Flags().Changed("namespace") {
+			return fmt.Errorf("give --namespace or --all-namespaces, not both")
+		}
+		return nil
+	}
+	liveFlags := []string{"kubeconfig", "context", "request-timeout", "all-namespaces", "apply", "authorization"}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if strings.HasPrefix(f.Name, "sar-") {
+			liveFlags = append(liveFlags, f.Name)
+		}
+	})
+	if f := changed(liveFlags...); f != "" {
+		return fmt.Errorf("%s is for a live cluster, not for manifests (-f)", f)
+	}
+	return nil
+}
+
+func writePlan(cmd *cobra.Command, format string, plan *migrate.Plan) error {
+	w := cmd.OutOrStdout()
+	switch format {
+	case "json":
+		return migrate.WriteJSON(w, plan)
+	case "yaml":
+		return migrate.WriteYAML(w, plan)
+	case "commands":
+		return migrate.WriteCommands(w, plan)
+	case "patch":
+		return migrate.WritePatch(w, plan)
+	}
+	return migrate.WriteText(w, plan)
+}
+
+// writeApplied says on stderr what --apply did, so that stdout stays the report.
+func writeApplied(cmd *cobra.Command, applied []migrate.Applied) {
+	for _, a := range applied {
+		keys := make([]string, len(a.Labels))
+		for i, l := range a.Labels {
+			keys[i] = l.Key + "=" + l.Value
+		}
+		if a.Applied {
+			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s labeled: %s\n", a.Namespace, strings.Join(keys, " "))
+		} else {
+			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s not labeled: %s\n", a.Namespace, a.Skipped)
+		}
+		for _, w := range a.DryRunWarnings {
+			fmt.Fprintf(cmd.ErrOrStderr(), "  dry run warning: %s\n", w)
+		}
+	}
+}

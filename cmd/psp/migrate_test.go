@@ -1,0 +1,57 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// psp migrate pss on the examples, with the built-in presets and with the
+// seed article's flow: EKS's eks.privileged for everyone, and its
+// "example" policy for ServiceAccount app-test/app.
+func TestMigratePSSGolden(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	seed := []string{"--policies", "examples/eks,examples/seed", "--rbac", "examples/eks,examples/seed"}
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"migrate-examples.txt", []string{"migrate", "pss", "-f", "examples/"}},
+		{"migrate-examples.json", []string{"migrate", "pss", "-f", "examples/", "-o", "json"}},
+		{"migrate-examples-eks.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks"}},
+		{"migrate-examples-eks.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks", "-o", "yaml"}},
+		{"migrate-examples-commands.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "commands"}},
+		{"migrate-examples-patch.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "patch", "--version", "v1.30"}},
+		{"migrate-seed.txt", append([]string{"migrate", "pss", "-f", "examples/web-deployment.yaml", "-f", "examples/debug-pod.yaml"}, seed...)},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 0 {
+				t.Errorf("exit code %d, want 0; stderr: %s", code, errOut)
+			}
+			golden(t, filepath.Join("cmd", "psp", "testdata", tc.golden), out)
+		})
+	}
+}
+
+func TestMigratePSSErrors(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate", "pss", "-f", "examples/", "--version", "1.30"}, `--version: Pod Security Standards version "1.30": must be "latest" or "v1.x"`},
+		{[]string{"migrate", "pss", "-f", "examples/", "-o", "sarif"}, "--output must be text, json, yaml, commands or patch"},
+		{[]string{"migrate", "pss", "-f", "examples/", "--apply"}, "--apply is for a live cluster, not for manifests (-f)"},
+		{[]string{"migrate", "pss", "-f", "examples/", "-A"}, "--all-namespaces is for a live cluster"},
+		{[]string{"migrate", "pss", "-f", "examples/", "--sar-qps", "5"}, "--sar-qps is for a live cluster"},
+		{[]string{"migrate", "pss", "--policies", "examples/eks"}, "--policies needs manifests (-f)"},
+		{[]string{"migrate", "pss", "-n", "a", "-A", "--kubeconfig", "/nonexistent"}, "give --namespace or --all-namespaces, not both"},
+		{[]string{"migrate", "pss", "--kubeconfig", "/nonexistent/kubeconfig"}, "connecting to the cluster"},
+	} {
+		_, errOut, code := run(t, "", tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package migrate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/pod-security-admission/api"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+)
+
+// ReportAPIVersion and ReportKind head the JSON and YAML report, as
+// kubectl's -o json objects are headed: a reader checks them before
+// reading the fields, which change only with the version.
+const (
+	ReportAPIVersion = "report.kube-psp.io/v1alpha1"
+	ReportKind       = "PodSecurityMigration"
+)
+
+// WriteText writes the plan for people: per namespace, the labels, then
+// the pods the migration concerns (denied today, below restricted, or
+// dependent on their policy's defaults), then a summary.
+func WriteText(w io.Writer, plan *Plan) error {
+	var b strings.Builder
+	levels := map[api.Level]int{}
+	var dependent, privileged int
+	for _, n := range plan.Namespaces {
+		levels[n.Enforce]++
+		fmt.Fprintf(&b, "namespace %s: enforce %s", n.Name, n.Enforce)
+		if n.Warn != "" {
+			fmt.Fprintf(&b, ", warn and audit %s", n.Warn)
+		}
+		fmt.Fprintf(&b, " (Pod Security Standards %s)\n", plan.Version)
+		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
+		c := n.Count()
+		if c.Denied == c.Workloads {
+			b.WriteString("  PodSecurityPolicy admits none of its workloads today, so restricted refuses nothing PodSecurityPolicy admits\n")
+		}
+		dependent += c.MutationDependent
+		privileged += c.PrivilegedOnly
+		for _, p := range n.Pods {
+			r := p.Result
+			if !r.Admitted {
+				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
+				continue
+			}
+			if p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning() {
+				continue
+			}
+			fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
+			if p.AsRunning() {
+				b.WriteString("    judged as it runs, with what its policy set: whether it needs that cannot be told from the cluster; check its manifest with -f\n")
+			}
+			if len(p.Stricter) > 0 && (p.Level == api.LevelPrivileged || n.Warn == stricter(p.Level)) {
+				fmt.Fprintf(&b, "    fails %s: %s\n", stricter(p.Level), joinViolations(p.Stricter))
+			}
+			if d := p.Dependence; d != nil {
+				fmt.Fprintf(&b, "    passes %s only with policy %q's defaults, which Pod Security Admission does not set; write into the manifest:\n", n.Enforce, r.Policy)
+				for _, f := range d.Fields {
+					fmt.Fprintf(&b, "      %s: %s\n", p.ManifestField(f.Field), formatValue(f.Value))
+				}
+				fmt.Fprintf(&b, "    without them: %s\n", d.Denial)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "%s: %d restricted, %d baseline, %d privileged; mutation-dependent: %s; privileged only: %s\n",
+		plural.Count(len(plan.Namespaces), "namespace"), levels[api.LevelRestricted], levels[api.LevelBaseline], levels[api.LevelPrivileged],
+		plural.Count(dependent, "workload"), plural.Count(privileged, "workload"))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinViolations(vs []Violation) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatValue(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}
+
+// labelCommand is the kubectl command that sets labels on namespace.
+func labelCommand(namespace string, labels []Label) string {
+	parts := []string{"kubectl label --overwrite namespace " + namespace}
+	for _, l := range labels {
+		parts = append(parts, l.Key+"="+l.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+// WriteCommands writes one kubectl label command per namespace.
+func WriteCommands(w io.Writer, plan *Plan) error {
+	var b strings.Builder
+	for _, n := range plan.Namespaces {
+		b.WriteString(labelCommand(n.Name, n.Labels(plan.Version)))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WritePatch writes the labels as a YAML stream of Namespace objects
+// holding only them: an apply patch, for kubectl apply --server-side.
+func WritePatch(w io.Writer, plan *Plan) error {
+	var b strings.Builder
+	for i, n := range plan.Namespaces {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		obj := map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			"metadata": map[string]any{"name": n.Name, "labels": labelMap(n.Labels(plan.Version))}}
+		data, err := yaml.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func labelMap(labels []Label) map[string]string {
+	m := make(map[string]string, len(labels))
+	for _, l := range labels {
+		m[l.Key] = l.Value
+	}
+	return m
+}
+
+// jsonReport is the JSON form of a Plan.
+type jsonReport struct {
+	APIVersion string          `json:"apiVersion"`
+	Kind       string          `json:"kind"`
+	Version    string          `json:"podSecurityStandardsVersion"`
+	Namespaces []jsonNamespace `json:"namespaces"`
+}
+
+type jsonNamespace struct {
+	Name      string            `json:"name"`
+	Enforce   api.Level         `json:"enforce"`
+	Warn      api.Level         `json:"warn,omitempty"`
+	Audit     api.Level         `json:"audit,omitempty"`
+	Labels    map[string]string `json:"labels"`
+	Count     Count             `json:"count"`
+	Workloads []jsonPod         `json:"workloads"`
+}
+
+type jsonPod struct {
+	manifest.Ref
+	Admitted bool   `json:"admitted"`
+	Policy   string `json:"policy,omitempty"`
+	// Message is PodSecurityPolicy's denial.
+	Message string    `json:"message,omitempty"`
+	Level   api.Level `json:"level,omitempty"`
+	// Stricter are the checks failed at the level one stricter than Level.
+	Stricter []Violation `json:"stricterViolations,omitempty"`
+	// AsRunning is Pod.AsRunning.
+	AsRunning  bool            `json:"judgedAsRunning,omitempty"`
+	Dependence *jsonDependence `json:"mutationDependent,omitempty"`
+}
+
+type jsonDependence struct {
+	Violations []Violation `json:"violations"`
+	Denial     string      `json:"denial"`
+	Fields     []jsonField `json:"fields"`
+}
+
+type jsonField struct {
+	Field         string `json:"field"`
+	ManifestField string `json:"manifestField"`
+	Value         any    `json:"value"`
+}
+
+// WriteJSON writes the plan as one JSON object headed by ReportAPIVersion and ReportKind.
+func WriteJSON(w io.Writer, plan *Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(report(plan))
+}
+
+// WriteYAML writes the plan as YAML, with the fields of WriteJSON.
+func WriteYAML(w io.Writer, plan *Plan) error {
+	data, err := yaml.Marshal(report(plan))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// report is the JSON and YAML form of plan.
+func report(plan *Plan) jsonReport {
+	out := jsonReport{APIVersion: ReportAPIVersion, Kind: ReportKind, Version: plan.Version, Namespaces: []jsonNamespace{}}
+	for _, n := range plan.Namespaces {
+		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
+		for _, p := range n.Pods {
+			r := p.Result
+			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
+			if d := p.Dependence; d != nil {
+				jd := &jsonDependence{Violations: d.Violations, Denial: d.Denial}
+				for _, f := range d.Fields {
+					jd.Fields = append(jd.Fields, jsonField{Field: f.Field, ManifestField: p.ManifestField(f.Field), Value: f.Value})
+				}
+				jp.Dependence = jd
+			}
+			jn.Workloads = append(jn.Workloads, jp)
+		}
+		out.Namespaces = append(out.Namespaces, jn)
+	}
+	return out
+}
