@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/internal/progress"
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/diff"
 	"github.com/kube-psp/kube-psp/pkg/kubeclient"
@@ -97,6 +98,12 @@ docs/commands/diff.md.`,
 	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
 	o.connection.addRequestTimeoutFlag(cmd, "; it bounds reading the policies and RBAC too")
 	o.authorization.addFlags(cmd, "for --before or --after cluster: ")
+	// The keywords, and files and directories as the shell completes them.
+	sets := cobra.FixedCompletions([]string{diff.ClusterSet, diff.NoneSet}, cobra.ShellCompDirectiveDefault)
+	_ = cmd.RegisterFlagCompletionFunc("before", sets)
+	_ = cmd.RegisterFlagCompletionFunc("after", sets)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"newly-denied", "any-change", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -200,7 +207,9 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		workloads, bad = in.Workloads, in.Errors
 	}
 
-	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user()})
+	p := progress.Start(cmd.ErrOrStderr())
+	report, err := diff.Run(cmd.Context(), before, after, workloads, diff.Options{User: o.identity.user(), Progress: p.Update})
+	p.Finish()
 	if err != nil {
 		return err
 	}

@@ -60,3 +60,11 @@ func TestDiffExit(t *testing.T) {
 		t.Errorf("unchanged: %q, want %q", out, want)
 	}
 }
+
+// TestDiffCompletion: --before and --after complete the keywords, and files.
+func TestDiffCompletion(t *testing.T) {
+	out, _, code := run(t, "", "__complete", "diff", "--before", "")
+	if code != 0 || !strings.Contains(out, "cluster\nnone\n:0\n") {
+		t.Errorf("completion of --before (exit %d):\n%s", code, out)
+	}
+}

@@ -51,6 +51,10 @@ type Set struct {
 type Options struct {
 	// User creates bare Pods and PodTemplates (check.Options.User).
 	User authorizer.UserInfo
+	// Progress, when set, is called as workloads are checked, with done
+	// counting each workload half once checked against one set and whole
+	// once against both; it may be called from several goroutines.
+	Progress func(done, total int)
 }
 
 // Difference is one workload whose outcome changes.
@@ -97,12 +101,17 @@ func (r Report) Count(k Kind) int {
 // Run checks every workload against before and after and compares the
 // results. Errors are check.Run's: a malformed request to the engine.
 func Run(ctx context.Context, before, after Set, workloads []manifest.Workload, opts Options) (Report, error) {
-	checkOpts := check.Options{User: opts.User}
-	b, err := check.Run(ctx, before.Policies, before.Authorizer, workloads, checkOpts)
+	progress := func(offset int) func(done, total int) {
+		if opts.Progress == nil {
+			return nil
+		}
+		return func(done, total int) { opts.Progress((offset+done)/2, total) }
+	}
+	b, err := check.Run(ctx, before.Policies, before.Authorizer, workloads, check.Options{User: opts.User, Progress: progress(0)})
 	if err != nil {
 		return Report{}, fmt.Errorf("deciding with the set before (%s): %w", before.Name, err)
 	}
-	a, err := check.Run(ctx, after.Policies, after.Authorizer, workloads, checkOpts)
+	a, err := check.Run(ctx, after.Policies, after.Authorizer, workloads, check.Options{User: opts.User, Progress: progress(len(workloads))})
 	if err != nil {
 		return Report{}, fmt.Errorf("deciding with the set after (%s): %w", after.Name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
@@ -189,6 +190,11 @@ func TestSummary(t *testing.T) {
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
+	r = Compare([]check.Result{admitted("a"), denied("x")}, []check.Result{denied("y"), denied("x")})
+	want = "1 workload of 2 changes: 1 newly denied, 0 newly admitted, 0 different policy, 0 different defaults; 1 unchanged"
+	if got := Summary(r); got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
 }
 
 func TestParseSetSource(t *testing.T) {
@@ -214,5 +220,30 @@ func TestParseSetSource(t *testing.T) {
 		if err != nil || got.Cluster != tc.want.Cluster || got.None != tc.want.None || !slices.Equal(got.Paths, tc.want.Paths) {
 			t.Errorf("%q: %+v, %v; want %+v", tc.values, got, err, tc.want)
 		}
+	}
+}
+
+// TestRunProgress: progress reaches every workload once both sets are done.
+func TestRunProgress(t *testing.T) {
+	workloads, err := manifest.Read([]string{"../../examples"}, nil, manifest.Options{DefaultNamespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	last, calls := 0, 0
+	_, err = Run(context.Background(), loadSet(t, "examples/eks"), loadSet(t), workloads, Options{Progress: func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if total != len(workloads) || done > total {
+			t.Errorf("progress %d/%d with %d workloads", done, total, len(workloads))
+		}
+		last = max(last, done)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2*len(workloads) || last != len(workloads) {
+		t.Errorf("%d calls, last %d; want %d calls reaching %d", calls, last, 2*len(workloads), len(workloads))
 	}
 }

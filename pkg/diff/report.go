@@ -59,8 +59,12 @@ func Summary(r Report) string {
 	for _, k := range Kinds {
 		counts = append(counts, fmt.Sprintf("%d %s", r.Count(k), strings.ToLower(headings[k])))
 	}
-	return fmt.Sprintf("%s of %d change: %s; %d unchanged",
-		plural.Count(len(r.Differences), "workload"), r.Workloads, strings.Join(counts, ", "), r.Workloads-len(r.Differences))
+	verb := "change"
+	if len(r.Differences) == 1 {
+		verb = "changes"
+	}
+	return fmt.Sprintf("%s of %d %s: %s; %d unchanged",
+		plural.Count(len(r.Differences), "workload"), r.Workloads, verb, strings.Join(counts, ", "), r.Workloads-len(r.Differences))
 }
 
 // writeVerdict writes check's verdict for one side, its first line after
