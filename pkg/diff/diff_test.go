@@ -190,7 +190,7 @@ func TestSummary(t *testing.T) {
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
-	r = Compare([]check.Result{admitted("a"), denied("x")}, []check.Result{denied("y"), denied("x")})
+	r = Compare([]check.Verdict{admitted("a"), denied("x")}, []check.Verdict{denied("y"), denied("x")})
 	want = "1 workload of 2 changes: 1 newly denied, 0 newly admitted, 0 different policy, 0 different defaults; 1 unchanged"
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
