@@ -170,7 +170,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 	return nil
 }
 
-func buildAndWritePlan(cmd *cobra.Command, format string, results []check.Result, std *migrate.Standards) error {
+func buildAndWritePlan(cmd *cobra.Command, format string, results []check.Verdict, std *migrate.Standards) error {
 	plan, err := migrate.Build(results, std)
 	if err != nil {
 		return err

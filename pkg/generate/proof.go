@@ -217,7 +217,7 @@ func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manife
 // defaults nothing makes to the pod: those every policy makes (v1.24's
 // seccomp control writes the pod's profile annotation from its field), which
 // no generated policy can avoid and the proof therefore accepts.
-func inherentChanges(ctx context.Context, set *engine.PolicySet, r check.Result) ([]engine.Change, error) {
+func inherentChanges(ctx context.Context, set *engine.PolicySet, r check.Verdict) ([]engine.Change, error) {
 	d, err := engine.Decide(ctx, set, allowAll{}, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate,
 		Namespace: r.Workload.Namespace, User: r.Requester, Pod: r.Pod}, engine.Options{})
 	if err != nil {
@@ -262,7 +262,7 @@ func (allowAll) Authorize(context.Context, authorizer.Attributes) (bool, string,
 // policies that admit unchanged in name order), and the fix. When the other
 // policy was made for workloads that run as the same ServiceAccount, the
 // identity PodSecurityPolicy authorizes, no name or grant separates them.
-func otherPolicy(ctx context.Context, snap *source.Snapshot, policies []*policyv1.PodSecurityPolicy, workloads []manifest.Workload, r check.Result, expected string, generating bool) string {
+func otherPolicy(ctx context.Context, snap *source.Snapshot, policies []*policyv1.PodSecurityPolicy, workloads []manifest.Workload, r check.Verdict, expected string, generating bool) string {
 	w := r.Workload
 	req := engine.Request{Namespace: w.Namespace, User: r.Requester, Pod: r.Pod}
 	auth := engine.AuthorizeUse(ctx, snap.Authorizer, engine.UseSubjects(req), w.Namespace, r.Policy)
