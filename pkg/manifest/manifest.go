@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -261,9 +260,9 @@ type document struct {
 	opts Options
 	out  *parsed
 	// fields locates fields for messages, built on first use.
-	fields *fieldIndex
+	fields *yamlfile.FieldIndex
 	// duplicates are the document's repeated keys.
-	duplicates []fieldLine
+	duplicates []yamlfile.DuplicateField
 }
 
 func (d *document) read() {
@@ -278,50 +277,55 @@ func (d *document) read() {
 			d.out.errs = append(d.out.errs, fmt.Errorf("%s: not a valid YAML or JSON object: %w", d.src, yamlfile.YAMLError(err2, d.src.Line)))
 			return
 		}
-		d.duplicates = d.index().duplicates()
+		d.duplicates = d.index().Duplicates()
 	}
 	d.object(d.src, "", js)
 }
 
-func (d *document) index() *fieldIndex {
+func (d *document) index() *yamlfile.FieldIndex {
 	if d.fields == nil {
-		d.fields = newFieldIndex(d.yaml, d.src.Line)
+		d.fields = yamlfile.NewFieldIndex(d.yaml, d.src.Line)
 	}
 	return d.fields
 }
 
-var unknownFieldRE = regexp.MustCompile(`^unknown field "(.*)"$`)
+// fieldLine is a message about a field and the field's file line.
+type fieldLine struct {
+	path string
+	line int
+}
 
 // fieldProblems describes the unknown fields DecodeJSON found and the
 // repeated keys of the object at prefix ("" or "items[2]."), with their
 // paths in the object and file lines, in line order (DecodeJSON's is
 // that of the keys sorted).
-func (d *document) fieldProblems(prefix string, strictErrs []error) []string {
+func (d *document) fieldProblems(prefix string, into any, strictErrs []error) []string {
 	var found []fieldLine // path is the message here
 	for _, e := range strictErrs {
-		m := unknownFieldRE.FindStringSubmatch(e.Error())
-		if m == nil {
+		field, ok := yamlfile.UnknownFieldPath(e)
+		if !ok {
 			// A repeated key of a JSON document, which YAMLToJSON has
 			// already dropped: not expected, but not to be lost.
 			found = append(found, fieldLine{path: e.Error()})
 			continue
 		}
-		f := fieldLine{path: fmt.Sprintf("unknown field %q", m[1]), line: d.index().line(prefix + m[1])}
+		f := fieldLine{path: fmt.Sprintf("unknown field %q", field), line: d.index().Line(prefix + field)}
 		if f.line > 0 {
 			f.path += fmt.Sprintf(" (line %d)", f.line)
 		}
 		if !d.opts.Strict {
 			f.path += ": not checked (a typo, or a field newer than kube-psp knows)"
 		}
+		f.path += yamlfile.DidYouMean(into, field)
 		found = append(found, f)
 	}
 	for _, f := range d.duplicates {
-		if path, ok := strings.CutPrefix(f.path, prefix); ok {
-			msg := fmt.Sprintf("duplicate field %q (line %d)", path, f.line)
+		if path, ok := strings.CutPrefix(f.Path, prefix); ok {
+			msg := fmt.Sprintf("duplicate field %q (line %d)", path, f.Line)
 			if !d.opts.Strict {
 				msg += ": the last value is checked"
 			}
-			found = append(found, fieldLine{path: msg, line: f.line})
+			found = append(found, fieldLine{path: msg, line: f.Line})
 		}
 	}
 	slices.SortStableFunc(found, func(a, b fieldLine) int { return a.line - b.line })
@@ -349,7 +353,7 @@ func (d *document) unknownKind(src yamlfile.Position, h header) {
 		msg = fmt.Sprintf("%s: %s has no kind: not checked", src, object)
 	default:
 		for _, k := range append(slices.Sorted(maps.Keys(workloadKinds)), "Pod", "List") {
-			if strings.EqualFold(k, h.Kind) || (len(k) > 4 && editDistance(strings.ToLower(k), strings.ToLower(h.Kind)) <= 2) {
+			if strings.EqualFold(k, h.Kind) || (len(k) > 4 && yamlfile.EditDistance(strings.ToLower(k), strings.ToLower(h.Kind)) <= 2) {
 				msg = fmt.Sprintf("%s: kind %s is not a kind Kubernetes knows; did you mean %s? (%s not checked)", src, h.Kind, k, object)
 				break
 			}
@@ -405,7 +409,7 @@ func (d *document) object(src yamlfile.Position, prefix string, js []byte) {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v", src, what, err)
 		}
-		problems = d.fieldProblems(prefix, strictErrs)
+		problems = d.fieldProblems(prefix, into, strictErrs)
 		return nil
 	}
 	obj, err := decodeKind(decode)
@@ -458,25 +462,4 @@ func namespace(ns string, opts Options) string {
 		return ns
 	}
 	return opts.DefaultNamespace
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -187,12 +187,15 @@ items:
 // objects are still read (the last of repeated values), or with Strict
 // errors of their documents.
 func TestReadUnknownAndDuplicateFields(t *testing.T) {
+	// A field a known one is close to gets a did-you-mean at the end
+	// (the pod-level securityContext has no "privileged").
 	want := []string{
 		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.fooBar" (line 6)`,
 		`<stdin>: document 1 (line 1): Deployment "web": unknown field "spec.template.spec.securityContext.privilegd" (line 10)`,
 		`<stdin>: document 1 (line 1): Deployment "web": duplicate field "spec.template.spec.containers[0].securityContext.privileged" (line 16)`,
 		`<stdin>: document 2 (line 18), item 1: Pod "p": unknown field "spec.containers[0].ports[0].hostPrt" (line 22)`,
 	}
+	hints := []string{"", "", "", `; did you mean "hostPort"?`}
 	in, err := ReadAll([]string{"-"}, strings.NewReader(typos), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +204,8 @@ func TestReadUnknownAndDuplicateFields(t *testing.T) {
 		t.Fatalf("errors %v, %d workloads, warnings:\n%s", in.Errors, len(in.Workloads), strings.Join(in.Warnings, "\n"))
 	}
 	for i, w := range want {
-		if !strings.HasPrefix(in.Warnings[i], w+": ") {
-			t.Errorf("warning %d:\n got %s\nwant %s: ...", i, in.Warnings[i], w)
+		if !strings.HasPrefix(in.Warnings[i], w+": ") || !strings.HasSuffix(in.Warnings[i], hints[i]) {
+			t.Errorf("warning %d:\n got %s\nwant %s: ...%s", i, in.Warnings[i], w, hints[i])
 		}
 	}
 	if c := in.Workloads[0].Pod.Spec.Containers[0].SecurityContext; c == nil || c.Privileged == nil || !*c.Privileged {
@@ -217,8 +220,8 @@ func TestReadUnknownAndDuplicateFields(t *testing.T) {
 		t.Fatalf("strict: %d workloads, warnings %v, errors %v", len(in.Workloads), in.Warnings, in.Errors)
 	}
 	for i, w := range want {
-		if in.Errors[i].Error() != w {
-			t.Errorf("strict error %d:\n got %s\nwant %s", i, in.Errors[i], w)
+		if in.Errors[i].Error() != w+hints[i] {
+			t.Errorf("strict error %d:\n got %s\nwant %s", i, in.Errors[i], w+hints[i])
 		}
 	}
 }

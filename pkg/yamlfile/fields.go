@@ -1,4 +1,4 @@
-package manifest
+package yamlfile
 
 import (
 	"regexp"
@@ -6,32 +6,26 @@ import (
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
-
-	"github.com/kube-psp/kube-psp/pkg/yamlfile"
 )
 
-// fieldIndex finds fields of one YAML (or JSON) document by path, for
+// FieldIndex finds fields of one YAML (or JSON) document by path, for
 // messages: the line of an unknown field, every repeated key. It parses the
 // document again, so it is built only for a document that has a problem.
-type fieldIndex struct {
+type FieldIndex struct {
 	root *yaml3.Node // the document's top node; nil when unparsable
 	// firstLine is the file line the document starts at.
 	firstLine int
 }
 
-func newFieldIndex(data []byte, firstLine int) *fieldIndex {
-	x := &fieldIndex{firstLine: firstLine}
+// NewFieldIndex indexes one document that starts at file line firstLine
+// (Document.Line); lines are then file lines.
+func NewFieldIndex(data []byte, firstLine int) *FieldIndex {
+	x := &FieldIndex{firstLine: firstLine}
 	var doc yaml3.Node
 	if err := yaml3.Unmarshal(data, &doc); err == nil && doc.Kind == yaml3.DocumentNode && len(doc.Content) == 1 {
 		x.root = doc.Content[0]
 	}
 	return x
-}
-
-// fieldLine is a field's path and file line.
-type fieldLine struct {
-	path string
-	line int
 }
 
 var (
@@ -41,10 +35,10 @@ var (
 	pathIndexRE = regexp.MustCompile(`\[(\d+)\]`)
 )
 
-// line returns the file line of the field at path ("spec.containers[0].name"),
+// Line returns the file line of the field at path ("spec.containers[0].name"),
 // or 0 when it is not found. Of repeated keys, the last counts, as in
 // decoding.
-func (x *fieldIndex) line(path string) int {
+func (x *FieldIndex) Line(path string) int {
 	n, line := x.root, 0
 	for _, step := range strings.Split(path, ".") {
 		m := pathStepRE.FindStringSubmatch(step)
@@ -84,16 +78,11 @@ func lookup(n *yaml3.Node, key string) (k, v *yaml3.Node) {
 	return nil, nil
 }
 
-// duplicates returns every key repeated in its mapping, at the line of the
-// repeat, in document order, as the loader finds them in policies and RBAC
-// (yamlfile.DuplicateFieldsIn).
-func (x *fieldIndex) duplicates() []fieldLine {
+// Duplicates returns every key repeated in its mapping, at the line of the
+// repeat, in document order (DuplicateFieldsIn).
+func (x *FieldIndex) Duplicates() []DuplicateField {
 	if x.root == nil {
 		return nil
 	}
-	var out []fieldLine
-	for _, d := range yamlfile.DuplicateFieldsIn(x.root, x.firstLine) {
-		out = append(out, fieldLine{path: d.Path, line: d.Line})
-	}
-	return out
+	return DuplicateFieldsIn(x.root, x.firstLine)
 }
