@@ -330,7 +330,7 @@ func TestUnknownAndDuplicateFields(t *testing.T) {
 	problems := []string{
 		file + `: document 1 (line 1): Pod "typos": unknown field "spec.fooBar" (line 8)`,
 		file + `: document 1 (line 1): Pod "typos": duplicate field "spec.hostNetwork" (line 10)`,
-		file + `: document 1 (line 1): Pod "typos": unknown field "spec.containers[0].securityContext.privilegd" (line 14)`,
+		file + `: document 1 (line 1): Pod "typos": unknown field "spec.containers[0].securityContext.privilegd" (line 14); did you mean "privileged"?`,
 	}
 	out, errOut, code := run(t, "", "check", "-f", file)
 	if code != 0 {
@@ -339,7 +339,7 @@ func TestUnknownAndDuplicateFields(t *testing.T) {
 	golden(t, "check-typos.txt", out)
 	wantWarnings := "warning: " + problems[0] + ": not checked (a typo, or a field newer than kube-psp knows)\n" +
 		"warning: " + problems[1] + ": the last value is checked\n" +
-		"warning: " + problems[2] + ": not checked (a typo, or a field newer than kube-psp knows)\n"
+		"warning: " + strings.TrimSuffix(problems[2], `; did you mean "privileged"?`) + `: not checked (a typo, or a field newer than kube-psp knows); did you mean "privileged"?` + "\n"
 	if errOut != wantWarnings {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantWarnings)
 	}
@@ -445,5 +445,67 @@ func TestVersionFlag(t *testing.T) {
 	cmd, _, code2 := run(t, "", "version")
 	if code != 0 || code2 != 0 || flag != cmd || !strings.HasPrefix(flag, "kube-psp ") {
 		t.Errorf("--version %q (exit %d), version %q (exit %d)", flag, code, cmd, code2)
+	}
+}
+
+// TestPolicyTypos: a misspelt restriction in a policy's spec is refused
+// (exit 2) naming its line, policy and the intended field, by every
+// command that reads policies; a typo elsewhere (RBAC) is warned about
+// once, also by generate --verify, which reports its snapshot's warnings.
+func TestPolicyTypos(t *testing.T) {
+	dir := t.TempDir()
+	policy := `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec:
+  allowPrivilegeEscalaton: false
+  runAsUser: {rule: RunAsAny}
+  seLinux: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}
+  volumes: ['*']
+`
+	rbacDoc := `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: use}
+subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: use}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceName: [restricted]}]
+`
+	typo := filepath.Join(dir, "typo-policy.yaml")
+	rbacFile := filepath.Join(dir, "rbac.yaml")
+	if err := os.WriteFile(typo, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rbacFile, []byte(rbacDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pod := filepath.Join("testdata", "input", "typos.yaml")
+	want := typo + `: document 1 (line 1): PodSecurityPolicy "restricted": unknown field "spec.allowPrivilegeEscalaton" (line 5): refused`
+	for _, args := range [][]string{
+		{"check", "-f", pod, "--policies", typo, "--rbac", rbacFile},
+		{"lint", "--policies", typo, "--rbac", rbacFile},
+		{"who-can", "use", "restricted", "--policies", typo, "--rbac", rbacFile},
+		{"generate", "--verify", "-f", pod, "--policies", typo, "--rbac", rbacFile},
+		{"diff", "-f", pod, "--before", typo, "--after", "none"},
+	} {
+		_, errOut, code := run(t, "", args...)
+		if code != 2 || !strings.Contains(errOut, want) || !strings.Contains(errOut, `did you mean "allowPrivilegeEscalation"?`) {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant exit 2 and %s ...", args, code, errOut, want)
+		}
+	}
+
+	fixed := strings.Replace(policy, "allowPrivilegeEscalaton", "allowPrivilegeEscalation", 1)
+	if err := os.WriteFile(typo, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, _ := run(t, "", "generate", "--verify", "-f", pod, "--policies", typo, "--rbac", rbacFile)
+	warning := rbacFile + `: document 2 (line 7): ClusterRole "use": unknown field "rules[0].resourceName" (line 10): ignored, as the Kubernetes v1.24 apiserver did; did you mean "resourceNames"?`
+	if n := strings.Count(errOut, warning); n != 1 {
+		t.Errorf("generate --verify: the RBAC typo is warned about %d times, want once:\n%s", n, errOut)
 	}
 }

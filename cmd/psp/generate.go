@@ -183,7 +183,9 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		if existing, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict}); err != nil {
 			return nil, nil, err
 		}
-		warn(cmd, existing.Warnings)
+		if !o.verify { // Verify reports them with the snapshot's
+			warn(cmd, existing.Warnings)
+		}
 	}
 	if len(o.files) == 0 {
 		clients, _, err := o.connection.connect(false)

@@ -416,7 +416,7 @@ func (l *load) object(src yamlfile.Position, data []byte) {
 		l.errorf(src, "PodSecurityPolicy %q: apiVersion %s is not supported (use %s, %s or %s)", tm.Metadata.Name,
 			tm.APIVersion, policyv1.LegacyPolicyAPIVersion, policyv1.LegacyExtensionsAPIVersion, policyv1.APIVersion)
 	case group == rbacv1.GroupName:
-		l.rbacObject(src, tm.Kind, tm.APIVersion, data)
+		l.rbacObject(src, tm.Kind, tm.APIVersion, tm.Metadata.Name, data)
 	default:
 		l.skipped[tm.Kind]++
 	}
@@ -449,16 +449,32 @@ func isPolicyAPIVersion(v string) bool {
 // webhook. errs and warnings are Load's messages without the location; the
 // policy is usable only when errs is empty.
 func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, errs, warnings []string) {
+	return decodePolicy(data, 0, opts)
+}
+
+// decodePolicy is DecodePolicy for a document at file line firstLine (0
+// when lines mean nothing: JSON from the webhook, a List item), whose
+// messages name the lines of fields.
+//
+// An unknown field under spec is an error, strict or not: the
+// PodSecurityPolicy API is frozen at Kubernetes v1.24, so no spec field
+// is newer than kube-psp, and a misspelt restriction
+// (allowPrivilegeEscalaton) would be a restriction silently missing.
+func decodePolicy(data []byte, firstLine int, opts Options) (p *policyv1.PodSecurityPolicy, errs, warnings []string) {
 	p = &policyv1.PodSecurityPolicy{}
 	strictErrs, err := yamlfile.DecodeYAML(data, p)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("PodSecurityPolicy: %v", err)}, nil
 	}
-	for _, se := range strictErrs {
-		if opts.Strict {
-			errs = append(errs, fmt.Sprintf("PodSecurityPolicy: %v", se))
-		} else {
-			warnings = append(warnings, fmt.Sprintf("PodSecurityPolicy: %v (ignored, as the Kubernetes v1.24 apiserver did)", se))
+	what := fmt.Sprintf("PodSecurityPolicy %q", p.Name)
+	for _, f := range unknownFields(data, firstLine, p, strictErrs) {
+		switch {
+		case strings.HasPrefix(f.path, "spec."):
+			errs = append(errs, fmt.Sprintf("%s: %s: refused, as a misspelt field would be a restriction silently missing (no spec field is newer than kube-psp: the API is frozen at Kubernetes v1.24)%s", what, f.message, f.hint))
+		case opts.Strict:
+			errs = append(errs, fmt.Sprintf("%s: %s%s", what, f.message, f.hint))
+		default:
+			warnings = append(warnings, fmt.Sprintf("%s: %s: ignored, as the Kubernetes v1.24 apiserver did%s", what, f.message, f.hint))
 		}
 	}
 	if len(errs) > 0 {
@@ -473,26 +489,72 @@ func DecodePolicy(data []byte, opts Options) (p *policyv1.PodSecurityPolicy, err
 	return p, nil, warnings
 }
 
-// decode unmarshals data into out. Unknown fields are errors in strict
-// mode and warnings otherwise; duplicate fields were refused before.
-func (l *load) decode(src yamlfile.Position, what string, data []byte, out any) bool {
+// unknownField is an unknown field of a decoded object, for messages.
+type unknownField struct {
+	// path is the field's path in the object ("" for a problem that is not
+	// an unknown field).
+	path string
+	// message is `unknown field "spec.x" (line 7)`; hint is a did-you-mean
+	// suffix or "".
+	message, hint string
+}
+
+// unknownFields describes the strict errors of decoding data (a document
+// at file line firstLine, 0 for no lines) into out: each unknown field's
+// path, file line and the known field it is likely a typo of.
+func unknownFields(data []byte, firstLine int, out any, strictErrs []error) []unknownField {
+	var index *yamlfile.FieldIndex
+	fields := make([]unknownField, 0, len(strictErrs))
+	for _, se := range strictErrs {
+		path, ok := yamlfile.UnknownFieldPath(se)
+		if !ok {
+			fields = append(fields, unknownField{message: se.Error()})
+			continue
+		}
+		f := unknownField{path: path, message: fmt.Sprintf("unknown field %q", path), hint: yamlfile.DidYouMean(out, path)}
+		if firstLine > 0 {
+			if index == nil {
+				index = yamlfile.NewFieldIndex(data, firstLine)
+			}
+			if line := index.Line(path); line > 0 {
+				f.message += fmt.Sprintf(" (line %d)", line)
+			}
+		}
+		fields = append(fields, f)
+	}
+	return fields
+}
+
+// firstLine is the file line of the document at src for field lines, 0
+// for a List item (whose data is the item alone).
+func firstLine(src yamlfile.Position) int {
+	if src.Item > 0 {
+		return 0
+	}
+	return src.Line
+}
+
+// decode unmarshals data, an object of kind what named name, into out.
+// Unknown fields are errors in strict mode and warnings otherwise;
+// duplicate fields were refused before.
+func (l *load) decode(src yamlfile.Position, what, name string, data []byte, out any) bool {
 	strictErrs, err := yamlfile.DecodeYAML(data, out)
 	if err != nil {
-		l.errorf(src, "%s: %v", what, err)
+		l.errorf(src, "%s %q: %v", what, name, err)
 		return false
 	}
-	for _, se := range strictErrs {
+	for _, f := range unknownFields(data, firstLine(src), out, strictErrs) {
 		if l.opts.Strict {
-			l.errorf(src, "%s: %v", what, se)
+			l.errorf(src, "%s %q: %s%s", what, name, f.message, f.hint)
 		} else {
-			l.warnf(src, "%s: %v (ignored, as the Kubernetes v1.24 apiserver did)", what, se)
+			l.warnf(src, "%s %q: %s: ignored, as the Kubernetes v1.24 apiserver did%s", what, name, f.message, f.hint)
 		}
 	}
 	return !l.opts.Strict || len(strictErrs) == 0
 }
 
 func (l *load) policy(src yamlfile.Position, data []byte) {
-	p, errs, warnings := DecodePolicy(data, l.opts)
+	p, errs, warnings := decodePolicy(data, firstLine(src), l.opts)
 	for _, w := range warnings {
 		l.warnf(src, "%s", w)
 	}
@@ -511,7 +573,7 @@ func (l *load) policy(src yamlfile.Position, data []byte) {
 	l.res.Policies = append(l.res.Policies, p)
 }
 
-func (l *load) rbacObject(src yamlfile.Position, kind, apiVersion string, data []byte) {
+func (l *load) rbacObject(src yamlfile.Position, kind, apiVersion, name string, data []byte) {
 	if !slices.Contains([]string{"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1"}, apiVersion) {
 		l.errorf(src, "%s: apiVersion %s is not supported (use rbac.authorization.k8s.io/v1)", kind, apiVersion)
 		return
@@ -525,27 +587,27 @@ func (l *load) rbacObject(src yamlfile.Position, kind, apiVersion string, data [
 	switch kind {
 	case "Role":
 		var o rbacv1.Role
-		if l.decode(src, kind, data, &o) {
+		if l.decode(src, kind, name, data, &o) {
 			defaultNamespace(&o.Namespace, o.Name)
 			l.res.RBAC.Roles = append(l.res.RBAC.Roles, o)
 			l.res.RBACSources[RBACKey(kind, o.Namespace, o.Name)] = src
 		}
 	case "ClusterRole":
 		var o rbacv1.ClusterRole
-		if l.decode(src, kind, data, &o) {
+		if l.decode(src, kind, name, data, &o) {
 			l.res.RBAC.ClusterRoles = append(l.res.RBAC.ClusterRoles, o)
 			l.res.RBACSources[RBACKey(kind, "", o.Name)] = src
 		}
 	case "RoleBinding":
 		var o rbacv1.RoleBinding
-		if l.decode(src, kind, data, &o) {
+		if l.decode(src, kind, name, data, &o) {
 			defaultNamespace(&o.Namespace, o.Name)
 			l.res.RBAC.RoleBindings = append(l.res.RBAC.RoleBindings, o)
 			l.res.RBACSources[RBACKey(kind, o.Namespace, o.Name)] = src
 		}
 	case "ClusterRoleBinding":
 		var o rbacv1.ClusterRoleBinding
-		if l.decode(src, kind, data, &o) {
+		if l.decode(src, kind, name, data, &o) {
 			l.res.RBAC.ClusterRoleBindings = append(l.res.RBAC.ClusterRoleBindings, o)
 			l.res.RBACSources[RBACKey(kind, "", o.Name)] = src
 		}
