@@ -259,9 +259,11 @@ func TestCheckErrors(t *testing.T) {
 		{"policies and RBAC swapped", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/pitfalls/rbac.yaml", "--rbac", "../../examples/pitfalls/policies.yaml"},
 			"error: no PodSecurityPolicy found in ../../examples/pitfalls/rbac.yaml (they hold: 2 ClusterRoles, 2 ClusterRoleBindings, 1 RoleBinding); RBAC is given with --rbac\n"},
 		{"RBAC in --policies", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/eks"},
-			"../../examples/eks/eks-privileged.yaml: document 2 (line 37): ClusterRole \"eks:podsecuritypolicy:privileged\" is RBAC; pass it with --rbac"},
+			"error: ../../examples/eks/eks-privileged.yaml also holds RBAC (2 objects), which --policies does not take; add --rbac ../../examples/eks/eks-privileged.yaml\n"},
+		{"policies in --rbac alone", "", []string{"who-can", "use", "eks.privileged", "--rbac", "../../examples/eks"},
+			"error: ../../examples/eks/eks-privileged.yaml also holds 1 PodSecurityPolicy, which --rbac does not take; add --policies ../../examples/eks/eks-privileged.yaml\n"},
 		{"policies in --rbac", "", []string{"can-i", "use", "x", "--as", "alice", "--rbac", "../../examples/seed", "--policies", "../../examples/pitfalls/policies.yaml"},
-			"../../examples/seed/example.yaml: document 1 (line 1): PodSecurityPolicy \"example\" is a policy; pass it with --policies"},
+			"../../examples/seed/example.yaml also holds 1 PodSecurityPolicy, which --rbac does not take; add --policies ../../examples/seed/example.yaml"},
 		// A --policies or --rbac path without its kind is an input error in
 		// every command that takes them, not every pod denied.
 		{"check, policies path of workloads", "", []string{"check", "-f", "../../examples/nginx-root.yaml", "--policies", "../../examples/nginx-root.yaml", "--rbac", "../../examples/pitfalls/rbac.yaml"},

@@ -53,7 +53,10 @@ func TestLoadPoliciesAndRBACKinds(t *testing.T) {
 			"no RBAC (Role, ClusterRole, RoleBinding or ClusterRoleBinding) found in " + policies + " (they hold: 1 PodSecurityPolicy); PodSecurityPolicies are given with --policies",
 		}},
 		{name: "RBAC among the policies", policies: []string{both}, wantErr: []string{
-			both + `: document 2 (line 6): ClusterRole "use-p" is RBAC; pass it with --rbac`,
+			both + ` also holds RBAC (1 object), which --policies does not take; add --rbac ` + both,
+		}},
+		{name: "a policy among the RBAC", policies: []string{policies}, rbac: []string{both}, wantErr: []string{
+			both + ` also holds 1 PodSecurityPolicy, which --rbac does not take; add --policies ` + both,
 		}},
 		{name: "one file to both flags", policies: []string{both}, rbac: []string{both}, policiesN: 1, rolesN: 1},
 		// The file is reached through a directory and by name: the same file.

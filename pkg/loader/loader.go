@@ -308,6 +308,9 @@ type load struct {
 	// skipped are the kinds of the file being read that are neither
 	// policies nor RBAC, for its one warning.
 	skipped map[string]int
+	// misplacedPolicies and misplacedRBAC count the objects of the file
+	// being read that its flag does not take, for its one error.
+	misplacedPolicies, misplacedRBAC int
 	// unreadable counts documents refused before their kind was counted
 	// (not YAML, no kind, duplicate fields): one of them may be the policy
 	// or RBAC a path seems to lack.
@@ -324,6 +327,7 @@ func (l *load) warnf(src yamlfile.Position, format string, args ...any) {
 
 func (l *load) file(name string, data []byte) {
 	l.skipped = map[string]int{}
+	l.misplacedPolicies, l.misplacedRBAC = 0, 0
 	for i, doc := range yamlfile.SplitDocuments(data) {
 		if doc.Data == nil {
 			continue
@@ -341,6 +345,23 @@ func (l *load) file(name string, data []byte) {
 		}
 		l.res.Warnings = append(l.res.Warnings, fmt.Sprintf("%s: skipping %s: %s not PodSecurityPolicy or RBAC", name, kindCounts(l.skipped), noun))
 	}
+	// One error per file, not one per object: a file `psp generate` wrote
+	// holds both kinds, and its fix is one flag.
+	if l.misplacedRBAC > 0 {
+		l.errs = append(l.errs, fmt.Errorf("%s also holds RBAC (%s), which --policies does not take; add --rbac %s", name, plural.Count(l.misplacedRBAC, "object"), flagValue(name)))
+	}
+	if l.misplacedPolicies > 0 {
+		l.errs = append(l.errs, fmt.Errorf("%s also holds %s, which --rbac does not take; add --policies %s", name, kindCount(l.misplacedPolicies, policyv1.Kind), flagValue(name)))
+	}
+}
+
+// flagValue is how the file name is given to a flag: "-" for standard
+// input.
+func flagValue(name string) string {
+	if name == yamlfile.Stdin {
+		return "-"
+	}
+	return name
 }
 
 // count records an object of kind read from file, for the error that a
@@ -407,9 +428,9 @@ func (l *load) object(src yamlfile.Position, data []byte) {
 	l.count(src.File, tm.Kind)
 	switch {
 	case tm.Kind == policyv1.Kind && l.kinds&policyKinds == 0:
-		l.errorf(src, "PodSecurityPolicy %q is a policy; pass it with --policies", tm.Metadata.Name)
+		l.misplacedPolicies++
 	case group == rbacv1.GroupName && l.kinds&rbacKinds == 0:
-		l.errorf(src, "%s %q is RBAC; pass it with --rbac", tm.Kind, tm.Metadata.Name)
+		l.misplacedRBAC++
 	case tm.Kind == policyv1.Kind && isPolicyAPIVersion(tm.APIVersion):
 		l.policy(src, data)
 	case tm.Kind == policyv1.Kind && (group == "policy" || group == "extensions" || group == policyv1.GroupName):
