@@ -255,7 +255,7 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 		return emit(v)
 	}
 	in, err := check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
-		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict},
+		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict, PolicyPaths: slices.Concat(o.policies, o.rbac)},
 		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, warn, count)
 	if err != nil {
 		return nil, err

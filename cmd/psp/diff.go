@@ -196,7 +196,7 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		if ns == "" {
 			ns = "default"
 		}
-		in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: ns, Strict: o.strict})
+		in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: ns, Strict: o.strict, PolicyPaths: slices.Concat(o.before, o.after)})
 		if err != nil {
 			return err
 		}

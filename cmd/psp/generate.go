@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -206,7 +207,7 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		}
 		return in.Workloads, generate.JoinExisting(in.Existing, existing), nil
 	}
-	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
+	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict, PolicyPaths: slices.Concat(o.policies, o.rbac)})
 	if err != nil {
 		return nil, nil, err
 	}

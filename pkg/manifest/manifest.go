@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/yamlfile"
@@ -115,6 +117,11 @@ type Options struct {
 	// Strict makes unknown and duplicate fields of the objects read (Pods
 	// and workloads) an error of their document instead of a warning.
 	Strict bool
+	// PolicyPaths are the files and directories the command reads policies
+	// and RBAC from (--policies, --rbac): a file under them is not warned
+	// about for the PodSecurityPolicies and RBAC it holds, which are read
+	// there.
+	PolicyPaths []string
 }
 
 // Input is what ReadAll found in its paths.
@@ -234,6 +241,9 @@ type header struct {
 
 // parsed is what one file holds.
 type parsed struct {
+	// policies and rbac count the PodSecurityPolicies and RBAC objects
+	// read, which are not checked, for the file's one warning.
+	policies, rbac  int
 	workloads       []Workload
 	errs            []error
 	warnings        []string
@@ -250,7 +260,46 @@ func parse(file string, data []byte, opts Options) parsed {
 		d := &document{src: yamlfile.Position{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
 		d.read()
 	}
+	if (p.policies > 0 || p.rbac > 0) && !underAny(file, opts.PolicyPaths) {
+		p.warnings = append(p.warnings, policyHint(file, p.policies, p.rbac))
+	}
 	return p
+}
+
+// policyHint tells that a file (a Helm chart's rendered output, say) holds
+// policies or RBAC that -f does not read: without them the check may deny
+// what the chart would have allowed.
+func policyHint(file string, policies, rbac int) string {
+	var held, flags []string
+	arg := file
+	if file == yamlfile.Stdin {
+		arg = "-"
+	}
+	if policies > 0 {
+		noun := "PodSecurityPolicies"
+		if policies == 1 {
+			noun = "PodSecurityPolicy"
+		}
+		held = append(held, fmt.Sprintf("%d %s", policies, noun))
+		flags = append(flags, "--policies "+arg)
+	}
+	if rbac > 0 {
+		held = append(held, plural.Count(rbac, "RBAC object"))
+		flags = append(flags, "--rbac "+arg)
+	}
+	return fmt.Sprintf("%s holds %s, which -f does not read; to use them, pass the file with %s", file, strings.Join(held, " and "), strings.Join(flags, " and "))
+}
+
+// underAny reports whether file is one of paths or in a directory of them.
+func underAny(file string, paths []string) bool {
+	file = filepath.Clean(file)
+	for _, p := range paths {
+		p = filepath.Clean(p)
+		if file == p || strings.HasPrefix(file, p+string(filepath.Separator)) || p == "." {
+			return true
+		}
+	}
+	return false
 }
 
 // document reads one YAML document into its file's parsed.
@@ -392,6 +441,13 @@ func (d *document) object(src yamlfile.Position, prefix string, js []byte) {
 		decodeKind, ok = decodeAs[corev1.Pod], true
 	}
 	if !ok {
+		group, _, _ := strings.Cut(h.APIVersion, "/")
+		switch {
+		case h.Kind == "PodSecurityPolicy" && (group == "policy" || group == "extensions" || group == "policy.kube-psp.io"):
+			d.out.policies++
+		case group == "rbac.authorization.k8s.io" && slices.Contains([]string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}, h.Kind):
+			d.out.rbac++
+		}
 		d.unknownKind(src, h)
 		// Not a workload: policies, RBAC, Services, ...
 		if h.Kind != "" && !slices.Contains(d.out.others, h.Kind) {

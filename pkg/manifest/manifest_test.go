@@ -421,3 +421,42 @@ metadata: {name: not-a-typo}
 		}
 	}
 }
+
+// TestPolicyAndRBACHint: a file given with -f that holds policies or RBAC
+// (a chart's rendered output) gets one warning saying which flags read
+// them, unless it is given to those flags too.
+func TestPolicyAndRBACHint(t *testing.T) {
+	const chart = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: chart}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: use-chart}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: use-chart}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {containers: [{name: c, image: i}]}
+`
+	file := filepath.Join(t.TempDir(), "chart.yaml")
+	if err := os.WriteFile(file, []byte(chart), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := ReadAll([]string{file}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := file + " holds 1 PodSecurityPolicy and 2 RBAC objects, which -f does not read; to use them, pass the file with --policies " + file + " and --rbac " + file
+	if len(in.Warnings) != 1 || in.Warnings[0] != want {
+		t.Errorf("warnings %q\nwant %q", in.Warnings, want)
+	}
+	in, err = ReadAll([]string{file}, nil, Options{PolicyPaths: []string{filepath.Dir(file)}})
+	if err != nil || len(in.Warnings) != 0 {
+		t.Errorf("given to --policies too: %v, warnings %q", err, in.Warnings)
+	}
+}
