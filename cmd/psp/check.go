@@ -57,8 +57,8 @@ type sourceOptions struct {
 }
 
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory (repeatable; RBAC there is an error unless the path is also given to --rbac); replaces the built-in presets")
-	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory (Roles, ClusterRoles and their bindings; repeatable; policies there are an error unless the path is also given to --policies)")
+	cmd.Flags().StringSliceVar(&o.policies, "policies", nil, "PodSecurityPolicy file or directory, or - for standard input (repeatable; RBAC there is an error unless the path is also given to --rbac); replaces the built-in presets")
+	cmd.Flags().StringSliceVar(&o.rbac, "rbac", nil, "RBAC file or directory, or - for standard input (Roles, ClusterRoles and their bindings; repeatable; policies there are an error unless the path is also given to --policies)")
 	cmd.Flags().StringVar(&o.preset, "preset", "restricted", "built-in policies to use without --policies: "+strings.Join(presets.Names, ", ")+
 		" (all three are loaded; the named one is granted to system:authenticated)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in policies and RBAC (and in check's and explain's manifests) instead of warning")
@@ -82,7 +82,26 @@ func (o *sourceOptions) read(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *sour
 	if (len(o.policies) > 0 || len(o.rbac) > 0) && cmd.Flags().Changed("preset") {
 		return nil, nil, nil, fmt.Errorf("--preset cannot be combined with --policies or --rbac")
 	}
-	return source.Offline{PolicyPaths: o.policies, RBACPaths: o.rbac, Preset: o.preset, Strict: o.strict}.Load()
+	files, _ := cmd.Flags().GetStringSlice("filename") // check and explain
+	if err := stdinOnce(files, "--policies", o.policies, "--rbac", o.rbac); err != nil {
+		return nil, nil, nil, err
+	}
+	return source.Offline{PolicyPaths: o.policies, RBACPaths: o.rbac, Preset: o.preset, Strict: o.strict, Stdin: cmd.InOrStdin()}.Load()
+}
+
+// stdinOnce refuses "-" (standard input) in the paths of a policy flag
+// when -f (files) reads standard input already: it can be read only once.
+// flagPaths are pairs of a flag's name and its paths.
+func stdinOnce(files []string, flagPaths ...any) error {
+	if !slices.Contains(files, "-") {
+		return nil
+	}
+	for i := 0; i+1 < len(flagPaths); i += 2 {
+		if slices.Contains(flagPaths[i+1].([]string), "-") {
+			return fmt.Errorf("%s -: standard input is already -f; give the policies as a file", flagPaths[i])
+		}
+	}
+	return nil
 }
 
 func newCheckCommand(name string) *cobra.Command {

@@ -513,3 +513,36 @@ rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], re
 		t.Errorf("generate --verify: the RBAC typo is warned about %d times, want once:\n%s", n, errOut)
 	}
 }
+
+// TestPolicySetsFromStdin: "-" reads policies and RBAC, or a diff's set,
+// from standard input, unless -f reads it already.
+func TestPolicySetsFromStdin(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	eks, err := os.ReadFile("examples/eks/eks-privileged.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, _, code := run(t, "", "check", "-f", "examples/nginx-root.yaml", "--policies", "examples/eks", "--rbac", "examples/eks")
+	if code != 0 {
+		t.Fatalf("from files: exit %d", code)
+	}
+	fromStdin, errOut, code := run(t, string(eks), "check", "-f", "examples/nginx-root.yaml", "--policies", "-", "--rbac", "-")
+	if code != 0 || fromStdin != fromFile {
+		t.Errorf("--policies - --rbac -: exit %d, %s\n%s\nwant\n%s", code, errOut, fromStdin, fromFile)
+	}
+	out, errOut, code := run(t, string(eks), "diff", "-f", "examples/nginx-root.yaml", "--before", "-", "--after", "none")
+	if code == 2 || !strings.Contains(out, "nginx") {
+		t.Errorf("diff --before -: exit %d, %s\n%s", code, errOut, out)
+	}
+	for _, args := range [][]string{
+		{"check", "-f", "-", "--policies", "-", "--rbac", "examples/eks"},
+		{"generate", "-f", "-", "--verify", "--policies", "examples/eks", "--rbac", "-"},
+		{"diff", "-f", "-", "--before", "-", "--after", "none"},
+		{"diff", "-f", "examples/", "--before", "-", "--after", "-"},
+	} {
+		_, errOut, code := run(t, string(eks), args...)
+		if code != 2 || !strings.Contains(errOut, "-: standard input is already") {
+			t.Errorf("%v: exit %d, stderr %s", args, code, errOut)
+		}
+	}
+}

@@ -116,6 +116,12 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 	if !slices.Contains([]string{"newly-denied", "any-change", "none"}, o.failOn) {
 		return fmt.Errorf("--fail-on must be newly-denied, any-change or none, not %q", o.failOn)
 	}
+	if err := stdinOnce(o.files, "--before", o.before, "--after", o.after); err != nil {
+		return err
+	}
+	if slices.Contains(o.before, "-") && slices.Contains(o.after, "-") {
+		return fmt.Errorf("--after -: standard input is already --before; give one set as a file")
+	}
 	beforeSource, err := diff.ParseSetSource(o.before)
 	if err != nil {
 		return fmt.Errorf("--before: %w", err)
@@ -166,7 +172,7 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 			warn(cmd, prefixed(flag, snap.Warnings))
 			return diff.FromSnapshot(diff.ClusterSet, snap), nil
 		}
-		s, warnings, err := src.Load(loader.Options{Strict: o.strict})
+		s, warnings, err := src.Load(loader.Options{Strict: o.strict, Stdin: cmd.InOrStdin()})
 		if err != nil {
 			return diff.Set{}, fmt.Errorf("%s: %w", flag, err)
 		}

@@ -181,7 +181,10 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 	var existing *loader.PoliciesAndRBAC
 	if len(o.policies) > 0 || len(o.rbac) > 0 {
 		var err error
-		if existing, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict}); err != nil {
+		if err = stdinOnce(o.files, "--policies", o.policies, "--rbac", o.rbac); err != nil {
+			return nil, nil, err
+		}
+		if existing, err = loader.LoadPoliciesAndRBAC(o.policies, o.rbac, loader.Options{Strict: o.strict, Stdin: cmd.InOrStdin()}); err != nil {
 			return nil, nil, err
 		}
 		if !o.verify { // Verify reports them with the snapshot's

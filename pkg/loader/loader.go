@@ -85,6 +85,9 @@ type Options struct {
 	// apiserver silently dropped them, so a misspelled field weakened a
 	// policy without a word; kube-psp at least warns.
 	Strict bool
+	// Stdin is read for the path "-" (once, however many flags give it);
+	// nil refuses "-".
+	Stdin io.Reader
 }
 
 // Load reads every path (file or directory) and merges what it finds:
@@ -203,10 +206,25 @@ func loadPaths(in []pathKinds, opts Options) (*PoliciesAndRBAC, error) {
 	allowed := map[string]kinds{}
 	var files []string
 	filesOf := map[kinds][]string{}
+	var stdin []byte
 	for _, p := range in {
-		listed, err := yamlfile.ListFiles(p.path, true)
-		if err != nil {
-			return nil, err
+		listed := []string{yamlfile.Stdin}
+		if p.path == "-" {
+			if opts.Stdin == nil {
+				return nil, errors.New(`"-" (standard input) cannot be read here`)
+			}
+			if stdin == nil {
+				data, err := io.ReadAll(opts.Stdin)
+				if err != nil {
+					return nil, fmt.Errorf("reading standard input: %w", err)
+				}
+				stdin = data
+			}
+		} else {
+			var err error
+			if listed, err = yamlfile.ListFiles(p.path, true); err != nil {
+				return nil, err
+			}
 		}
 		filesOf[p.kinds] = append(filesOf[p.kinds], listed...)
 		for _, f := range listed {
@@ -218,9 +236,12 @@ func loadPaths(in []pathKinds, opts Options) (*PoliciesAndRBAC, error) {
 		}
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
+		data := stdin
+		if f != yamlfile.Stdin {
+			var err error
+			if data, err = os.ReadFile(f); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", f, err)
+			}
 		}
 		l.kinds = allowed[filepath.Clean(f)]
 		l.file(f, data)

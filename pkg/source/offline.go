@@ -1,6 +1,8 @@
 package source
 
 import (
+	"io"
+
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 )
@@ -16,6 +18,8 @@ type Offline struct {
 	Preset string
 	// Strict refuses unknown fields in the files (loader.Options).
 	Strict bool
+	// Stdin is read for a path "-" (loader.Options).
+	Stdin io.Reader
 }
 
 // Load reads the files, or the preset, and builds the snapshot. warnings
@@ -28,7 +32,7 @@ func (o Offline) Load() (*loader.PoliciesAndRBAC, *Snapshot, []string, error) {
 	if len(o.PolicyPaths) == 0 && len(o.RBACPaths) == 0 {
 		res, err = presets.Load(o.Preset)
 	} else {
-		res, err = loader.LoadPoliciesAndRBAC(o.PolicyPaths, o.RBACPaths, loader.Options{Strict: o.Strict})
+		res, err = loader.LoadPoliciesAndRBAC(o.PolicyPaths, o.RBACPaths, loader.Options{Strict: o.Strict, Stdin: o.Stdin})
 	}
 	if err != nil {
 		return nil, nil, nil, err
