@@ -17,6 +17,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/dynamic"
@@ -196,6 +197,10 @@ func Describe(err error, verb string, resource schema.GroupResource, hint string
 	switch {
 	case errors.As(err, &timedOut):
 		return fmt.Errorf("%s %s: %w", verbing(verb), resource, timedOut)
+	case apierrors.IsNotFound(err) && (builtIn(resource) || notKubernetes(apiStatus)):
+		// Every apiserver serves the built-in types, and answers 404 with
+		// a Status: a server that does neither is not one.
+		return &describedError{msg: fmt.Sprintf("the server doesn't have a resource type %s, which every Kubernetes apiserver serves: is the kubeconfig's server (or --context) a Kubernetes apiserver? Check it with kubectl cluster-info", resource), err: err}
 	case apierrors.IsNotFound(err):
 		msg := fmt.Sprintf("the server doesn't have a resource type %s", resource)
 		if hint != "" {
@@ -221,6 +226,27 @@ func Describe(err error, verb string, resource schema.GroupResource, hint string
 		return fmt.Errorf("cannot reach the apiserver at %s: %w", host, urlErr.Err)
 	}
 	return fmt.Errorf("%s %s: %w", verbing(verb), resource, err)
+}
+
+// builtIn reports whether a resource is one of Kubernetes' own (the core
+// group, apps, batch, policy, *.k8s.io), which no missing CRD explains.
+func builtIn(r schema.GroupResource) bool {
+	return !strings.Contains(r.Group, ".") || strings.HasSuffix(r.Group, ".k8s.io")
+}
+
+// notKubernetes reports whether a 404 came without a Kubernetes Status
+// body (client-go then makes one, with an UnexpectedServerResponse cause):
+// a web server, not an apiserver.
+func notKubernetes(status apierrors.APIStatus) bool {
+	if status == nil || status.Status().Details == nil {
+		return false
+	}
+	for _, c := range status.Status().Details.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return true
+		}
+	}
+	return false
 }
 
 // describedError says what is missing in its own words, and wraps the

@@ -3,10 +3,12 @@ package kubeclient
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -33,6 +35,12 @@ func TestDescribe(t *testing.T) {
 			return testutil.NewAPIServer(t, testutil.Answer(testutil.PolicyPath, http.StatusUnauthorized, "Unauthorized", "Unauthorized")).URL
 		}, []string{"the apiserver refused the credentials"}},
 		{"no answer", testutil.PoliciesNotAnswered, []string{"watching podsecuritypolicies.policy.kube-psp.io: the apiserver at http://127.0.0.1:", "did not answer within 300ms (--request-timeout)"}},
+		// A web server that is not an apiserver: a 404 page for everything.
+		{"not an apiserver", func(t *testing.T) string {
+			srv := httptest.NewServer(http.NotFoundHandler())
+			t.Cleanup(srv.Close)
+			return srv.URL
+		}, []string{"the server doesn't have a resource type podsecuritypolicies.policy.kube-psp.io, which every Kubernetes apiserver serves: is the kubeconfig's server (or --context) a Kubernetes apiserver?"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clients, err := Connect(Options{Kubeconfig: testutil.Kubeconfig(t, tc.server(t)), RequestTimeout: 300 * time.Millisecond})
@@ -60,6 +68,17 @@ func TestDescribe(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDescribeBuiltInNotFound: a 404 for a type every apiserver serves
+// (RBAC Roles) names the likely cause, a server that is not an apiserver,
+// not a missing CRD.
+func TestDescribeBuiltInNotFound(t *testing.T) {
+	roles := schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "roles"}
+	err := Describe(apierrors.NewNotFound(roles, ""), "list", roles, "install the CRD")
+	if err == nil || !strings.Contains(err.Error(), "is the kubeconfig's server (or --context) a Kubernetes apiserver?") || strings.Contains(err.Error(), "CRD") {
+		t.Errorf("got %v", err)
 	}
 }
 
