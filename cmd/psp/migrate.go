@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/audit"
-	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/migrate"
 )
 
@@ -74,8 +75,14 @@ server-side dry run of the same change (kubectl label --dry-run=server): a
 namespace whose dry run warns that the new enforce level would refuse
 running pods keeps its labels, and the exit status is 1.
 
-Exit status: 0 on success, 1 when --apply left a namespace unlabelled, 2 on
-a usage, input or connection error.`,
+A workload PodSecurityPolicy denies today counts too, judged as written
+(its manifest, without any policy's defaults), and is reported as denied
+by PodSecurityPolicy today: a namespace is never proposed a level stricter
+than its workloads need because PodSecurityPolicy refuses them now.
+
+Exit status: 0 on success, 1 when some workload is denied by
+PodSecurityPolicy today (stderr names the namespaces) or --apply left a
+namespace unlabelled, 2 on a usage, input or connection error.`,
 		Example: `  # The examples, with the built-in policies
   ` + name + ` migrate pss -f examples/
 
@@ -97,7 +104,7 @@ a usage, input or connection error.`,
 	f.Lookup("namespace").Usage = "with -f, the namespace of objects that have none; on a cluster, the one namespace to plan"
 	o.cluster.connection.addFlags(cmd, " of the live cluster to read instead of -f", "; it bounds reading the policies and RBAC too")
 	f.BoolVarP(&o.cluster.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
-	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N", written to the *-version labels`)
+	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N" up to v1.`+strconv.Itoa(migrate.LatestKnownMinor)+`, written to the *-version labels`)
 	f.BoolVar(&o.apply, "apply", false, "set the labels on the live cluster, each namespace after a server-side dry run that must not warn of refused running pods")
 	o.cluster.authorization.addFlags(cmd, "on a cluster, ")
 	return cmd
@@ -122,10 +129,17 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := buildAndWritePlan(cmd, o.output, results, std); err != nil {
+		plan, err := migrate.Build(results, std)
+		if err != nil {
 			return err
 		}
-		return badDocuments(cmd, bad)
+		if err := writePlan(cmd, o.output, plan); err != nil {
+			return err
+		}
+		if err := badDocuments(cmd, bad); err != nil {
+			return err
+		}
+		return deniedToday(cmd, plan)
 	}
 	clients, timeout, err := o.cluster.connection.connect(false)
 	if err != nil {
@@ -155,7 +169,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		return err
 	}
 	if !o.apply {
-		return nil
+		return deniedToday(cmd, plan)
 	}
 	applied, err := migrate.Apply(cmd.Context(), clients.Config, plan)
 	writeApplied(cmd, applied)
@@ -167,15 +181,25 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 			return &exitError{code: 1}
 		}
 	}
-	return nil
+	return deniedToday(cmd, plan)
 }
 
-func buildAndWritePlan(cmd *cobra.Command, format string, results []check.Result, std *migrate.Standards) error {
-	plan, err := migrate.Build(results, std)
-	if err != nil {
-		return err
+// deniedToday says on stderr, and with exit status 1 as psp check does,
+// that the plan counts workloads PodSecurityPolicy denies today, judged as
+// written: no policy vouches for them, so the operator decides.
+func deniedToday(cmd *cobra.Command, plan *migrate.Plan) error {
+	var names []string
+	for _, n := range plan.Namespaces {
+		if c := n.Count(); c.Denied > 0 {
+			names = append(names, fmt.Sprintf("%s (%d)", n.Name, c.Denied))
+		}
 	}
-	return writePlan(cmd, format, plan)
+	if len(names) == 0 {
+		return nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s denied by PodSecurityPolicy today, in namespace %s: the proposed levels admit them as PodSecurity will see them without any policy (a manifest as written, a bare pod as it runs); review them before applying the labels\n",
+		plural.Count(plan.Denied(), "workload"), strings.Join(names, ", "))
+	return &exitError{code: 1}
 }
 
 // validateInput refuses flags of the other input: manifests or a cluster.

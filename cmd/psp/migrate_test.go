@@ -15,19 +15,23 @@ func TestMigratePSSGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden string
 		args   []string
+		code   int // 1 when some workload is denied by PodSecurityPolicy today
 	}{
-		{"migrate-examples.txt", []string{"migrate", "pss", "-f", "examples/"}},
-		{"migrate-examples.json", []string{"migrate", "pss", "-f", "examples/", "-o", "json"}},
-		{"migrate-examples-eks.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks"}},
-		{"migrate-examples-eks.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks", "-o", "yaml"}},
-		{"migrate-examples-commands.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "commands"}},
-		{"migrate-examples-patch.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "patch", "--version", "v1.30"}},
-		{"migrate-seed.txt", append([]string{"migrate", "pss", "-f", "examples/web-deployment.yaml", "-f", "examples/debug-pod.yaml"}, seed...)},
+		{"migrate-examples.txt", []string{"migrate", "pss", "-f", "examples/"}, 1},
+		{"migrate-examples.json", []string{"migrate", "pss", "-f", "examples/", "-o", "json"}, 1},
+		{"migrate-examples-eks.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks"}, 0},
+		{"migrate-examples-eks.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "eks", "-o", "yaml"}, 0},
+		{"migrate-examples-commands.txt", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "commands"}, 1},
+		{"migrate-examples-patch.yaml", []string{"migrate", "pss", "-f", "examples/", "--preset", "baseline", "-o", "patch", "--version", "v1.30"}, 1},
+		{"migrate-seed.txt", append([]string{"migrate", "pss", "-f", "examples/web-deployment.yaml", "-f", "examples/debug-pod.yaml"}, seed...), 0},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			out, errOut, code := run(t, "", tc.args...)
-			if code != 0 {
-				t.Errorf("exit code %d, want 0; stderr: %s", code, errOut)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tc.code, errOut)
+			}
+			if denied := strings.Contains(errOut, "denied by PodSecurityPolicy today"); denied != (tc.code == 1) {
+				t.Errorf("stderr %q: warning of denied workloads %v, want %v", errOut, denied, tc.code == 1)
 			}
 			golden(t, filepath.Join("cmd", "psp", "testdata", tc.golden), out)
 		})
@@ -41,6 +45,7 @@ func TestMigratePSSErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"migrate", "pss", "-f", "examples/", "--version", "1.30"}, `--version: Pod Security Standards version "1.30": must be "latest" or "v1.x"`},
+		{[]string{"migrate", "pss", "-f", "examples/", "--version", "v1.99"}, `--version: Pod Security Standards version "v1.99": newer than v1.37`},
 		{[]string{"migrate", "pss", "-f", "examples/", "-o", "sarif"}, "--output must be text, json, yaml, commands or patch"},
 		{[]string{"migrate", "pss", "-f", "examples/", "--apply"}, "--apply is for a live cluster, not for manifests (-f)"},
 		{[]string{"migrate", "pss", "-f", "examples/", "-A"}, "--all-namespaces is for a live cluster"},

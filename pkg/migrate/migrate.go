@@ -23,9 +23,9 @@ type Plan struct {
 // Namespace is one namespace's migration.
 type Namespace struct {
 	Name string
-	// Enforce is the most restrictive level that admits every pod
-	// PodSecurityPolicy admits in the namespace, as it admits it (after the
-	// policy's defaults): restricted for a namespace without such pods.
+	// Enforce is the most restrictive level that admits every pod of the
+	// namespace: a pod PodSecurityPolicy admits as it admits it (after the
+	// policy's defaults), a pod it denies today as written (see Pod.Level).
 	Enforce api.Level
 	// Warn is the level one stricter than Enforce, proposed for the warn and
 	// audit modes so that the pods keeping the namespace below it are
@@ -41,10 +41,15 @@ type Pod struct {
 	// Result is PodSecurityPolicy's verdict (pkg/check): the pod before
 	// (Result.Pod) and after (Result.AdmittedPod) the policy's defaults.
 	Result check.Result
-	// Level is the most restrictive level that admits Result.AdmittedPod;
-	// empty when PodSecurityPolicy does not admit the pod.
+	// Level is the most restrictive level that admits Result.AdmittedPod,
+	// or, when PodSecurityPolicy denies the pod today, Result.Pod as
+	// written (after podcreate.PrepareForCreate, with no policy's
+	// defaults): the pod PodSecurity would see once PodSecurityPolicy is
+	// gone. Such a pod still counts, so that a namespace is never proposed
+	// a level stricter than its workloads need merely because
+	// PodSecurityPolicy refuses them today.
 	Level api.Level
-	// Stricter are the checks Result.AdmittedPod fails at the level one
+	// Stricter are the checks the judged pod fails at the level one
 	// stricter than Level: what keeps it from that level.
 	Stricter []Violation
 	// Dependence is set when the pod passes the namespace's Enforce level
@@ -92,11 +97,14 @@ func Build(results []check.Result, std *Standards) (*Plan, error) {
 			names = append(names, ns)
 		}
 		p := Pod{Result: r}
-		if r.Admitted {
-			p.Level, p.Stricter = std.Level(r.AdmittedPod)
-			if api.CompareLevels(p.Level, n.Enforce) < 0 {
-				n.Enforce = p.Level
-			}
+		judged := r.AdmittedPod
+		if !r.Admitted || judged == nil {
+			judged = r.Pod.DeepCopy()
+			podcreate.PrepareForCreate(judged)
+		}
+		p.Level, p.Stricter = std.Level(judged)
+		if api.CompareLevels(p.Level, n.Enforce) < 0 {
+			n.Enforce = p.Level
 		}
 		n.Pods = append(n.Pods, p)
 	}
@@ -160,6 +168,16 @@ func dependence(std *Standards, level api.Level, r check.Result) (*Dependence, e
 	return &Dependence{Violations: violations, Denial: std.Denial(level, violations), Fields: needed}, nil
 }
 
+// Denied returns the workloads PodSecurityPolicy denies today, in every
+// namespace: the plan judged them as written, which no policy confirms.
+func (p *Plan) Denied() int {
+	n := 0
+	for _, ns := range p.Namespaces {
+		n += ns.Count().Denied
+	}
+	return n
+}
+
 // Label is one namespace label to set.
 type Label struct {
 	Key   string `json:"key"`
@@ -180,7 +198,9 @@ func (n *Namespace) Labels(version string) []Label {
 
 // Count tallies the pods of a namespace by what the report says of them.
 type Count struct {
-	Workloads         int `json:"workloads"`
+	Workloads int `json:"workloads"`
+	// Denied are the workloads PodSecurityPolicy denies today, judged as
+	// written; PrivilegedOnly counts those too.
 	Denied            int `json:"deniedByPodSecurityPolicy"`
 	MutationDependent int `json:"mutationDependent"`
 	PrivilegedOnly    int `json:"privilegedOnly"`
@@ -190,10 +210,10 @@ type Count struct {
 func (n *Namespace) Count() Count {
 	c := Count{Workloads: len(n.Pods)}
 	for _, p := range n.Pods {
-		switch {
-		case !p.Result.Admitted:
+		if !p.Result.Admitted {
 			c.Denied++
-		case p.Level == api.LevelPrivileged:
+		}
+		if p.Level == api.LevelPrivileged {
 			c.PrivilegedOnly++
 		}
 		if p.Dependence != nil {

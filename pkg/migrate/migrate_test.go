@@ -2,6 +2,9 @@ package migrate
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -119,14 +122,25 @@ func TestLevelChoice(t *testing.T) {
 		t.Errorf("restricted namespace labels: %v, want enforce and its version only", got)
 	}
 
-	// With the restricted preset, the privileged pod is denied: not counted.
-	plan, err = Build(checkManifests(t, "restricted", in("d", privilegedPod, plainPod)), latest(t))
+	// With the restricted preset, the privileged and hostPID pods are
+	// denied today: they still count, judged as written, so the namespace is
+	// not proposed restricted (which would break them the day PSP goes).
+	plan, err = Build(checkManifests(t, "restricted", in("d", privilegedPod, plainPod)+"---\n"+in("e", hostPIDPod)), latest(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := plan.Namespaces[0]
-	if d.Enforce != api.LevelRestricted || d.Pods[0].Level != "" || d.Pods[0].Result.Admitted || d.Count().Denied != 1 {
+	if d.Enforce != api.LevelPrivileged || d.Pods[0].Level != api.LevelPrivileged || d.Pods[0].Result.Admitted {
 		t.Errorf("namespace d: enforce %s, privileged pod %+v", d.Enforce, d.Pods[0])
+	}
+	if got := d.Count(); got != (Count{Workloads: 2, Denied: 1, PrivilegedOnly: 1}) {
+		t.Errorf("namespace d count: %+v", got)
+	}
+	if e := plan.Namespaces[1]; e.Enforce != api.LevelPrivileged || e.Warn != api.LevelBaseline {
+		t.Errorf("namespace e (hostPID, denied today): enforce %s, warn %s", e.Enforce, e.Warn)
+	}
+	if plan.Denied() != 2 {
+		t.Errorf("plan denied: %d, want 2", plan.Denied())
 	}
 }
 
@@ -238,6 +252,28 @@ func TestStandardsVersion(t *testing.T) {
 	}
 	if _, err := NewStandards("1.30"); err == nil || !strings.Contains(err.Error(), `must be "latest" or "v1.x"`) {
 		t.Errorf("1.30: %v", err)
+	}
+	for _, ok := range []string{"latest", "v1.0", fmt.Sprintf("v1.%d", LatestKnownMinor)} {
+		if _, err := NewStandards(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"v1.99", fmt.Sprintf("v1.%d", LatestKnownMinor+1)} {
+		if _, err := NewStandards(bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("newer than v1.%d", LatestKnownMinor)) {
+			t.Errorf("%s: %v, want refused as newer than the library knows", bad, err)
+		}
+	}
+}
+
+// LatestKnownMinor follows the k8s.io/pod-security-admission of go.mod.
+func TestLatestKnownMinor(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("k8s.io/pod-security-admission v0.%d.", LatestKnownMinor)
+	if !strings.Contains(string(data), want) {
+		t.Errorf("go.mod does not require %s*: update LatestKnownMinor", want)
 	}
 }
 

@@ -27,7 +27,7 @@ const (
 func WriteText(w io.Writer, plan *Plan) error {
 	var b strings.Builder
 	levels := map[api.Level]int{}
-	var dependent, privileged int
+	var dependent, privileged, denied int
 	for _, n := range plan.Namespaces {
 		levels[n.Enforce]++
 		fmt.Fprintf(&b, "namespace %s: enforce %s", n.Name, n.Enforce)
@@ -37,21 +37,23 @@ func WriteText(w io.Writer, plan *Plan) error {
 		fmt.Fprintf(&b, " (Pod Security Standards %s)\n", plan.Version)
 		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
 		c := n.Count()
-		if c.Denied == c.Workloads {
-			b.WriteString("  PodSecurityPolicy admits none of its workloads today, so restricted refuses nothing PodSecurityPolicy admits\n")
-		}
 		dependent += c.MutationDependent
 		privileged += c.PrivilegedOnly
+		denied += c.Denied
 		for _, p := range n.Pods {
 			r := p.Result
-			if !r.Admitted {
-				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
+			switch {
+			case !r.Admitted:
+				how := "as written"
+				if p.AsRunning() {
+					how = "as it runs"
+				}
+				fmt.Fprintf(&b, "  %s: %s: %s %s; denied by PodSecurityPolicy today\n", r.Workload.Source, r.Workload, p.Level, how)
+			case p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning():
 				continue
+			default:
+				fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
 			}
-			if p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning() {
-				continue
-			}
-			fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
 			if p.AsRunning() {
 				b.WriteString("    judged as it runs, with what its policy set: whether it needs that cannot be told from the cluster; check its manifest with -f\n")
 			}
@@ -68,9 +70,9 @@ func WriteText(w io.Writer, plan *Plan) error {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%s: %d restricted, %d baseline, %d privileged; mutation-dependent: %s; privileged only: %s\n",
+	fmt.Fprintf(&b, "%s: %d restricted, %d baseline, %d privileged; mutation-dependent: %s; privileged only: %s; denied by PodSecurityPolicy today: %s\n",
 		plural.Count(len(plan.Namespaces), "namespace"), levels[api.LevelRestricted], levels[api.LevelBaseline], levels[api.LevelPrivileged],
-		plural.Count(dependent, "workload"), plural.Count(privileged, "workload"))
+		plural.Count(dependent, "workload"), plural.Count(privileged, "workload"), plural.Count(denied, "workload"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
