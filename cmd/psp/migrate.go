@@ -101,9 +101,8 @@ namespace unlabelled, 2 on a usage, input or connection error.`,
 	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.Lookup("output").Usage = "output format: text, json, yaml, commands (kubectl label, one per namespace) or patch (Namespace objects with the labels, for kubectl apply --server-side -f -)"
-	f.Lookup("namespace").Usage = "with -f, the namespace of objects that have none; on a cluster, the one namespace to plan"
 	o.cluster.connection.addFlags(cmd, " of the live cluster to read instead of -f", "; it bounds reading the policies and RBAC too")
-	f.BoolVarP(&o.cluster.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
+	addNamespaceFlags(cmd, &o.namespace, &o.cluster.allNamespaces, true)
 	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N" up to v1.`+strconv.Itoa(migrate.LatestKnownMinor)+`, written to the *-version labels`)
 	f.BoolVar(&o.apply, "apply", false, "set the labels on the live cluster, each namespace after a server-side dry run that must not warn of refused running pods")
 	o.cluster.authorization.addFlags(cmd, "on a cluster, ")

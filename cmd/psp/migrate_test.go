@@ -60,3 +60,33 @@ func TestMigratePSSErrors(t *testing.T) {
 		}
 	}
 }
+
+// -n and -A read alike on every command that reads a cluster, and -n's
+// manifest default is not shown as pflag's (default "default"), which
+// contradicts -A's being the default on a cluster.
+func TestNamespaceFlagsHelp(t *testing.T) {
+	var allHelp string
+	for _, args := range [][]string{{"audit"}, {"diff"}, {"generate"}, {"migrate", "pss"}} {
+		out, _, code := run(t, "", append(args, "--help")...)
+		if code != 0 {
+			t.Fatalf("%v --help: exit %d", args, code)
+		}
+		var n, all string
+		for _, line := range strings.Split(out, "\n") {
+			switch f := strings.TrimSpace(line); {
+			case strings.HasPrefix(f, "-n, --namespace"):
+				n = f
+			case strings.HasPrefix(f, "-A, --all-namespaces"):
+				all = f
+			}
+		}
+		if n == "" || all == "" || strings.HasSuffix(n, `(default "default")`) || !strings.Contains(n, "on a cluster, this namespace only") {
+			t.Errorf("%v --help: -n %q, -A %q", args, n, all)
+		}
+		if allHelp == "" {
+			allHelp = all
+		} else if all != allHelp {
+			t.Errorf("%v --help: -A %q, unlike %q", args, all, allHelp)
+		}
+	}
+}
