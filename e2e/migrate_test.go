@@ -241,6 +241,13 @@ func TestMigratePSS(t *testing.T) {
 			}
 		}
 	}
+	// Applied: the live labels are read, and nothing is left to change.
+	for _, ns := range []string{nsR, nsB, nsP} {
+		out, errOut, err := c.pspRun("", append([]string{"migrate", "pss", "-n", ns, "-o", "commands"}, kubeconfig...)...)
+		if err != nil || out != "" {
+			t.Errorf("psp migrate pss -n %s -o commands after --apply: %v, want no command\n%s%s", ns, err, out, errOut)
+		}
+	}
 	// The stale pod: counted as it runs, so the namespace gets privileged,
 	// which the dry run accepts; exit 1 and a warning, for PodSecurityPolicy
 	// denies it today.

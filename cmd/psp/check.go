@@ -198,11 +198,22 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 // run loads policies, RBAC and manifests and checks every workload that
 // could be read; bad are the documents that could not.
 func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []error, err error) {
+	results, in, err := o.runInput(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, in.Errors, nil
+}
+
+// runInput is run, with the whole input read: its bad documents are
+// in.Errors, and the objects that are not workloads (Namespaces, ...) are
+// there too.
+func (o *checkOptions) runInput(cmd *cobra.Command) (results []check.Result, in *manifest.Input, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	in, err := manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
+	in, err = manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -216,7 +227,7 @@ func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []er
 	p := progress.Start(cmd.ErrOrStderr())
 	defer p.Finish()
 	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll})
-	return results, in.Errors, err
+	return results, in, err
 }
 
 // noWorkloads is the error for input without workloads: which paths were

@@ -70,6 +70,11 @@ its next pod is created; a bare pod as it runs, which already carries its
 policy's defaults: check its manifest with -f to see whether it depends on
 them.
 
+The labels a namespace has today (Namespace objects of -f input, or the
+live namespaces) are shown; only those that differ are proposed, and a
+proposal stricter than an explicit enforce label says "tightens enforce
+from X to Y", on stderr too.
+
 --apply (live cluster only) sets the labels, each namespace after a
 server-side dry run of the same change (kubectl label --dry-run=server): a
 namespace whose dry run warns that the new enforce level would refuse
@@ -124,7 +129,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		return err
 	}
 	if !live {
-		results, bad, err := o.run(cmd)
+		results, in, err := o.runInput(cmd)
 		if err != nil {
 			return err
 		}
@@ -132,10 +137,15 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		if err != nil {
 			return err
 		}
+		current := map[string]map[string]string{}
+		for name, ns := range in.Namespaces {
+			current[name] = ns.Labels
+		}
+		plan.SetCurrent(current)
 		if err := writePlan(cmd, o.output, plan); err != nil {
 			return err
 		}
-		if err := badDocuments(cmd, bad); err != nil {
+		if err := badDocuments(cmd, in.Errors); err != nil {
 			return err
 		}
 		return deniedToday(cmd, plan)
@@ -164,6 +174,14 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 	if err != nil {
 		return err
 	}
+	current, warnings, err := migrate.ReadNamespaceLabels(cmd.Context(), clients.Kube, plan, timeout)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	plan.SetCurrent(current)
 	if err := writePlan(cmd, o.output, plan); err != nil {
 		return err
 	}
@@ -232,7 +250,14 @@ func (o *migratePSSOptions) validateInput(cmd *cobra.Command, live bool) error {
 	return nil
 }
 
+// writePlan writes the plan to stdout, and to stderr each namespace whose
+// explicit enforce label the plan tightens, whatever the format.
 func writePlan(cmd *cobra.Command, format string, plan *migrate.Plan) error {
+	for _, n := range plan.Namespaces {
+		if from := n.Tightens(); from != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: namespace %s: tightens enforce from %s to %s, which the namespace has explicitly today\n", n.Name, from, n.Enforce)
+		}
+	}
 	w := cmd.OutOrStdout()
 	switch format {
 	case "json":
@@ -254,7 +279,9 @@ func writeApplied(cmd *cobra.Command, applied []migrate.Applied) {
 		for i, l := range a.Labels {
 			keys[i] = l.Key + "=" + l.Value
 		}
-		if a.Applied {
+		if a.Unchanged {
+			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s unchanged: its labels are already set\n", a.Namespace)
+		} else if a.Applied {
 			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s labeled: %s\n", a.Namespace, strings.Join(keys, " "))
 		} else {
 			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s not labeled: %s\n", a.Namespace, a.Skipped)

@@ -90,3 +90,43 @@ func TestNamespaceFlagsHelp(t *testing.T) {
 		}
 	}
 }
+
+// A Namespace object of the input already labelled as the plan needs: no
+// change proposed for what it has; one tightened says so on stderr.
+func TestMigratePSSNamespaceObjects(t *testing.T) {
+	const ns = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: NS
+  labels: {pod-security.kubernetes.io/enforce: privileged}
+---
+`
+	const ds = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-exporter, namespace: monitoring}
+spec:
+  selector: {matchLabels: {app: ne}}
+  template:
+    metadata: {labels: {app: ne}}
+    spec:
+      hostPID: true
+      containers: [{name: ne, image: ne}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: web}
+spec:
+  containers: [{name: app, image: app}]
+`
+	input := strings.ReplaceAll(ns, "NS", "monitoring") + strings.ReplaceAll(ns, "NS", "web") + ds
+	out, errOut, code := run(t, input, "migrate", "pss", "-f", "-", "--preset", "eks", "-o", "commands")
+	if code != 0 || strings.Contains(out, "enforce=privileged") || !strings.Contains(out, "namespace monitoring pod-security.kubernetes.io/enforce-version=latest") ||
+		!strings.Contains(out, "namespace web pod-security.kubernetes.io/enforce=baseline") ||
+		!strings.Contains(errOut, "warning: namespace web: tightens enforce from privileged to baseline") || strings.Contains(errOut, "namespace monitoring") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	out, _, _ = run(t, input, "migrate", "pss", "-f", "-", "--preset", "eks")
+	if !strings.Contains(out, "namespace monitoring: enforce privileged, warn and audit baseline (Pod Security Standards latest)\n  current: pod-security.kubernetes.io/enforce=privileged\n  kubectl label") {
+		t.Errorf("text:\n%s", out)
+	}
+}

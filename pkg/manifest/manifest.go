@@ -141,6 +141,10 @@ type Input struct {
 	// ServiceAccounts are the ServiceAccount objects read, keyed
 	// "NAMESPACE/NAME"; of two with the same key, the later in input order.
 	ServiceAccounts map[string]*corev1.ServiceAccount
+	// Namespaces are the Namespace objects read (for their Pod Security
+	// Admission labels), keyed by name; of two with the same name, the
+	// later in input order.
+	Namespaces map[string]*corev1.Namespace
 }
 
 // Kinds names the kinds whose pods are checked, for messages.
@@ -196,7 +200,7 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
+	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}, Namespaces: map[string]*corev1.Namespace{}}
 	for _, p := range paths {
 		if p != "-" && !opts.Recursive && yamlfile.HasSubdirectories(p) {
 			res.Unread = append(res.Unread, p)
@@ -223,6 +227,9 @@ func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
 		}
 		for _, sa := range o.serviceAccounts {
 			res.ServiceAccounts[sa.Namespace+"/"+sa.Name] = sa
+		}
+		for _, ns := range o.namespaces {
+			res.Namespaces[ns.Name] = ns
 		}
 	}
 	// A workload's ServiceAccount may come in any file, before or after it.
@@ -273,6 +280,7 @@ type parsed struct {
 	warnings        []string
 	others          []string
 	serviceAccounts []*corev1.ServiceAccount
+	namespaces      []*corev1.Namespace
 }
 
 func parse(file string, data []byte, opts Options) parsed {
@@ -416,6 +424,9 @@ func (d *document) object(src yamlfile.Position, prefix string, js []byte) {
 	if h.Kind == "ServiceAccount" && h.APIVersion == "v1" {
 		d.serviceAccount(src, h.Metadata.Name, js)
 	}
+	if h.Kind == "Namespace" && h.APIVersion == "v1" {
+		d.namespaceObject(src, h.Metadata.Name, js)
+	}
 	decodeKind, ok := workloadKinds[h.Kind]
 	if h.Kind == "Pod" {
 		decodeKind, ok = decodeAs[corev1.Pod], true
@@ -484,6 +495,17 @@ func (d *document) serviceAccount(src yamlfile.Position, name string, js []byte)
 	}
 	sa.Namespace = namespace(sa.Namespace, d.opts)
 	d.out.serviceAccounts = append(d.out.serviceAccounts, &sa)
+}
+
+// namespaceObject keeps a Namespace object for its labels, read as
+// serviceAccount reads a ServiceAccount.
+func (d *document) namespaceObject(src yamlfile.Position, name string, js []byte) {
+	var ns corev1.Namespace
+	if _, err := yamlfile.DecodeJSON(js, &ns); err != nil {
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: Namespace %q: %v", src, name, err))
+		return
+	}
+	d.out.namespaces = append(d.out.namespaces, &ns)
 }
 
 func namespace(ns string, opts Options) string {

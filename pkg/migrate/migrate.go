@@ -3,6 +3,7 @@ package migrate
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"k8s.io/pod-security-admission/api"
 
@@ -33,6 +34,52 @@ type Namespace struct {
 	Warn api.Level
 	// Pods are the namespace's pods, in input order.
 	Pods []Pod
+	// Current are the namespace's pod-security.kubernetes.io/ labels
+	// today (from a Namespace object of the input, or the live namespace;
+	// Plan.SetCurrent), empty when it has none; nil when unknown.
+	Current map[string]string
+}
+
+// SetCurrent records the labels each namespace has today, by namespace
+// name; a namespace of the plan absent from labels keeps Current nil
+// (unknown). Only the pod-security.kubernetes.io/ labels are kept.
+func (p *Plan) SetCurrent(labels map[string]map[string]string) {
+	for i := range p.Namespaces {
+		n := &p.Namespaces[i]
+		all, ok := labels[n.Name]
+		if !ok {
+			continue
+		}
+		n.Current = map[string]string{}
+		for k, v := range all {
+			if strings.HasPrefix(k, labelPrefix) {
+				n.Current[k] = v
+			}
+		}
+	}
+}
+
+// Changes are the labels of Labels that Current does not already have,
+// in Labels' order: what to set. All of Labels when Current is unknown.
+func (n *Namespace) Changes(version string) []Label {
+	var out []Label
+	for _, l := range n.Labels(version) {
+		if v, ok := n.Current[l.Key]; !ok || v != l.Value {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Tightens returns the enforce level the namespace has today when Enforce
+// is stricter than it, "" otherwise (no label, an unknown value, or not
+// stricter): applying the plan then refuses pods the namespace admits now.
+func (n *Namespace) Tightens() api.Level {
+	current, err := api.ParseLevel(n.Current[api.EnforceLevelLabel])
+	if err != nil || api.CompareLevels(n.Enforce, current) <= 0 {
+		return ""
+	}
+	return current
 }
 
 // Pod is one workload's pod, judged by PodSecurityPolicy and by the Pod
@@ -177,6 +224,9 @@ func (p *Plan) Denied() int {
 	}
 	return n
 }
+
+// labelPrefix begins the Pod Security Admission labels.
+const labelPrefix = "pod-security.kubernetes.io/"
 
 // Label is one namespace label to set.
 type Label struct {

@@ -288,3 +288,43 @@ func TestRejects(t *testing.T) {
 		t.Error("an unrelated warning rejects")
 	}
 }
+
+// A namespace's labels today: only what differs is proposed, and an
+// explicit enforce label the plan tightens is said so.
+func TestCurrentLabels(t *testing.T) {
+	plan, err := Build(checkManifests(t, "eks", in("a", restrictedPod)+"---\n"+in("b", hostPIDPod)+"---\n"+in("c", restrictedPod)), latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.SetCurrent(map[string]map[string]string{
+		"a": {api.EnforceLevelLabel: "privileged", "team": "x"},
+		"b": {api.EnforceLevelLabel: "privileged", api.EnforceVersionLabel: "latest", api.WarnLevelLabel: "baseline", api.WarnVersionLabel: "latest",
+			api.AuditLevelLabel: "baseline", api.AuditVersionLabel: "latest"},
+	})
+	a, b, c := plan.Namespaces[0], plan.Namespaces[1], plan.Namespaces[2]
+	if len(a.Current) != 1 || a.Tightens() != api.LevelPrivileged || len(a.Changes(plan.Version)) != 2 {
+		t.Errorf("a: current %v, tightens %q, changes %v", a.Current, a.Tightens(), a.Changes(plan.Version))
+	}
+	if b.Tightens() != "" || len(b.Changes(plan.Version)) != 0 {
+		t.Errorf("b: tightens %q, changes %v; want none", b.Tightens(), b.Changes(plan.Version))
+	}
+	if c.Current != nil || c.Tightens() != "" || len(c.Changes(plan.Version)) != 2 {
+		t.Errorf("c (unknown): current %v, changes %v", c.Current, c.Changes(plan.Version))
+	}
+	var out strings.Builder
+	if err := WriteCommands(&out, plan); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Contains(got, "namespace b ") || !strings.Contains(got, "namespace a ") || !strings.Contains(got, "namespace c ") {
+		t.Errorf("commands:\n%s", got)
+	}
+	out.Reset()
+	if err := WriteText(&out, plan); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  current: pod-security.kubernetes.io/enforce=privileged\n  tightens enforce from privileged to restricted\n", "labels already set: nothing to change"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+}

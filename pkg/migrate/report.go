@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/pod-security-admission/api"
@@ -35,7 +37,17 @@ func WriteText(w io.Writer, plan *Plan) error {
 			fmt.Fprintf(&b, ", warn and audit %s", n.Warn)
 		}
 		fmt.Fprintf(&b, " (Pod Security Standards %s)\n", plan.Version)
-		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
+		if n.Current != nil {
+			fmt.Fprintf(&b, "  current: %s\n", currentLabels(n.Current))
+		}
+		if from := n.Tightens(); from != "" {
+			fmt.Fprintf(&b, "  tightens enforce from %s to %s\n", from, n.Enforce)
+		}
+		if changes := n.Changes(plan.Version); len(changes) > 0 {
+			fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, changes))
+		} else {
+			b.WriteString("  labels already set: nothing to change\n")
+		}
 		c := n.Count()
 		dependent += c.MutationDependent
 		privileged += c.PrivilegedOnly
@@ -102,11 +114,28 @@ func labelCommand(namespace string, labels []Label) string {
 	return strings.Join(parts, " ")
 }
 
-// WriteCommands writes one kubectl label command per namespace.
+// currentLabels writes a namespace's labels today, sorted.
+func currentLabels(current map[string]string) string {
+	if len(current) == 0 {
+		return "no " + labelPrefix + " labels"
+	}
+	keys := slices.Sorted(maps.Keys(current))
+	for i, k := range keys {
+		keys[i] = k + "=" + current[k]
+	}
+	return strings.Join(keys, " ")
+}
+
+// WriteCommands writes one kubectl label command per namespace whose
+// labels change (Namespace.Changes).
 func WriteCommands(w io.Writer, plan *Plan) error {
 	var b strings.Builder
 	for _, n := range plan.Namespaces {
-		b.WriteString(labelCommand(n.Name, n.Labels(plan.Version)))
+		changes := n.Changes(plan.Version)
+		if len(changes) == 0 {
+			continue
+		}
+		b.WriteString(labelCommand(n.Name, changes))
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
@@ -115,14 +144,19 @@ func WriteCommands(w io.Writer, plan *Plan) error {
 
 // WritePatch writes the labels as a YAML stream of Namespace objects
 // holding only them: an apply patch, for kubectl apply --server-side.
+// Namespaces whose labels do not change are left out.
 func WritePatch(w io.Writer, plan *Plan) error {
 	var b strings.Builder
-	for i, n := range plan.Namespaces {
-		if i > 0 {
+	for _, n := range plan.Namespaces {
+		changes := n.Changes(plan.Version)
+		if len(changes) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
 			b.WriteString("---\n")
 		}
 		obj := map[string]any{"apiVersion": "v1", "kind": "Namespace",
-			"metadata": map[string]any{"name": n.Name, "labels": labelMap(n.Labels(plan.Version))}}
+			"metadata": map[string]any{"name": n.Name, "labels": labelMap(changes)}}
 		data, err := yaml.Marshal(obj)
 		if err != nil {
 			return err
@@ -155,7 +189,12 @@ type jsonNamespace struct {
 	Warn      api.Level         `json:"warn,omitempty"`
 	Audit     api.Level         `json:"audit,omitempty"`
 	Labels    map[string]string `json:"labels"`
-	Count     Count             `json:"count"`
+	// Current are Namespace.Current; Changes, with them, the labels that
+	// differ; TightensEnforceFrom is Namespace.Tightens.
+	Current             map[string]string `json:"currentLabels,omitempty"`
+	Changes             map[string]string `json:"changes,omitempty"`
+	TightensEnforceFrom api.Level         `json:"tightensEnforceFrom,omitempty"`
+	Count               Count             `json:"count"`
 	Workloads []jsonPod         `json:"workloads"`
 }
 
@@ -206,7 +245,11 @@ func WriteYAML(w io.Writer, plan *Plan) error {
 func report(plan *Plan) jsonReport {
 	out := jsonReport{APIVersion: ReportAPIVersion, Kind: ReportKind, Version: plan.Version, Namespaces: []jsonNamespace{}}
 	for _, n := range plan.Namespaces {
-		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
+		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{},
+			Current: n.Current, TightensEnforceFrom: n.Tightens()}
+		if n.Current != nil {
+			jn.Changes = labelMap(n.Changes(plan.Version))
+		}
 		for _, p := range n.Pods {
 			r := p.Result
 			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
