@@ -184,18 +184,18 @@ type jsonReport struct {
 }
 
 type jsonNamespace struct {
-	Name      string            `json:"name"`
-	Enforce   api.Level         `json:"enforce"`
-	Warn      api.Level         `json:"warn,omitempty"`
-	Audit     api.Level         `json:"audit,omitempty"`
-	Labels    map[string]string `json:"labels"`
+	Name    string            `json:"name"`
+	Enforce api.Level         `json:"enforce"`
+	Warn    api.Level         `json:"warn,omitempty"`
+	Audit   api.Level         `json:"audit,omitempty"`
+	Labels  map[string]string `json:"labels"`
 	// Current are Namespace.Current; Changes, with them, the labels that
 	// differ; TightensEnforceFrom is Namespace.Tightens.
 	Current             map[string]string `json:"currentLabels,omitempty"`
 	Changes             map[string]string `json:"changes,omitempty"`
 	TightensEnforceFrom api.Level         `json:"tightensEnforceFrom,omitempty"`
 	Count               Count             `json:"count"`
-	Workloads []jsonPod         `json:"workloads"`
+	Workloads           []jsonPod         `json:"workloads"`
 }
 
 type jsonPod struct {
