@@ -128,7 +128,7 @@ func TestGenerateFromCluster(t *testing.T) {
 	// The preset, usable by every authenticated user and first in name
 	// order, would admit every workload before its own policy.
 	_, errOut, code := generate()
-	if code != 1 || !strings.Contains(errOut, `NOT PROVEN: admitted unchanged by policy "eks.privileged", not by its own "generated.generate-test.web", which sorts before it`) ||
+	if code != 1 || !strings.Contains(errOut, `NOT PROVEN: admitted unchanged by policy "eks.privileged", not by its own "generated.generate-test.web": "eks.privileged" sorts before "generated.generate-test.web"`) ||
 		!strings.Contains(errOut, "4 workloads: 0 admitted unchanged by their own policy, 4 not") {
 		t.Fatalf("psp generate with the preset granted to everyone: exit %d, want 1 naming the preset:\n%s", code, errOut)
 	}

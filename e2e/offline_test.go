@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -89,7 +90,7 @@ func TestOfflineCheckMatchesCluster(t *testing.T) {
 	// psp check's decisions: the CLI, and the Go API for the pods evaluated.
 	checked := time.Now()
 	cli := map[string]cliResult{}
-	api := map[string]check.Result{}
+	api := map[string]check.Verdict{}
 	for _, run := range []struct {
 		dir, as string
 	}{{files.workloadsDir, ""}, {filepath.Join(dir, bareDir(offlineDev)), offlineDev}, {filepath.Join(dir, bareDir(offlineDeployer)), offlineDeployer}} {
@@ -649,7 +650,7 @@ func waitForOutcomes(t *testing.T, c *cluster, outcomes map[string]clusterOutcom
 	})
 }
 
-// cliResult is one result of psp check -o json.
+// cliResult is one item of psp check -o json (a v1alpha1.CheckReport).
 type cliResult struct {
 	Kind, Namespace, Name string
 	Admitted              bool
@@ -669,16 +670,22 @@ func runCheckCLI(t *testing.T, c *cluster, policies, rbac, dir, as string) []cli
 	if err != nil && !(asExit(err, &exit) && exit.ExitCode() == 1) {
 		t.Fatalf("psp %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
-	var results []cliResult
-	if err := json.Unmarshal([]byte(out), &results); err != nil {
+	var report struct {
+		APIVersion, Kind string
+		Items            []cliResult
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
 		t.Fatalf("psp %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return results
+	if report.APIVersion != v1alpha1.APIVersion || report.Kind != v1alpha1.KindCheckReport {
+		t.Fatalf("psp %s: apiVersion %q, kind %q", strings.Join(args, " "), report.APIVersion, report.Kind)
+	}
+	return report.Items
 }
 
 // runCheckAPI runs what psp check runs, through the Go API, for the pods
 // it evaluated.
-func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Result {
+func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Verdict {
 	t.Helper()
 	res, err := loader.Load([]string{policies, rbac}, loader.Options{Strict: true})
 	if err != nil {
@@ -705,7 +712,7 @@ func runCheckAPI(t *testing.T, policies, rbac, dir, as string) []check.Result {
 
 // compareDecision compares the cluster's outcome with psp check's (the
 // CLI's, and the Go API's, which must say the same): "" when they agree.
-func compareDecision(cluster clusterOutcome, cli cliResult, api check.Result) string {
+func compareDecision(cluster clusterOutcome, cli cliResult, api check.Verdict) string {
 	var b strings.Builder
 	verdict := func(admitted bool, policy, message string) string {
 		if admitted {
@@ -738,7 +745,7 @@ func compareDecision(cluster clusterOutcome, cli cliResult, api check.Result) st
 }
 
 // comparePods compares the stored pod with the pod psp check admitted
-// (check.Result.AdmittedPod, which includes what the pod registry does
+// (check.Verdict.AdmittedPod, which includes what the pod registry does
 // between mutating admission and storage) on engineFields: "" when they
 // agree, otherwise one line per field.
 func comparePods(stored, admitted *corev1.Pod) string {

@@ -5,7 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
 type auditOptions struct {
@@ -62,7 +64,7 @@ refused, 2 on a usage or connection error.`,
 }
 
 func runAudit(cmd *cobra.Command, o *auditOptions) error {
-	if err := checkResultsFormat(o.output); err != nil {
+	if err := check.CheckFormat(o.output); err != nil {
 		return err
 	}
 	if o.allNamespaces && o.namespace != "" {
@@ -94,7 +96,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 			kept = append(kept, r)
 		}
 	}
-	if err := writeResults(cmd, o.output, kept); err != nil {
+	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindAuditReport, kept); err != nil {
 		return err
 	}
 	if refused {

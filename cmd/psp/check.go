@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kube-psp/kube-psp/internal/progress"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/imageconfig"
 	"github.com/kube-psp/kube-psp/pkg/kubelet"
@@ -152,24 +153,27 @@ exit status is then 2.`,
 }
 
 func runCheck(cmd *cobra.Command, o *checkOptions) error {
-	if err := checkResultsFormat(o.output); err != nil {
+	if err := check.CheckFormat(o.output); err != nil {
 		return err
 	}
 	users, err := o.images.reader(cmd)
 	if err != nil {
 		return err
 	}
+	if users == nil {
+		return o.stream(cmd, v1alpha1.KindCheckReport)
+	}
+	// The kubelet's verdicts read every image once for all pods: the
+	// report is written after them.
 	results, bad, err := o.run(cmd)
 	if err != nil {
 		return err
 	}
-	if users != nil {
-		check.VerifyImages(cmd.Context(), results, users, kubelet.Options{Timeout: o.images.timeout, Parallel: o.images.parallel})
-		if o.output != "text" {
-			o.images.warnUnread(cmd, results)
-		}
+	check.VerifyImages(cmd.Context(), results, users, kubelet.Options{Timeout: o.images.timeout, Parallel: o.images.parallel})
+	if o.output != "text" {
+		o.images.warnUnread(cmd, results)
 	}
-	if err := writeResults(cmd, o.output, results); err != nil {
+	if err := check.WriteReport(cmd.OutOrStdout(), o.output, v1alpha1.KindCheckReport, results); err != nil {
 		return err
 	}
 	if err := badDocuments(cmd, bad); err != nil {
@@ -179,6 +183,46 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		if !r.Admitted || r.KubeletRefuses() || (r.ImageUnread() && o.images.errors == "fail") {
 			return &exitError{code: 1}
 		}
+	}
+	return nil
+}
+
+// run checks every workload and returns the verdicts, in input order, for
+// a command that needs them all (migrate), and the documents that could
+// not be read.
+func (o *checkOptions) run(cmd *cobra.Command) ([]check.Verdict, []error, error) {
+	var results []check.Verdict
+	in, err := o.check(cmd, func(v check.Verdict) error {
+		results = append(results, v)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, in.Errors, nil
+}
+
+// stream checks and writes each workload's verdict as it is decided, in
+// input order, then the summary and the documents that could not be read.
+// A check report exits 1 when a pod is refused; an explanation does not.
+func (o *checkOptions) stream(cmd *cobra.Command, kind string) error {
+	report, err := check.NewReportWriter(cmd.OutOrStdout(), o.output, kind)
+	if err != nil {
+		return err
+	}
+	in, err := o.check(cmd, report.Write)
+	if err != nil {
+		return err
+	}
+	bad := in.Errors
+	if err := report.Close(); err != nil {
+		return err
+	}
+	if err := badDocuments(cmd, bad); err != nil {
+		return err
+	}
+	if sum := report.Summary(); kind == v1alpha1.KindCheckReport && sum.Admitted < sum.Workloads {
+		return &exitError{code: 1}
 	}
 	return nil
 }
@@ -195,45 +239,43 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 	return nil
 }
 
-// run loads policies, RBAC and manifests and checks every workload that
-// could be read; bad are the documents that could not.
-func (o *checkOptions) run(cmd *cobra.Command) (results []check.Result, bad []error, err error) {
-	results, in, err := o.runInput(cmd)
-	if err != nil {
-		return nil, nil, err
-	}
-	return results, in.Errors, nil
-}
-
-// runInput is run, with the whole input read: its bad documents are
-// in.Errors, and the objects that are not workloads (Namespaces, ...) are
-// there too.
-func (o *checkOptions) runInput(cmd *cobra.Command) (results []check.Result, in *manifest.Input, err error) {
+// check loads policies, RBAC and manifests and checks every workload that
+// can be read, giving each verdict to emit in input order as it is
+// decided; in says what was read: in.Errors are the documents that could
+// not be, in.Namespaces the Namespace objects. Input without workloads
+// (and without bad documents) is an error unless --allow-empty: then emit
+// has not been called.
+func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error) (in *manifest.Input, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
-		return nil, nil, err
-	}
-	in, err = manifest.ReadAll(o.files, cmd.InOrStdin(), manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict})
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range in.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
-	if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
-		return nil, nil, noWorkloads(in, o.files)
+		return nil, err
 	}
 	user := o.identity.user()
 	p := progress.Start(cmd.ErrOrStderr())
 	defer p.Finish()
-	results, err = check.Run(cmd.Context(), snap.Policies, snap.Authorizer, in.Workloads, check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll})
-	return results, in, err
+	warn := func(w string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w) }
+	checked := 0
+	count := func(v check.Verdict) error {
+		checked++
+		return emit(v)
+	}
+	in, err = check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
+		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict},
+		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, warn, count)
+	if err != nil {
+		return nil, err
+	}
+	if checked == 0 && len(in.Errors) == 0 && !o.allowEmpty {
+		return nil, noWorkloads(in, o.files, "check", true)
+	}
+	return in, nil
 }
 
-// noWorkloads is the error for input without workloads: which paths were
-// read and what they hold, and the flags that may be missing.
-func noWorkloads(in *manifest.Input, paths []string) error {
-	msg := fmt.Sprintf("no workloads to check: %s (checked are %s)", in.NothingRead(paths), manifest.Kinds)
+// noWorkloads says why input held no workload, for a command that would
+// "verb" them; allowEmpty when the command has --allow-empty, which the
+// message then suggests.
+func noWorkloads(in *manifest.Input, paths []string, verb string, allowEmpty bool) error {
+	msg := fmt.Sprintf("no workloads to %s: %s (checked are %s)", verb, in.NothingRead(paths), manifest.Kinds)
 	if len(in.Unread) > 0 {
 		msg += fmt.Sprintf("; %s has subdirectories, read with -R", strings.Join(in.Unread, ", "))
 	}
@@ -243,30 +285,10 @@ func noWorkloads(in *manifest.Input, paths []string) error {
 			break
 		}
 	}
-	return fmt.Errorf("%s; --allow-empty accepts input without workloads", msg)
-}
-
-// checkResultsFormat refuses an --output that writeResults cannot write.
-func checkResultsFormat(format string) error {
-	switch format {
-	case "text", "json", "yaml", "sarif":
-		return nil
+	if allowEmpty {
+		msg += "; --allow-empty accepts input without workloads"
 	}
-	return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", format)
-}
-
-// writeResults writes check results (of check and audit) in a format
-// checkResultsFormat accepts.
-func writeResults(cmd *cobra.Command, format string, results []check.Result) error {
-	switch format {
-	case "json":
-		return check.WriteJSON(cmd.OutOrStdout(), results)
-	case "yaml":
-		return check.WriteYAML(cmd.OutOrStdout(), results)
-	case "sarif":
-		return check.WriteSARIF(cmd.OutOrStdout(), results)
-	}
-	return check.WriteText(cmd.OutOrStdout(), results)
+	return fmt.Errorf("%s", msg)
 }
 
 // imageOptions choose whether and how check reads images (--images).
@@ -309,7 +331,7 @@ func (o *imageOptions) reader(cmd *cobra.Command) (kubelet.ImageUsers, error) {
 
 // warnUnread says on stderr, for reports other than text (which say it in
 // place), which containers of which workloads could not be verified.
-func (o *imageOptions) warnUnread(cmd *cobra.Command, results []check.Result) {
+func (o *imageOptions) warnUnread(cmd *cobra.Command, results []check.Verdict) {
 	level := "error"
 	if o.errors == "warn" {
 		level = "warning"

@@ -201,7 +201,7 @@ func runDiff(cmd *cobra.Command, o *diffOptions) error {
 		}
 		warn(cmd, in.Warnings)
 		if len(in.Workloads) == 0 && len(in.Errors) == 0 && !o.allowEmpty {
-			return noWorkloads(in, o.files)
+			return noWorkloads(in, o.files, "compare", true)
 		}
 		workloads, bad = in.Workloads, in.Errors
 	}

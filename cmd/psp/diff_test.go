@@ -45,7 +45,7 @@ func TestDiffExit(t *testing.T) {
 		{"set without policies or RBAC", []string{"diff", "-f", "examples/", "--before", "examples/nginx-root.yaml", "--after", "examples/seed"}, 2,
 			`--before: no PodSecurityPolicy or RBAC found in examples/nginx-root.yaml; for a set without any, give "none"`},
 		{"missing path", []string{"diff", "-f", "examples/", "--before", "examples/nope", "--after", "examples/seed"}, 2, "examples/nope"},
-		{"no workloads", append([]string{"diff", "-f", "examples/eks"}, sets...), 2, "no workloads to check"},
+		{"no workloads", append([]string{"diff", "-f", "examples/eks"}, sets...), 2, "no workloads to compare"},
 		{"no cluster", []string{"diff", "--before", "cluster", "--after", "examples/seed", "--kubeconfig", "examples/nope"}, 2, "examples/nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

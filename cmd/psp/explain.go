@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 )
 
 func newExplainCommand(name string) *cobra.Command {
@@ -42,20 +42,5 @@ error.`,
 }
 
 func runExplain(cmd *cobra.Command, o *checkOptions) error {
-	if err := checkResultsFormat(o.output); err != nil {
-		return err
-	}
-	results, bad, err := o.run(cmd)
-	if err != nil {
-		return err
-	}
-	if o.output == "text" {
-		err = check.WriteExplain(cmd.OutOrStdout(), results)
-	} else {
-		err = writeResults(cmd, o.output, results)
-	}
-	if err != nil {
-		return err
-	}
-	return badDocuments(cmd, bad)
+	return o.stream(cmd, v1alpha1.KindExplainReport)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/generate"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
@@ -19,8 +18,7 @@ type generateOptions struct {
 	namespace     string
 	allNamespaces bool
 	connection    connectionOptions
-	as            string
-	asGroups      []string
+	identity      identityFlags
 	groupBy       string
 	namePrefix    string
 	apiVersion    string
@@ -56,11 +54,14 @@ generated policies and grants plus the existing ones (--policies and
 admitted unchanged by its own policy. A workload that is not (another usable
 policy sorts first and admits it, ...) is named on standard error with the
 reason. --verify instead proves existing policies (--policies, --rbac)
-against the workloads, without generating.
+against the workloads, without generating; a workload no policy was
+generated for is reported NO OWN POLICY, not counted as proven.
 
 Exit status: 0 when every workload is admitted unchanged by its own policy
-(the policies are printed), 1 when some is not (the policies are printed all
-the same, and the workloads named), 2 on a usage, input or connection error.`,
+(the policies are printed; with --verify, or by any policy when it has
+none), 1 when some is not (the policies are printed all the same, and the
+workloads named), 2 on a usage, input or connection error, including a pod
+the apiserver refuses as written.`,
 		Example: `  # Policies for the workloads of a directory of manifests
   ` + name + ` generate -f k8s/ -R > policies.yaml
 
@@ -89,12 +90,11 @@ the same, and the workloads named), 2 on a usage, input or connection error.`,
 	f.StringVar(&o.connection.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&o.connection.context, "context", "", "kubeconfig context (default: the current one)")
 	o.connection.addRequestTimeoutFlag(cmd, "")
-	f.StringVar(&o.as, "as", "kube-psp:generate", "user that creates bare Pods, with the groups impersonating it gives, for the proof")
-	f.StringSliceVar(&o.asGroups, "as-group", nil, "group of the --as user (repeatable)")
+	o.identity.addFlags(cmd, "kube-psp:generate", "user that creates bare Pods, with the groups impersonating it gives, for the proof")
 	f.StringVar(&o.groupBy, "group-by", string(generate.GroupByServiceAccount), "one policy per: serviceaccount, namespace or workload")
 	f.StringVar(&o.namePrefix, "name-prefix", generate.DefaultNamePrefix, "start of every policy's name: PREFIX+NAMESPACE.SERVICEACCOUNT, PREFIX+NAMESPACE, PREFIX+NAMESPACE.KIND.NAME, or PREFIX+shared-HASH for a policy several identities share")
 	f.StringVar(&o.apiVersion, "api-version", policyv1.APIVersion, "apiVersion of the policies: "+policyv1.APIVersion+" or "+policyv1.LegacyPolicyAPIVersion)
-	f.StringVarP(&o.output, "output", "o", "", "output format: yaml (default) or json; with --verify, text (default) or json")
+	f.StringVarP(&o.output, "output", "o", "", "output format: yaml (default) or json; with --verify, text (default), json or yaml")
 	f.StringSliceVar(&o.policies, "policies", nil, "existing PodSecurityPolicy file or directory to prove with (repeatable)")
 	f.StringSliceVar(&o.rbac, "rbac", nil, "existing RBAC file or directory to prove with (repeatable)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in manifests, policies and RBAC instead of warning")
@@ -112,8 +112,8 @@ the same, and the workloads named), 2 on a usage, input or connection error.`,
 func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	fromCluster := len(o.files) == 0
 	switch {
-	case o.verify && o.output != "" && o.output != "text" && o.output != "json":
-		return fmt.Errorf("--output must be text or json with --verify, not %q", o.output)
+	case o.verify && o.output != "" && o.output != "text" && o.output != "json" && o.output != "yaml":
+		return fmt.Errorf("--output must be text, json or yaml with --verify, not %q", o.output)
 	case !o.verify && o.output != "" && o.output != "yaml" && o.output != "json":
 		return fmt.Errorf("--output must be yaml or json, not %q", o.output)
 	case o.allNamespaces && o.namespace != "" && fromCluster:
@@ -127,16 +127,19 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	if err != nil {
 		return err
 	}
-	user := authorizer.Impersonate(o.as, o.asGroups)
+	user := o.identity.user()
 	if o.verify {
 		findings, warnings, err := generate.Verify(cmd.Context(), workloads, existing, user)
 		if err != nil {
 			return err
 		}
 		warn(cmd, warnings)
-		if o.output == "json" {
+		switch o.output {
+		case "json":
 			err = generate.WriteFindingsJSON(cmd.OutOrStdout(), findings)
-		} else {
+		case "yaml":
+			err = generate.WriteFindingsYAML(cmd.OutOrStdout(), findings)
+		default:
 			err = generate.WriteFindings(cmd.OutOrStdout(), findings, true)
 		}
 		if err != nil {
@@ -151,6 +154,9 @@ func runGenerate(cmd *cobra.Command, o *generateOptions) error {
 	findings, warnings, err := generate.Prove(cmd.Context(), res, generate.ProveOptions{Existing: existing, User: user})
 	if err != nil {
 		return err
+	}
+	for _, p := range res.Policies {
+		warn(cmd, p.Warnings)
 	}
 	warn(cmd, warnings)
 	if o.output == "json" {
@@ -206,7 +212,7 @@ func (o *generateOptions) input(cmd *cobra.Command) ([]manifest.Workload, *loade
 		return nil, nil, err
 	}
 	if len(in.Workloads) == 0 {
-		return nil, nil, noWorkloads(in, o.files)
+		return nil, nil, noWorkloads(in, o.files, "generate policies for", false)
 	}
 	return in.Workloads, existing, nil
 }

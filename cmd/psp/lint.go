@@ -42,12 +42,12 @@ input error, else 0.`,
 			switch output {
 			case "text":
 				err = lint.WriteText(cmd.OutOrStdout(), findings)
-			case "json":
-				err = lint.WriteJSON(cmd.OutOrStdout(), findings)
+			case "json", "yaml":
+				err = lint.WriteReport(cmd.OutOrStdout(), output, findings)
 			case "sarif":
 				err = lint.WriteSARIF(cmd.OutOrStdout(), findings)
 			default:
-				return fmt.Errorf("--output must be text, json or sarif, not %q", output)
+				return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", output)
 			}
 			if err != nil {
 				return err
@@ -61,7 +61,7 @@ input error, else 0.`,
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or sarif")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (a LintReport, see docs/output.md), or sarif")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above this severity: info, warning, error or none")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/audit"
+	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/migrate"
 )
 
@@ -129,7 +130,11 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		return err
 	}
 	if !live {
-		results, in, err := o.runInput(cmd)
+		var results []check.Verdict
+		in, err := o.check(cmd, func(v check.Verdict) error {
+			results = append(results, v)
+			return nil
+		})
 		if err != nil {
 			return err
 		}

@@ -93,8 +93,8 @@ Members of system:masters may use every policy and are not listed.`,
 			if err != nil {
 				return err
 			}
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output must be text or json, not %q", output)
+			if output != "text" && output != "json" && output != "yaml" {
+				return fmt.Errorf("--output must be text, json or yaml, not %q", output)
 			}
 			_, snap, err := o.load(cmd)
 			if err != nil {
@@ -102,15 +102,15 @@ Members of system:masters may use every policy and are not listed.`,
 			}
 			warnUnknownPolicy(cmd, snap, policy)
 			grantees := access.WhoCan(snap.RBAC(), namespace, policy)
-			if output == "json" {
-				return access.WriteJSON(cmd.OutOrStdout(), grantees)
+			if output != "text" {
+				return access.WriteReport(cmd.OutOrStdout(), output, policy, namespace, grantees)
 			}
 			return access.WriteTable(cmd.OutOrStdout(), grantees)
 		},
 	}
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the pods (default: all namespaces)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (a WhoCanReport, see docs/output.md)")
 	return cmd
 }
 

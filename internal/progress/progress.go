@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// Reporter reports "checked N/M workloads" on stderr once a scan has run
-// for a second, if stderr is a terminal; it never writes into pipes or CI
-// logs.
+// Reporter reports "checked N/M workloads" ("checked N workloads" while M
+// is not known) on stderr once a scan has run for a second, if stderr is a
+// terminal; it never writes into pipes or CI logs.
 type Reporter struct {
 	w           io.Writer
 	done, total atomic.Int64
@@ -45,7 +45,11 @@ func Start(stderr io.Writer) *Reporter {
 				}
 				return
 			case <-t.C:
-				fmt.Fprintf(p.w, "\rchecked %d/%d workloads", p.done.Load(), p.total.Load())
+				if total := p.total.Load(); total > 0 {
+					fmt.Fprintf(p.w, "\rchecked %d/%d workloads", p.done.Load(), total)
+				} else {
+					fmt.Fprintf(p.w, "\rchecked %d workloads", p.done.Load())
+				}
 				shown = true
 			}
 		}

@@ -7,7 +7,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -16,9 +15,11 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
+	"github.com/kube-psp/kube-psp/pkg/report"
 )
 
 // ParseUseArgs takes the arguments "use POLICY", as kubectl auth can-i
@@ -57,20 +58,9 @@ func UnknownPolicy(policies []*policyv1.PodSecurityPolicy, name string) string {
 	return fmt.Sprintf("there is no policy %q", name)
 }
 
-// Grantee is one subject that RBAC lets use a policy, and how.
-type Grantee struct {
-	// Kind is User, Group or ServiceAccount; Namespace is a
-	// ServiceAccount's.
-	Kind      string `json:"kind"`
-	Name      string `json:"name"`
-	Namespace string `json:"namespace,omitempty"`
-	// Binding is "RoleBinding/NAMESPACE/NAME" or "ClusterRoleBinding/NAME";
-	// Role is "KIND/NAME".
-	Binding string `json:"binding"`
-	Role    string `json:"role"`
-	// APIGroup is the group of the question that the binding answers yes.
-	APIGroup string `json:"apiGroup"`
-}
+// Grantee is one subject that RBAC lets use a policy, and how: the
+// report schema's type (v1alpha1.SubjectGrant documents its fields).
+type Grantee v1alpha1.SubjectGrant
 
 // WhoCan lists the subjects that idx lets use policy in namespace ("" for
 // every namespace: RoleBindings of all of them), through each binding, in
@@ -119,12 +109,23 @@ func WriteTable(w io.Writer, grantees []Grantee) error {
 	return err
 }
 
-// WriteJSON writes grantees, as WhoCan returns them, as an indented JSON
-// array ([] for none).
-func WriteJSON(w io.Writer, grantees []Grantee) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(grantees)
+// WriteReport writes grantees, as WhoCan returns them for policy in
+// namespace, as a v1alpha1.WhoCanReport in format json or yaml.
+func WriteReport(w io.Writer, format, policy, namespace string, grantees []Grantee) error {
+	head := []report.Field{{Key: "policy", Value: policy}}
+	if namespace != "" {
+		head = append(head, report.Field{Key: "namespace", Value: namespace})
+	}
+	l, err := report.NewListWriter(w, format, v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindWhoCanReport}, head...)
+	if err != nil {
+		return err
+	}
+	for _, g := range grantees {
+		if err := l.Item(v1alpha1.SubjectGrant(g)); err != nil {
+			return err
+		}
+	}
+	return l.Close()
 }
 
 // Subject is who psp can-i asks about: a user with the groups the

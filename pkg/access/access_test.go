@@ -105,7 +105,14 @@ ServiceAccount  team/app  RoleBinding/team/app-p      Role/crd-p         policy.
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteJSON(&b, WhoCan(rbac.NewIndex(rbac.Objects{}), "", "p")); err != nil || b.String() != "[]\n" {
+	const none = `{
+  "apiVersion": "report.kube-psp.io/v1alpha1",
+  "kind": "WhoCanReport",
+  "policy": "p",
+  "items": []
+}
+`
+	if err := WriteReport(&b, "json", "p", "", WhoCan(rbac.NewIndex(rbac.Objects{}), "", "p")); err != nil || b.String() != none {
 		t.Errorf("no grantees as JSON: %q, %v", b.String(), err)
 	}
 }

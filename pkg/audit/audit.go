@@ -49,14 +49,14 @@ type Options struct {
 
 // Run reads the cluster's policies, RBAC and pods and checks every pod.
 // Warnings are policy load problems (an invalid policy left out).
-func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (results []check.Result, warnings []string, err error) {
+func Run(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts Options) (results []check.Verdict, warnings []string, err error) {
 	snap, pods, err := Read(ctx, client, dyn, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	workloads := make([]manifest.Workload, 0, len(pods))
 	for i := range pods {
-		workloads = append(workloads, Workload(&pods[i]))
+		workloads = append(workloads, RecreatedWorkload(&pods[i]))
 	}
 	results, err = check.Run(ctx, snap.Policies, snap.Authorizer, workloads, check.Options{User: opts.User, ExplainAll: opts.ExplainAll})
 	if err != nil {
@@ -110,7 +110,7 @@ func Read(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interfac
 // kubernetes.io/psp annotation names, else the one that would admit it now.
 // A pod admitted on a seccomp annotation alone (v1.24's behaviour on a
 // v1.27+ cluster) runs Unconfined although its policy requires a profile.
-func runningProblems(set *engine.PolicySet, pod *corev1.Pod, r check.Result) []string {
+func runningProblems(set *engine.PolicySet, pod *corev1.Pod, r check.Verdict) []string {
 	policy := pod.Annotations[policyv1.ValidatedPolicyAnnotationKey]
 	if policy == "" {
 		policy = r.Policy
@@ -149,7 +149,7 @@ func ListPods(ctx context.Context, client kubernetes.Interface, namespace string
 	return pods, nil
 }
 
-// Workload is a running pod as it would be created again: by its
+// RecreatedWorkload is a running pod as it would be created again: by its
 // controller's identity when a controller owns it (a ReplicaSet's pods by
 // the replicaset controller, ...), else by the user the audit assumes. The
 // status and what the apiserver assigns are dropped; the spec, labels and
@@ -160,7 +160,7 @@ func ListPods(ctx context.Context, client kubernetes.Interface, namespace string
 // read; whether the plugin mounted its token is seen on the pod itself (a
 // kube-api-access- volume), so a pod stored without one, because its
 // ServiceAccount turned automounting off, is not given one.
-func Workload(pod *corev1.Pod) manifest.Workload {
+func RecreatedWorkload(pod *corev1.Pod) manifest.Workload {
 	p := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, GenerateName: pod.GenerateName, Namespace: pod.Namespace,

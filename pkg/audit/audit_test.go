@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -15,7 +16,9 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -104,7 +107,7 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 	c.SecurityContext.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
 	p.Spec.Volumes = []corev1.Volume{{Name: "kube-api-access-x7k2p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}}
 
-	w := Workload(p)
+	w := RecreatedWorkload(p)
 	created := podcreate.Create(w.Pod, w.ServiceAccount)
 	podcreate.PrepareForCreate(created)
 	if !equality.Semantic.DeepEqual(created.Spec, p.Spec) || !equality.Semantic.DeepEqual(created.Annotations, p.Annotations) {
@@ -122,7 +125,7 @@ func TestStoredPodsPassThePodPathUnchanged(t *testing.T) {
 func TestStoredPodWithoutTokenGetsNone(t *testing.T) {
 	p := pod("quiet-1", "quiet", false, "ReplicaSet")
 	p.Spec.Volumes, p.Spec.Containers[0].VolumeMounts = nil, nil
-	w := Workload(p)
+	w := RecreatedWorkload(p)
 	if created := podcreate.Create(w.Pod, w.ServiceAccount); len(created.Spec.Volumes) != 0 || len(created.Spec.Containers[0].VolumeMounts) != 0 {
 		t.Errorf("the pod path added volumes %+v, mounts %+v", created.Spec.Volumes, created.Spec.Containers[0].VolumeMounts)
 	}
@@ -166,5 +169,19 @@ func TestAuditReportsRunningSeccompProfiles(t *testing.T) {
 	}
 	if len(results) != 2 {
 		t.Errorf("results: %d", len(results))
+	}
+	// The JSON report of an audit: a running pod's source is the object.
+	var out bytes.Buffer
+	if err := check.WriteReport(&out, "json", v1alpha1.KindAuditReport, results); err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := v1alpha1.Decode(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := decoded.(*v1alpha1.CheckReport)
+	if report.Kind != v1alpha1.KindAuditReport || report.Summary.Running != 1 || len(report.Items) != 2 ||
+		report.Items[0].Source != (v1alpha1.Source{Object: "pod/team/annotation-only"}) || len(report.Items[0].Running) != 1 {
+		t.Errorf("audit report:\n%s", out.String())
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
+	"runtime"
 	"slices"
-	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -25,8 +27,10 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 )
 
-// Result is the verdict for one workload.
-type Result struct {
+// Verdict is what the cluster would do with one workload's pod: admit it
+// (with which policy and changes), deny it (in which phase, why), or admit
+// it and then refuse it in validation.
+type Verdict struct {
 	Workload manifest.Workload
 	// Requester is the identity that creates the pod.
 	Requester authorizer.UserInfo
@@ -69,7 +73,8 @@ type Result struct {
 type Options struct {
 	// User creates bare Pods and PodTemplates.
 	User authorizer.UserInfo
-	// Progress, when set, is called after each workload with the count done.
+	// Progress, when set, is called after each workload with the count
+	// done and the total, 0 when not known (Stream).
 	Progress func(done, total int)
 	// ExplainAll evaluates every policy for every workload; otherwise only
 	// denials are (the report of an admitted pod needs only the winner).
@@ -77,30 +82,92 @@ type Options struct {
 }
 
 // Run checks every workload, in parallel on all cores; results come back in
-// the workloads' order. Progress, if set, may be called from several goroutines.
-func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Result, error) {
-	results := make([]Result, len(workloads))
-	errs := make([]error, len(workloads))
-	var done atomic.Int64
-	parallel.Each(len(workloads), func(i int) {
-		w := workloads[i]
-		r, err := one(ctx, set, authz, w, opts)
-		if err != nil {
-			errs[i] = fmt.Errorf("%s: %s: %w", w.Source, w, err)
+// the workloads' order. Progress, if set, is called with the total known.
+func Run(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, workloads []manifest.Workload, opts Options) ([]Verdict, error) {
+	results := make([]Verdict, 0, len(workloads))
+	progress := opts.Progress
+	opts.Progress = nil
+	err := Stream(ctx, set, authz, parallel.Items(workloads), opts, func(v Verdict) error {
+		results = append(results, v)
+		if progress != nil {
+			progress(len(results), len(workloads))
 		}
-		results[i] = r
-		if n := done.Add(1); opts.Progress != nil {
-			opts.Progress(int(n), len(workloads))
-		}
+		return nil
 	})
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return results, nil
 }
 
-func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, w manifest.Workload, opts Options) (Result, error) {
-	r := Result{Workload: w, Requester: opts.User}
+// Stream checks each workload next yields, in parallel on all cores, and
+// calls emit with each verdict in the workloads' order as soon as it and
+// every earlier one are decided: a few workloads per core are held at
+// once, however long the input. next and emit are each called from one
+// goroutine; Progress, if set, after each emit with a total of 0 (not
+// known). The first error of next, of a decision (naming the workload) or
+// of emit stops the check and is returned.
+func Stream(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, next func() (manifest.Workload, bool, error), opts Options, emit func(Verdict) error) error {
+	type decided struct {
+		v   Verdict
+		err error
+	}
+	done := 0
+	return parallel.Ordered(16*runtime.GOMAXPROCS(0), next, func(w manifest.Workload) decided {
+		v, err := one(ctx, set, authz, w, opts)
+		if err != nil {
+			err = fmt.Errorf("%s: %s: %w", w.Source, w, err)
+		}
+		return decided{v, err}
+	}, func(d decided) error {
+		if d.err != nil {
+			return d.err
+		}
+		if err := emit(d.v); err != nil {
+			return err
+		}
+		if done++; opts.Progress != nil {
+			opts.Progress(done, 0)
+		}
+		return nil
+	})
+}
+
+// Files checks the workloads of manifest files as manifest.Each reads
+// them, as Stream does: each verdict is emitted while later files are
+// still to be read. warn receives the documents' warnings as they are
+// read. The Input says what was read (no Workloads); err is a path that
+// cannot be read, a decision's error or emit's.
+func Files(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, paths []string, stdin io.Reader, read manifest.Options, opts Options, warn func(string), emit func(Verdict) error) (*manifest.Input, error) {
+	var in *manifest.Input
+	var readErr error
+	stopped := errors.New("check stopped")
+	workloads := func(yield func(manifest.Workload) bool) {
+		in, readErr = manifest.Each(paths, stdin, read, warn, func(w manifest.Workload) error {
+			if !yield(w) {
+				return stopped
+			}
+			return nil
+		})
+	}
+	pull, stop := iter.Pull(workloads)
+	defer stop()
+	err := Stream(ctx, set, authz, func() (manifest.Workload, bool, error) {
+		w, ok := pull()
+		return w, ok, nil
+	}, opts, emit)
+	stop() // the reading ends: in and readErr are set
+	if err != nil {
+		return in, err
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	return in, nil
+}
+
+func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer, w manifest.Workload, opts Options) (Verdict, error) {
+	r := Verdict{Workload: w, Requester: opts.User}
 	if w.Creator != nil {
 		r.Requester = *w.Creator
 	}
@@ -110,33 +177,27 @@ func one(ctx context.Context, set *engine.PolicySet, authz authorizer.Authorizer
 	if err != nil {
 		return r, err
 	}
-	origin := func(path string) (string, string) { return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path) }
-	// explainAll explains the admit phase with every policy evaluated: a
-	// denied or invalid pod's advice needs them all; an admitted pod's
-	// report only the winner, which admit already has.
-	explainAll := func(admitReq engine.Request) error {
-		d := admit
-		if !opts.ExplainAll {
-			var err error
-			if d, err = engine.Decide(ctx, set, authz, admitReq, engine.Options{ExplainAll: true}); err != nil {
-				return err
-			}
-		}
-		r.Explanation = explain.ExplainCreated(admitReq, d, set, origin)
-		return nil
-	}
+	c := explain.Case{Policies: set, Authorizer: authz, Request: req, Origin: func(path string) (string, string) {
+		return podcreate.Origin(w.Pod, r.Pod, w.ServiceAccount, path)
+	}}
+	decidedWith := engine.Options{ExplainAll: opts.ExplainAll}
 	if !admit.Allowed {
 		r.Message, r.DeniedIn = admit.Message, engine.PhaseAdmit
-		return r, explainAll(req)
+		r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith})
+		return r, err
 	}
-	r.Explanation = explain.ExplainCreated(req, admit, set, origin)
 	// admit.Pod is the engine's own copy.
 	podcreate.PrepareForCreate(admit.Pod)
 	if errs := podcreate.ValidateOS(admit.Pod); len(errs) > 0 {
 		// The advice names the policies that would admit the pod without
-		// setting the fields.
+		// setting the fields: every policy is explained.
 		r.Invalid, r.Policy, r.Message = true, admit.Policy, podcreate.InvalidMessage(admit.Pod, errs)
-		return r, explainAll(req)
+		r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith, EveryPolicy: true})
+		return r, err
+	}
+	// An admitted pod's report needs only the winner, which admit has.
+	if r.Explanation, err = explain.Explain(ctx, c, admit, explain.Options{DecidedWith: decidedWith}); err != nil {
+		return r, err
 	}
 	req.Phase, req.Pod = engine.PhaseValidate, admit.Pod
 	validate, err := engine.Decide(ctx, set, authz, req, engine.Options{})

@@ -3,16 +3,21 @@ package check
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/presets"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 	"github.com/kube-psp/kube-psp/pkg/source"
@@ -63,7 +68,7 @@ spec:
 		t.Errorf("priv: %+v", priv)
 	}
 	var text strings.Builder
-	if err := WriteText(&text, results); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "2 workloads: 1 admitted, 1 denied") {
@@ -88,10 +93,10 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 		t.Fatalf("results %+v, err %v", results, err)
 	}
 	var text, explained strings.Builder
-	if err := WriteText(&text, results); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, results); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteExplain(&explained, results); err != nil {
+	if err := WriteReport(&explained, "text", v1alpha1.KindExplainReport, results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), `policy "restricted": could not tell whether it may be used: me: connection refused`) {
@@ -104,7 +109,7 @@ func TestReportsSayWhenAuthorizationFailed(t *testing.T) {
 }
 
 // runExample checks an examples/apiserver case as the given user.
-func runExample(t *testing.T, name string, user authorizer.UserInfo, workloads ...string) []Result {
+func runExample(t *testing.T, name string, user authorizer.UserInfo, workloads ...string) []Verdict {
 	t.Helper()
 	dir := "../../examples/apiserver/" + name + "/"
 	res, err := loader.Load([]string{dir + "policy.yaml"}, loader.Options{Strict: true})
@@ -220,7 +225,7 @@ func presetSnapshot(t *testing.T, name string) *source.Snapshot {
 }
 
 // checkYAML checks the workloads of a manifest given as text.
-func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Result, error) {
+func checkYAML(t *testing.T, set *engine.PolicySet, authz authorizer.Authorizer, manifestYAML string, user authorizer.UserInfo) ([]Verdict, error) {
 	t.Helper()
 	ws, err := manifest.Read([]string{"-"}, strings.NewReader(manifestYAML), manifest.Options{})
 	if err != nil {
@@ -289,7 +294,7 @@ spec:
 		t.Errorf("admitted %v, invalid %v, policy %q, pod %v, message:\n got %s\nwant %s", r.Admitted, r.Invalid, r.Policy, r.AdmittedPod != nil, r.Message, want)
 	}
 	var text strings.Builder
-	if err := WriteText(&text, rs); err != nil {
+	if err := WriteReport(&text, "text", v1alpha1.KindCheckReport, rs); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), `INVALID: admitted by policy "restricted", then refused by the apiserver's validation: `+want) ||
@@ -299,7 +304,7 @@ spec:
 	// The pod wrote none of those fields: the advice is a policy that
 	// admits it unchanged, not a change to the pod.
 	var explained strings.Builder
-	if err := WriteExplain(&explained, rs); err != nil {
+	if err := WriteReport(&explained, "text", v1alpha1.KindExplainReport, rs); err != nil {
 		t.Fatal(err)
 	}
 	if fix := `fix: policy "restricted" sets the fields named, which this pod may not have; "baseline", "eks.privileged" would admit the pod unchanged`; !strings.Contains(explained.String(), fix) {
@@ -313,5 +318,78 @@ spec:
 	}
 	if !rs[0].Admitted || rs[0].Invalid {
 		t.Errorf("a Windows pod the policy leaves alone: admitted %v, invalid %v: %s", rs[0].Admitted, rs[0].Invalid, rs[0].Message)
+	}
+}
+
+// TestStreamWritesBeforeTheInputEnds pins the streaming: the input blocks
+// after its first workload until that workload's verdict has been emitted,
+// which a check that read all its input first would never do (the guard
+// below ends the test instead of hanging it).
+func TestStreamWritesBeforeTheInputEnds(t *testing.T) {
+	snap := presetSnapshot(t, "restricted")
+	ws, err := manifest.Read([]string{"../../examples/web-deployment.yaml", "../../examples/nginx-root.yaml"}, nil, manifest.Options{})
+	if err != nil || len(ws) != 2 {
+		t.Fatalf("workloads %d, err %v", len(ws), err)
+	}
+	emitted := make(chan struct{})
+	given := 0
+	next := func() (manifest.Workload, bool, error) {
+		if given == 1 {
+			select {
+			case <-emitted:
+			case <-time.After(30 * time.Second):
+				return manifest.Workload{}, false, errors.New("no verdict was emitted while the input was blocked after its first workload")
+			}
+		}
+		if given == len(ws) {
+			return manifest.Workload{}, false, nil
+		}
+		given++
+		return ws[given-1], true, nil
+	}
+	var names []string
+	err = Stream(context.Background(), snap.Policies, snap.Authorizer, next, Options{User: authorizer.UserInfo{Name: "alice"}}, func(v Verdict) error {
+		if names = append(names, v.Workload.Name); len(names) == 1 {
+			close(emitted)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"app", "nginx"}) {
+		t.Errorf("verdicts %q, want app (the web Deployment) then nginx", names)
+	}
+}
+
+// TestFilesReadsServiceAccountsAnywhere: a workload's ServiceAccount in a
+// later file counts, though the workload's verdict is emitted before that
+// file's workloads are read (manifest.Each finds ServiceAccounts first).
+func TestFilesReadsServiceAccountsAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  serviceAccountName: quiet\n  containers: [{name: c, image: x}]\n"
+	sa := "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: quiet, namespace: team}\nautomountServiceAccountToken: false\n"
+	for name, data := range map[string]string{"a-pod.yaml": pod, "b-sa.yaml": sa} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := presetSnapshot(t, "restricted")
+	var got []Verdict
+	in, err := Files(context.Background(), snap.Policies, snap.Authorizer, []string{dir}, nil, manifest.Options{}, Options{User: authorizer.UserInfo{Name: "alice", Groups: []string{authorizer.GroupAuthenticated}}},
+		func(w string) { t.Errorf("warning: %s", w) }, func(v Verdict) error {
+			got = append(got, v)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(in.Files) != 2 || in.ServiceAccounts["team/quiet"] == nil {
+		t.Fatalf("verdicts %d, input %+v", len(got), in)
+	}
+	for _, v := range got[0].Pod.Spec.Volumes {
+		if strings.HasPrefix(v.Name, podcreate.TokenVolumePrefix) {
+			t.Errorf("the ServiceAccount of a later file turns automounting off, but the pod got %s", v.Name)
+		}
 	}
 }

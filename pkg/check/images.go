@@ -16,7 +16,7 @@ import (
 // (kubelet.Verify: each image read once, opts bounding time and
 // parallelism). Denied results are left alone: their pods never reach a
 // kubelet.
-func VerifyImages(ctx context.Context, results []Result, users kubelet.ImageUsers, opts kubelet.Options) {
+func VerifyImages(ctx context.Context, results []Verdict, users kubelet.ImageUsers, opts kubelet.Options) {
 	pods := make([]*corev1.Pod, len(results))
 	for i, r := range results {
 		if r.Admitted {
@@ -30,7 +30,7 @@ func VerifyImages(ctx context.Context, results []Result, users kubelet.ImageUser
 
 // KubeletRefuses says whether the kubelet would refuse to start one of the
 // admitted pod's containers (known only after VerifyImages).
-func (r Result) KubeletRefuses() bool {
+func (r Verdict) KubeletRefuses() bool {
 	for _, c := range r.Kubelet {
 		if c.Refused {
 			return true
@@ -41,7 +41,7 @@ func (r Result) KubeletRefuses() bool {
 
 // ImageUnread says whether an image that the kubelet's verdict needs could
 // not be read, so that the result does not say whether the pod would run.
-func (r Result) ImageUnread() bool {
+func (r Verdict) ImageUnread() bool {
 	for _, c := range r.Kubelet {
 		if c.Error != "" {
 			return true
@@ -52,7 +52,7 @@ func (r Result) ImageUnread() bool {
 
 // writeKubelet writes the kubelet's refusals and the containers whose image
 // could not be read, one line each, under an ADMITTED line.
-func writeKubelet(b *strings.Builder, r Result) {
+func writeKubelet(b *strings.Builder, r Verdict) {
 	for _, c := range r.Kubelet {
 		switch {
 		case c.Refused:
@@ -63,60 +63,37 @@ func writeKubelet(b *strings.Builder, r Result) {
 	}
 }
 
-// kubeletSummary is what the summary line adds when some admitted pod would
-// not run or could not be verified; "" otherwise.
-func kubeletSummary(results []Result) string {
-	refused, unread := 0, 0
-	for _, r := range results {
-		if r.KubeletRefuses() {
-			refused++
-		}
-		if r.ImageUnread() {
-			unread++
-		}
-	}
-	var s strings.Builder
-	if refused > 0 {
-		fmt.Fprintf(&s, "; %d admitted but not runnable (the kubelet would refuse a container)", refused)
-	}
-	if unread > 0 {
-		fmt.Fprintf(&s, "; %d not verified (an image could not be read)", unread)
-	}
-	return s.String()
-}
-
 // SARIF rules of the kubelet's verdicts.
 const (
 	ruleContainerRefused = "container-refused"
 	ruleImageUnread      = "image-unread"
 )
 
-// kubeletSARIF returns the SARIF rules and results of the kubelet's
-// verdicts: an error per refused container, a warning per container whose
-// image could not be read. No rules when no result has verdicts, so that
-// the log of a check without --images is unchanged.
-func kubeletSARIF(results []Result) ([]sarif.Rule, []sarif.Result) {
-	var out []sarif.Result
-	verified := false
-	for _, r := range results {
-		verified = verified || r.Kubelet != nil
-		for _, c := range r.Kubelet {
-			at := fmt.Sprintf("%s (created by %s), container %q (%s, image %s)", r.Workload, r.Requester.Name, c.Name, c.Field, c.Image)
-			switch {
-			case c.Refused:
-				out = append(out, r.sarifResult(ruleContainerRefused, "error",
-					fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)))
-			case c.Error != "":
-				out = append(out, r.sarifResult(ruleImageUnread, "warning",
-					fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)))
-			}
-		}
-	}
-	if !verified {
-		return nil, nil
-	}
+// kubeletRules are the SARIF rules of the kubelet's verdicts, named in a
+// log when some verdict has them (check --images), so that the log of a
+// check without --images is unchanged.
+func kubeletRules() []sarif.Rule {
 	return []sarif.Rule{
 		{ID: ruleContainerRefused, Summary: "the kubelet would refuse to start a container of the admitted pod (runAsNonRoot with a root or unverifiable user)"},
 		{ID: ruleImageUnread, Summary: "an image could not be read, so whether the kubelet would start the container is unknown"},
-	}, out
+	}
+}
+
+// kubeletSARIF returns the SARIF results of the kubelet's verdicts on an
+// admitted pod: an error per refused container, a warning per container
+// whose image could not be read.
+func (r Verdict) kubeletSARIF() []sarif.Result {
+	var out []sarif.Result
+	for _, c := range r.Kubelet {
+		at := fmt.Sprintf("%s (created by %s), container %q (%s, image %s)", r.Workload, r.Requester.Name, c.Name, c.Field, c.Image)
+		switch {
+		case c.Refused:
+			out = append(out, r.sarifResult(ruleContainerRefused, "error",
+				fmt.Sprintf("%s is admitted by policy %q, but the kubelet would refuse to start it: %s", at, r.Policy, c.Message)))
+		case c.Error != "":
+			out = append(out, r.sarifResult(ruleImageUnread, "warning",
+				fmt.Sprintf("%s has runAsNonRoot, but whether the kubelet would start it is unknown: %s", at, c.Error)))
+		}
+	}
+	return out
 }

@@ -1,58 +1,183 @@
 package check
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
+	"os"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
-	"github.com/kube-psp/kube-psp/pkg/kubelet"
+	"github.com/kube-psp/kube-psp/pkg/report"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
-	"sigs.k8s.io/yaml"
 )
 
-// WriteText writes a human report: one block per workload, then a summary.
-func WriteText(w io.Writer, results []Result) error {
-	var b strings.Builder
-	b.Grow(256 * len(results)) // about one admitted workload's block: the report is not regrown and recopied
-	denied, invalid := 0, 0
-	for _, r := range results {
-		switch {
-		case r.Admitted:
-		case r.Invalid:
-			invalid++
-		default:
-			denied++
+// CheckFormat refuses a format NewReportWriter cannot write.
+func CheckFormat(format string) error {
+	switch format {
+	case "text", "json", "yaml", "sarif":
+		return nil
+	}
+	return fmt.Errorf("--output must be text, json, yaml or sarif, not %q", format)
+}
+
+// ReportWriter writes verdicts as they come, each as soon as it is given,
+// and what needs all of them (the summary; SARIF's rules) at Close: a
+// report holds no verdict once written.
+type ReportWriter struct {
+	kind   string
+	format string
+	w      io.Writer
+	list   *report.ListWriter // json, yaml
+	sarif  *sarif.Writer
+	count  v1alpha1.CheckSummary
+	// verified: some verdict has the kubelet's (check --images), so the
+	// SARIF rules name its kinds.
+	verified bool
+}
+
+// NewReportWriter returns a writer of a report of kind
+// v1alpha1.KindCheckReport, KindExplainReport or KindAuditReport in format
+// text, json, yaml (the v1alpha1.CheckReport object) or sarif (one result
+// per denied or invalid workload at its document, per container the
+// kubelet would refuse, and, for audit, per problem of a running pod).
+// The text of an ExplainReport is explain.Report's, every policy in full;
+// that of the others one block per workload and a summary line.
+func NewReportWriter(w io.Writer, format, kind string) (*ReportWriter, error) {
+	if err := CheckFormat(format); err != nil {
+		return nil, err
+	}
+	rw := &ReportWriter{kind: kind, format: format, w: w}
+	switch format {
+	case "json", "yaml":
+		list, err := report.NewListWriter(w, format, v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: kind})
+		if err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(&b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
-		WriteVerdict(&b, r)
-		b.WriteByte('\n')
+		rw.list = list
+	case "sarif":
+		dir, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		rw.sarif = sarif.NewWriter(w, dir)
 	}
-	refused := ""
-	if invalid > 0 {
-		refused = fmt.Sprintf(", %d refused by the apiserver's validation", invalid)
+	return rw, nil
+}
+
+// Write writes one verdict.
+func (rw *ReportWriter) Write(v Verdict) error {
+	first := rw.count.Workloads == 0
+	rw.tally(v)
+	switch rw.format {
+	case "json", "yaml":
+		return rw.list.Item(v.Object())
+	case "sarif":
+		for _, res := range v.sarifResults() {
+			if err := rw.sarif.Result(res); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	fmt.Fprintf(&b, "%s: %d admitted, %d denied%s%s\n", plural.Count(len(results), "workload"), len(results)-denied-invalid, denied, refused, kubeletSummary(results))
-	_, err := io.WriteString(w, b.String())
+	var b strings.Builder
+	if rw.kind == v1alpha1.KindExplainReport {
+		if !first {
+			b.WriteByte('\n')
+		}
+		if err := v.ExplanationReport().WriteText(&b); err != nil {
+			return err
+		}
+	} else {
+		writeText(&b, v)
+	}
+	_, err := io.WriteString(rw.w, b.String())
 	return err
 }
 
-// WriteVerdict writes the verdict of WriteText for one workload, each line
-// indented by two spaces: ADMITTED with the policy and the fields it sets
-// (and the kubelet's refusals, after VerifyImages), INVALID with the
+// Close writes the summary, or SARIF's rules.
+func (rw *ReportWriter) Close() error {
+	switch rw.format {
+	case "json", "yaml":
+		return rw.list.Close(report.Field{Key: "summary", Value: rw.count})
+	case "sarif":
+		return rw.sarif.Close(rw.sarifRules())
+	}
+	if rw.kind == v1alpha1.KindExplainReport {
+		return nil
+	}
+	_, err := io.WriteString(rw.w, summaryLine(rw.count))
+	return err
+}
+
+// Summary counts the verdicts written so far.
+func (rw *ReportWriter) Summary() v1alpha1.CheckSummary {
+	return rw.count
+}
+
+func (rw *ReportWriter) tally(v Verdict) {
+	c := &rw.count
+	c.Workloads++
+	switch {
+	case v.Admitted:
+		c.Admitted++
+	case v.Invalid:
+		c.Invalid++
+	default:
+		c.Denied++
+	}
+	if v.KubeletRefuses() {
+		c.KubeletRefused++
+	}
+	if v.ImageUnread() {
+		c.ImageUnread++
+	}
+	if len(v.Running) > 0 {
+		c.Running++
+	}
+	rw.verified = rw.verified || v.Kubelet != nil
+}
+
+// WriteReport writes verdicts as a report of kind in format (NewReportWriter).
+func WriteReport(w io.Writer, format, kind string, verdicts []Verdict) error {
+	rw, err := NewReportWriter(w, format, kind)
+	if err != nil {
+		return err
+	}
+	for _, v := range verdicts {
+		if err := rw.Write(v); err != nil {
+			return err
+		}
+	}
+	return rw.Close()
+}
+
+// writeText writes a verdict's block of the text report.
+func writeText(b *strings.Builder, r Verdict) {
+	fmt.Fprintf(b, "%s: %s (created by %s)\n", r.Workload.Source, r.Workload, r.Requester.Name)
+	WriteVerdict(b, r)
+	b.WriteByte('\n')
+}
+
+// WriteVerdict writes the verdict of the text report for one workload, each
+// line indented by two spaces: ADMITTED with the policy and the fields it
+// sets (and the kubelet's refusals, after VerifyImages), INVALID with the
 // apiserver's message, or DENIED with v1.24's message and each policy's
 // reasons; then how a running pod breaks its policy (psp audit).
-func WriteVerdict(b *strings.Builder, r Result) {
+func WriteVerdict(b *strings.Builder, r Verdict) {
 	switch {
 	case r.Admitted:
 		fmt.Fprintf(b, "  ADMITTED by policy %q", r.Policy)
-		writeChanges(b, r.Changes, ", unchanged\n", ", which sets:\n", "    ")
+		if len(r.Changes) == 0 {
+			b.WriteString(", unchanged\n")
+		} else {
+			b.WriteString(", which sets:\n")
+			for _, line := range explain.ChangeLines(r.Changes) {
+				fmt.Fprintf(b, "    %s\n", line)
+			}
+		}
 		writeKubelet(b, r)
 	case r.Invalid:
 		fmt.Fprintf(b, "  INVALID: admitted by policy %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
@@ -65,257 +190,151 @@ func WriteVerdict(b *strings.Builder, r Result) {
 	}
 }
 
+// summaryLine is the text report's last line.
+func summaryLine(c v1alpha1.CheckSummary) string {
+	refused := ""
+	if c.Invalid > 0 {
+		refused = fmt.Sprintf(", %d refused by the apiserver's validation", c.Invalid)
+	}
+	var s strings.Builder
+	if c.KubeletRefused > 0 {
+		fmt.Fprintf(&s, "; %d admitted but not runnable (the kubelet would refuse a container)", c.KubeletRefused)
+	}
+	if c.ImageUnread > 0 {
+		fmt.Fprintf(&s, "; %d not verified (an image could not be read)", c.ImageUnread)
+	}
+	return fmt.Sprintf("%s: %d admitted, %d denied%s%s\n", plural.Count(c.Workloads, "workload"), c.Admitted, c.Denied, refused, s.String())
+}
+
 // writeReasons says, per policy, why it did not admit the pod.
 func writeReasons(b *strings.Builder, e explain.Explanation) {
 	for _, p := range e.Policies {
 		for _, err := range p.AuthorizationErrors {
 			fmt.Fprintf(b, "    policy %q: could not tell whether it may be used: %s\n", p.Name, err)
 		}
-		switch {
-		case p.Outcome == engine.OutcomeInvalid && p.Usable:
+		switch p.Refusal() {
+		case explain.RefusesFields:
 			fmt.Fprintf(b, "    policy %q (usable):\n", p.Name)
 			for _, err := range p.Errors {
 				fmt.Fprintf(b, "      - %s\n", err)
 			}
-		case p.Outcome == engine.OutcomeInvalid:
+		case explain.UnusableRefusesFields:
 			fmt.Fprintf(b, "    policy %q: not usable by the requester or the ServiceAccount; it would also refuse %s\n", p.Name, plural.Count(len(p.Errors), "field"))
-		case p.Outcome == engine.OutcomeUnauthorized:
+		case explain.Unusable:
 			fmt.Fprintf(b, "    policy %q would admit the pod, but neither the requester nor the ServiceAccount may use it\n", p.Name)
-		case p.Outcome == engine.OutcomeWouldMutate:
+		case explain.WouldChange:
 			fmt.Fprintf(b, "    policy %q would change the pod, which the validate phase does not allow\n", p.Name)
 		}
 	}
 }
 
-// writeChanges writes unchanged when there are no changes, else the
-// heading and one indented "field: value" line per change.
-func writeChanges(b *strings.Builder, changes []engine.Change, unchanged, heading, indent string) {
-	if len(changes) == 0 {
-		b.WriteString(unchanged)
-		return
+// Object is v as a v1alpha1 report item.
+func (v Verdict) Object() v1alpha1.WorkloadVerdict {
+	e := v.Explanation
+	src := v.Workload.Source
+	out := v1alpha1.WorkloadVerdict{
+		Source: v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object},
+		Kind:   v.Workload.Kind, Namespace: v.Workload.Namespace, Name: v.Workload.Name, Requester: v.Requester.Name,
+		Admitted: v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Changes: changes(v.Changes), Message: v.Message, Notes: e.Notes,
+		Policies: []v1alpha1.PolicyVerdict{}, Running: v.Running,
 	}
-	b.WriteString(heading)
-	for _, c := range changes {
-		fmt.Fprintf(b, "%s%s: %s\n", indent, c.Field, formatValue(c.Value))
+	if !v.Admitted && !v.Invalid {
+		out.DeniedIn = string(v.DeniedIn)
 	}
+	for _, p := range e.Policies {
+		out.Policies = append(out.Policies, v1alpha1.PolicyVerdict{Name: p.Name, Outcome: string(p.Outcome), Usable: p.Usable, Via: p.Via,
+			Changes: changes(p.Changes), Errors: p.Errors, Chosen: p.Chosen, AuthorizationErrors: p.AuthorizationErrors})
+	}
+	out.Grant, out.PodFix = (*v1alpha1.Grant)(e.Grant), (*v1alpha1.PodFix)(e.PodFix)
+	for _, c := range v.Kubelet {
+		out.Kubelet = append(out.Kubelet, v1alpha1.ContainerVerdict(c))
+	}
+	return out
 }
 
-func formatValue(v any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
+func changes(in []engine.Change) []v1alpha1.Change {
+	if in == nil {
+		return nil
 	}
-	return string(data)
-}
-
-// jsonResult is the JSON form of a Result.
-type jsonResult struct {
-	File      string `json:"file"`
-	Document  int    `json:"document"`
-	Line      int    `json:"line"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Requester string `json:"requester"`
-	Admitted  bool   `json:"admitted"`
-	// Invalid is Result.Invalid: admitted by Policy, refused by the
-	// apiserver's validation with Message.
-	Invalid bool            `json:"invalid,omitempty"`
-	Policy  string          `json:"policy,omitempty"`
-	Changes []engine.Change `json:"changes,omitempty"`
-	Message string          `json:"message,omitempty"`
-	// Notes name the fields behind annotations Message names (explain.Explanation.Notes).
-	Notes    []string         `json:"notes,omitempty"`
-	Policies []explain.Policy `json:"policies"`
-	// Running is Result.Running (psp audit).
-	Running []string        `json:"running,omitempty"`
-	Grant   *explain.Grant  `json:"grant,omitempty"`
-	PodFix  *explain.PodFix `json:"podFix,omitempty"`
-	// Kubelet is set by psp check --images.
-	Kubelet []kubelet.Container `json:"kubelet,omitempty"`
-}
-
-// WriteYAML writes the results as YAML, with the same fields as WriteJSON.
-func WriteYAML(w io.Writer, results []Result) error {
-	var js strings.Builder
-	if err := WriteJSON(&js, results); err != nil {
-		return err
+	out := make([]v1alpha1.Change, len(in))
+	for i, c := range in {
+		out[i] = v1alpha1.Change{Field: c.Field, Value: c.Value}
 	}
-	out, err := yaml.JSONToYAML([]byte(js.String()))
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(out)
-	return err
+	return out
 }
 
-// WriteJSON writes the results as a JSON array.
-func WriteJSON(w io.Writer, results []Result) error {
-	out := make([]jsonResult, 0, len(results))
-	for _, r := range results {
-		e := r.Explanation
-		out = append(out, jsonResult{File: cmp.Or(r.Workload.Source.File, r.Workload.Source.Object), Document: r.Workload.Source.Document, Line: r.Workload.Source.Line,
-			Kind: r.Workload.Kind, Namespace: r.Workload.Namespace, Name: r.Workload.Name, Requester: r.Requester.Name,
-			Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message, Notes: e.Notes, Policies: e.Policies, Running: r.Running, Grant: e.Grant, PodFix: e.PodFix, Kubelet: r.Kubelet})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+// ExplanationReport is v as psp explain reports it.
+func (v Verdict) ExplanationReport() explain.Report {
+	return explain.Report{Title: fmt.Sprintf("%s: %s", v.Workload.Source, v.Workload), Requester: v.Requester.Name,
+		ServiceAccount: v.Workload.Namespace + "/" + engine.PodServiceAccount(v.Pod),
+		Admitted:       v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Message: v.Message, Explanation: v.Explanation}
 }
 
-// WriteExplain writes, per workload, every policy in order: whether the
-// requester or the ServiceAccount may use it and through which binding,
-// what it would change, why it refuses; then which policy wins and why, or,
-// when none does, the smallest grant or pod change that would admit the pod.
-func WriteExplain(w io.Writer, results []Result) error {
-	var b strings.Builder
-	for i, r := range results {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		e := r.Explanation
-		fmt.Fprintf(&b, "%s: %s\n", r.Workload.Source, r.Workload)
-		fmt.Fprintf(&b, "  requester: %s; ServiceAccount: %s/%s\n", r.Requester.Name, r.Workload.Namespace, serviceAccount(r))
-		for _, p := range e.Policies {
-			fmt.Fprintf(&b, "\n  policy %q\n", p.Name)
-			switch {
-			case p.Usable:
-				fmt.Fprintf(&b, "    usable: yes (%s)\n", p.Via)
-			case len(p.AuthorizationErrors) > 0:
-				fmt.Fprintf(&b, "    usable: unknown, counted as no; asking failed: %s\n", strings.Join(p.AuthorizationErrors, "; "))
-			default:
-				b.WriteString("    usable: no; neither the requester nor the ServiceAccount is granted `use`\n")
-			}
-			switch p.Outcome {
-			case engine.OutcomeAdmitted:
-				b.WriteString("    admits the pod unchanged\n")
-			case engine.OutcomeAdmittedWithChanges, engine.OutcomeUnauthorized:
-				writeChanges(&b, p.Changes, "    would admit the pod unchanged\n", "    would admit the pod after setting:\n", "      ")
-			case engine.OutcomeInvalid:
-				b.WriteString("    refuses the pod:\n")
-				for _, err := range p.Errors {
-					fmt.Fprintf(&b, "      - %s\n", err)
-				}
-			}
-		}
-		b.WriteString("\n")
-		if r.Admitted {
-			fmt.Fprintf(&b, "  result: ADMITTED by %q: %s\n", r.Policy, e.Why)
-			continue
-		}
-		if r.Invalid {
-			fmt.Fprintf(&b, "  result: INVALID: admitted by %q, then refused by the apiserver's validation: %s\n", r.Policy, r.Message)
-			b.WriteString(invalidFix(r.Policy, e.Policies))
-			continue
-		}
-		fmt.Fprintf(&b, "  result: DENIED: %s\n", r.Message)
-		// A pod change first: a grant widens what every pod of its subject may do.
-		if f := e.PodFix; f != nil {
-			fmt.Fprintf(&b, "  smallest fix: change the pod so that policy %q, which the requester may use, admits it:\n", f.Policy)
-			for _, err := range f.Errors {
-				fmt.Fprintf(&b, "    - %s\n", err)
-			}
-		}
-		if g := e.Grant; g != nil {
-			lead := "smallest fix"
-			if e.PodFix != nil {
-				lead = "or"
-			}
-			for i, line := range g.Lines() {
-				if i == 0 {
-					fmt.Fprintf(&b, "  %s: %s, which would admit the pod:\n", lead, line)
-				} else {
-					fmt.Fprintf(&b, "    note: %s\n", line)
-				}
-			}
-			for _, c := range g.Commands {
-				fmt.Fprintf(&b, "    %s\n", c)
-			}
-		}
-		if e.PodFix == nil && e.Grant == nil {
-			b.WriteString("  no policy the requester could be granted admits this pod; a policy must be added or widened\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
+// SARIF rules.
+const (
+	rulePodDenied  = "pod-denied"
+	rulePodInvalid = "pod-invalid"
+	rulePodRunning = "pod-running"
+)
 
-// serviceAccount is the pod's ServiceAccount as checked.
-func serviceAccount(r Result) string {
-	return engine.PodServiceAccount(r.Pod)
-}
-
-// WriteSARIF writes one SARIF result per denied workload, at its document,
-// and one per problem of a running pod (psp audit).
-func WriteSARIF(w io.Writer, results []Result) error {
+// sarifResults are v's SARIF results: the running pod's problems (audit),
+// the denial or refusal, and the kubelet's verdicts.
+func (v Verdict) sarifResults() []sarif.Result {
 	var out []sarif.Result
-	for _, r := range results {
-		for _, problem := range r.Running {
-			out = append(out, r.sarifResult("pod-running", "error", fmt.Sprintf("%s runs against %s", r.Workload, problem)))
-		}
-		if r.Admitted {
-			continue
-		}
-		if r.Invalid {
-			out = append(out, r.sarifResult("pod-invalid", "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", r.Workload, r.Requester.Name, r.Policy, r.Message)))
-			continue
-		}
-		out = append(out, r.sarifResult("pod-denied", "error", fmt.Sprintf("%s (created by %s) is denied: %s", r.Workload, r.Requester.Name, DenialSummary(r))))
+	for _, problem := range v.Running {
+		out = append(out, v.sarifResult(rulePodRunning, "error", fmt.Sprintf("%s runs against %s", v.Workload, problem)))
 	}
-	rules := []sarif.Rule{{ID: "pod-denied", Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
-	if slices.ContainsFunc(results, func(r Result) bool { return r.Invalid }) {
-		rules = append(rules, sarif.Rule{ID: "pod-invalid", Summary: "a policy admits the pod, but the apiserver's validation refuses the admitted pod (Linux-only fields on a Windows pod)"})
+	switch {
+	case v.Admitted:
+		out = append(out, v.kubeletSARIF()...)
+	case v.Invalid:
+		out = append(out, v.sarifResult(rulePodInvalid, "error", fmt.Sprintf("%s (created by %s) is admitted by policy %q, then refused by the apiserver's validation: %s", v.Workload, v.Requester.Name, v.Policy, v.Message)))
+	default:
+		out = append(out, v.sarifResult(rulePodDenied, "error", fmt.Sprintf("%s (created by %s) is denied: %s", v.Workload, v.Requester.Name, DenialSummary(v))))
 	}
-	if slices.ContainsFunc(results, func(r Result) bool { return len(r.Running) > 0 }) {
-		rules = append(rules, sarif.Rule{ID: "pod-running", Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
-	}
-	kubeletRules, kubeletResults := kubeletSARIF(results)
-	return sarif.Write(w, append(rules, kubeletRules...), append(out, kubeletResults...))
+	return out
 }
 
-// DenialSummary is a denied result in one line, for SARIF messages: v1.24's
-// message, the notes on the fields it names, and the smallest pod change
-// or grant that would admit the pod.
-func DenialSummary(r Result) string {
-	msg := r.Message
-	if len(r.Explanation.Notes) > 0 {
-		msg += " (" + strings.Join(r.Explanation.Notes, "; ") + ")"
+// DenialSummary is a denied verdict in one line, for SARIF messages:
+// v1.24's message, the notes on the fields it names, and the smallest pod
+// change or grant that would admit the pod.
+func DenialSummary(v Verdict) string {
+	msg := v.Message
+	if len(v.Explanation.Notes) > 0 {
+		msg += " (" + strings.Join(v.Explanation.Notes, "; ") + ")"
 	}
-	if f := r.Explanation.PodFix; f != nil {
+	if f := v.Explanation.PodFix; f != nil {
 		msg += fmt.Sprintf(". Policy %q, which may be used, admits it if the pod is changed", f.Policy)
 	}
-	if g := r.Explanation.Grant; g != nil {
+	if g := v.Explanation.Grant; g != nil {
 		msg += fmt.Sprintf(". Policy %q would admit it: %s.", g.Policy, strings.Join(g.Lines(), "; "))
 	}
 	return msg
 }
 
+// sarifRules are the rules of the results written: pod-denied always, the
+// others when a result of theirs may have been, so that a plain check's
+// log names one rule.
+func (rw *ReportWriter) sarifRules() []sarif.Rule {
+	rules := []sarif.Rule{{ID: rulePodDenied, Summary: "no PodSecurityPolicy the creator may use admits the pod"}}
+	if rw.count.Invalid > 0 {
+		rules = append(rules, sarif.Rule{ID: rulePodInvalid, Summary: "a policy admits the pod, but the apiserver's validation refuses the admitted pod (Linux-only fields on a Windows pod)"})
+	}
+	if rw.count.Running > 0 {
+		rules = append(rules, sarif.Rule{ID: rulePodRunning, Summary: "a running pod breaks the policy that admitted it (the seccomp profile its containers run with)"})
+	}
+	if rw.verified {
+		rules = append(rules, kubeletRules()...)
+	}
+	return rules
+}
+
 // sarifResult is a SARIF result at the workload's document, or, for a
 // running pod (psp audit: no document), at the pod.
-func (r Result) sarifResult(rule, level, msg string) sarif.Result {
-	src := r.Workload.Source
+func (v Verdict) sarifResult(rule, level, msg string) sarif.Result {
+	src := v.Workload.Source
 	if src.Object != "" {
 		return sarif.Result{RuleID: rule, Level: level, Message: msg, Object: src.Object}
 	}
 	return sarif.Result{RuleID: rule, Level: level, Message: msg, File: src.File, Line: src.Line}
-}
-
-// invalidFix is the advice for a pod that the admitting policy's defaults
-// made invalid (Linux-only fields on a Windows pod): the pod did not write
-// them, so the fix is a policy that admits it without setting them.
-func invalidFix(chosen string, policies []explain.Policy) string {
-	var unchanged []string
-	for _, p := range policies {
-		// Admitted, or would admit it unchanged but is not usable.
-		if p.Outcome == engine.OutcomeAdmitted || (p.Outcome == engine.OutcomeUnauthorized && len(p.Changes) == 0) {
-			unchanged = append(unchanged, strconv.Quote(p.Name))
-		}
-	}
-	if len(unchanged) == 0 {
-		return fmt.Sprintf("  fix: policy %q sets the fields named, which this pod may not have; let its creator or ServiceAccount use a policy that admits the pod without setting them (no such policy exists yet)\n", chosen)
-	}
-	// A usable policy that admits a pod unchanged wins over one that
-	// changes it, whatever their names' order.
-	return fmt.Sprintf("  fix: policy %q sets the fields named, which this pod may not have; %s would admit the pod unchanged: let its creator or ServiceAccount use one of them\n",
-		chosen, strings.Join(unchanged, ", "))
 }

@@ -108,7 +108,7 @@ func ClusterWorkloads(ctx context.Context, client kubernetes.Interface, namespac
 		if owner := metav1.GetControllerOf(&pods[i]); owner != nil && listed[owner.UID] {
 			continue
 		}
-		out = append(out, audit.Workload(&pods[i]))
+		out = append(out, audit.RecreatedWorkload(&pods[i]))
 	}
 	slices.SortFunc(out, func(a, b manifest.Workload) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Source.String(), b.Source.String()))

@@ -24,7 +24,7 @@ type Kind string
 // The kinds of change, in the order reports count them.
 const (
 	// NewlyDenied: admitted before; denied, or refused by the apiserver's
-	// validation (check.Result.Invalid), after. Its pods stop being created.
+	// validation (check.Verdict.Invalid), after. Its pods stop being created.
 	NewlyDenied Kind = "NewlyDenied"
 	// NewlyAdmitted: denied or invalid before, admitted after.
 	NewlyAdmitted Kind = "NewlyAdmitted"
@@ -60,8 +60,8 @@ type Options struct {
 // Difference is one workload whose outcome changes.
 type Difference struct {
 	Kind   Kind
-	Before check.Result
-	After  check.Result
+	Before check.Verdict
+	After  check.Verdict
 	// Defaults are the fields whose admitting policy's default differs,
 	// when the workload is admitted before and after; in the order of the
 	// before policy's changes, then the after policy's.
@@ -123,7 +123,7 @@ func Run(ctx context.Context, before, after Set, workloads []manifest.Workload, 
 // Compare pairs before[i] with after[i], the same workload checked against
 // two sets, and returns those whose outcome changes. A workload denied
 // before and after is unchanged, whatever the two messages say.
-func Compare(before, after []check.Result) Report {
+func Compare(before, after []check.Verdict) Report {
 	r := Report{Workloads: len(before)}
 	for i := range min(len(before), len(after)) {
 		d := Difference{Before: before[i], After: after[i]}

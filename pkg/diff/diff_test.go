@@ -16,11 +16,13 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/manifest"
 )
 
-func admitted(policy string, changes ...engine.Change) check.Result {
-	return check.Result{Admitted: true, Policy: policy, Changes: changes}
+func admitted(policy string, changes ...engine.Change) check.Verdict {
+	return check.Verdict{Admitted: true, Policy: policy, Changes: changes}
 }
 
-func denied(msg string) check.Result { return check.Result{Message: msg, DeniedIn: engine.PhaseAdmit} }
+func denied(msg string) check.Verdict {
+	return check.Verdict{Message: msg, DeniedIn: engine.PhaseAdmit}
+}
 
 func TestCompare(t *testing.T) {
 	fsGroup1 := engine.Change{Field: "spec.securityContext.fsGroup", Value: int64(1)}
@@ -29,16 +31,16 @@ func TestCompare(t *testing.T) {
 	nonRootPtr := true
 	for _, tc := range []struct {
 		name          string
-		before, after check.Result
+		before, after check.Verdict
 		want          Kind // "" for unchanged
 		defaults      []FieldChange
 	}{
 		{name: "same policy, same defaults", before: admitted("a", fsGroup1), after: admitted("a", fsGroup1)},
 		{name: "both denied, other messages", before: denied("x"), after: denied("y")},
 		{name: "admitted then denied", before: admitted("a"), after: denied("x"), want: NewlyDenied},
-		{name: "admitted then invalid", before: admitted("a"), after: check.Result{Invalid: true, Policy: "a", Message: "invalid"}, want: NewlyDenied},
+		{name: "admitted then invalid", before: admitted("a"), after: check.Verdict{Invalid: true, Policy: "a", Message: "invalid"}, want: NewlyDenied},
 		{name: "denied then admitted", before: denied("x"), after: admitted("b"), want: NewlyAdmitted},
-		{name: "invalid then admitted", before: check.Result{Invalid: true, Policy: "a"}, after: admitted("b"), want: NewlyAdmitted},
+		{name: "invalid then admitted", before: check.Verdict{Invalid: true, Policy: "a"}, after: admitted("b"), want: NewlyAdmitted},
 		{name: "other policy, same defaults", before: admitted("a", fsGroup1), after: admitted("b", fsGroup1), want: DifferentPolicy},
 		{name: "other policy, other defaults", before: admitted("a", fsGroup1), after: admitted("b", fsGroup2), want: DifferentPolicy,
 			defaults: []FieldChange{{Field: fsGroup1.Field, Before: int64(1), After: int64(2)}}},
@@ -51,7 +53,7 @@ func TestCompare(t *testing.T) {
 		{name: "a pointer and its value are the same", before: admitted("a", nonRoot), after: admitted("a", engine.Change{Field: nonRoot.Field, Value: &nonRootPtr})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Compare([]check.Result{tc.before}, []check.Result{tc.after})
+			r := Compare([]check.Verdict{tc.before}, []check.Verdict{tc.after})
 			if r.Workloads != 1 {
 				t.Errorf("Workloads = %d", r.Workloads)
 			}
@@ -159,7 +161,7 @@ func TestLoadFilesRefusesNothing(t *testing.T) {
 }
 
 func TestWriteJSON(t *testing.T) {
-	r := Compare([]check.Result{admitted("a"), denied("x"), admitted("a")}, []check.Result{denied("y"), denied("x"), admitted("a")})
+	r := Compare([]check.Verdict{admitted("a"), denied("x"), admitted("a")}, []check.Verdict{denied("y"), denied("x"), admitted("a")})
 	r.Before, r.After = "old/", "new/"
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, r); err != nil {
@@ -183,12 +185,12 @@ func TestWriteJSON(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	r := Compare([]check.Result{admitted("a"), denied("x"), admitted("a")}, []check.Result{denied("y"), admitted("b"), admitted("a")})
+	r := Compare([]check.Verdict{admitted("a"), denied("x"), admitted("a")}, []check.Verdict{denied("y"), admitted("b"), admitted("a")})
 	want := "2 workloads of 3 change: 1 newly denied, 1 newly admitted, 0 different policy, 0 different defaults; 1 unchanged"
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
-	r = Compare([]check.Result{admitted("a"), denied("x")}, []check.Result{denied("y"), denied("x")})
+	r = Compare([]check.Verdict{admitted("a"), denied("x")}, []check.Verdict{denied("y"), denied("x")})
 	want = "1 workload of 2 changes: 1 newly denied, 0 newly admitted, 0 different policy, 0 different defaults; 1 unchanged"
 	if got := Summary(r); got != want {
 		t.Errorf("Summary = %q, want %q", got, want)

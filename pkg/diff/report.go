@@ -69,7 +69,7 @@ func Summary(r Report) string {
 
 // writeVerdict writes check's verdict for one side, its first line after
 // the label and the rest indented under it.
-func writeVerdict(b *strings.Builder, label string, r check.Result) {
+func writeVerdict(b *strings.Builder, label string, r check.Verdict) {
 	var v strings.Builder
 	check.WriteVerdict(&v, r)
 	lines := strings.SplitAfter(strings.TrimSuffix(v.String(), "\n"), "\n")
@@ -82,7 +82,7 @@ func writeVerdict(b *strings.Builder, label string, r check.Result) {
 
 // writeAdmitted writes one line for a side that admits: the policy and how
 // many fields it sets.
-func writeAdmitted(b *strings.Builder, label string, r check.Result) {
+func writeAdmitted(b *strings.Builder, label string, r check.Verdict) {
 	sets := "unchanged"
 	if len(r.Changes) > 0 {
 		sets = "which sets " + plural.Count(len(r.Changes), "field")
@@ -170,7 +170,7 @@ type jsonVerdict struct {
 	PodFix   *explain.PodFix  `json:"podFix,omitempty"`
 }
 
-func verdict(r check.Result) jsonVerdict {
+func verdict(r check.Verdict) jsonVerdict {
 	v := jsonVerdict{Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message}
 	if !r.Admitted && !r.Invalid {
 		e := r.Explanation
@@ -274,7 +274,7 @@ func sarifMessage(d Difference) string {
 }
 
 // refusal says how a result that is not admitted is refused.
-func refusal(r check.Result) string {
+func refusal(r check.Verdict) string {
 	if r.Invalid {
 		return fmt.Sprintf("admitted by policy %q, then refused by the apiserver's validation: %s", r.Policy, r.Message)
 	}

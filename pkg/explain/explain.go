@@ -1,12 +1,14 @@
-// Package explain turns an engine decision, evaluated with
-// engine.Options{ExplainAll: true}, into an explanation a person can act on:
-// per policy whether the requester may use it and why it did or did not
-// admit the pod; which policy wins and why; and when none admits, the
-// smallest RBAC grant or pod change that would. The webhook's warnings and
-// `psp explain` are two renderings of the same Explanation.
+// Package explain turns an engine decision into an explanation a person
+// can act on: per policy whether the requester may use it and why it did or
+// did not admit the pod; which policy wins and why; and when none admits,
+// the smallest RBAC grant or pod change that would. Explain is the one
+// function that produces it, deciding again with every policy evaluated
+// where the decision it is given lacks them; the webhook's warnings,
+// `psp check`, `psp explain` and `psp audit` render that one value.
 package explain
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/kube-psp/kube-psp/internal/plural"
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 )
 
@@ -36,8 +40,8 @@ type Explanation struct {
 	PodFix *PodFix `json:"podFix,omitempty"`
 	// Notes explain errors of usable policies that name a seccomp or
 	// AppArmor annotation the pod does not have: which field the profile
-	// came from, or which to set (engine.AnnotationFieldNote); and, from
-	// ExplainCreated, errors at values the apiserver set, not the author
+	// came from, or which to set (engine.AnnotationFieldNote); and, with
+	// Case.Origin, errors at values the apiserver set, not the author
 	// (engine.SetFieldNote). Message keeps v1.24's text; the policies'
 	// errors carry the same notes.
 	Notes []string `json:"notes,omitempty"`
@@ -63,24 +67,47 @@ type Policy struct {
 	notes []string
 }
 
-// Grant is `use` of one policy, in the pod's namespace, for one subject.
-type Grant struct {
-	Policy    string `json:"policy"`
-	Namespace string `json:"namespace"`
-	// Subject is "ServiceAccount NS/NAME" or "User NAME".
-	Subject string `json:"subject"`
-	// NewServiceAccount is set when the pod runs as its namespace's
-	// "default" ServiceAccount: granting that would let every pod of the
-	// namespace that names no ServiceAccount use the policy, so the grant
-	// is for a new ServiceAccount of this name (the workload's), which the
-	// pod must name in spec.serviceAccountName; Subject is then that one.
-	NewServiceAccount string `json:"newServiceAccount,omitempty"`
-	// Allows is what the policy lets pods do that no policy the requester
-	// or the ServiceAccount may use already does (engine.PolicyPrivileges):
-	// the grant gives it to every pod of the subject.
-	Allows   []string `json:"allows,omitempty"`
-	Commands []string `json:"commands"`
+// Refusal is why one policy did not admit the pod, as every rendering of
+// an explanation tells it.
+type Refusal int
+
+// The refusals, from Policy.Refusal.
+const (
+	// NotRefused: the policy admits the pod, or was not tried.
+	NotRefused Refusal = iota
+	// RefusesFields: the policy may be used, but the pod breaks it
+	// (Policy.Errors).
+	RefusesFields
+	// UnusableRefusesFields: the policy may not be used, and the pod
+	// breaks it too.
+	UnusableRefusesFields
+	// Unusable: the policy would admit the pod, but neither the requester
+	// nor the pod's ServiceAccount may use it.
+	Unusable
+	// WouldChange: validate phase; the policy would change the pod, which
+	// that phase does not allow.
+	WouldChange
+)
+
+// Refusal says why p did not admit the pod.
+func (p Policy) Refusal() Refusal {
+	switch p.Outcome {
+	case engine.OutcomeInvalid:
+		if p.Usable {
+			return RefusesFields
+		}
+		return UnusableRefusesFields
+	case engine.OutcomeUnauthorized:
+		return Unusable
+	case engine.OutcomeWouldMutate:
+		return WouldChange
+	}
+	return NotRefused
 }
+
+// Grant is `use` of one policy, in the pod's namespace, for one subject:
+// the report schema's type (v1alpha1.Grant), with its sentences.
+type Grant v1alpha1.Grant
 
 // Lines says the grant in sentences, for the reports and warnings: what to
 // do, then what it also allows and, for a new ServiceAccount, why not
@@ -105,24 +132,54 @@ func (g *Grant) Lines() []string {
 	return out
 }
 
-// PodFix lists the errors to fix for one usable policy to admit the pod.
-type PodFix struct {
-	Policy string   `json:"policy"`
-	Errors []string `json:"errors"`
+// PodFix lists the errors to fix for one usable policy to admit the pod
+// (v1alpha1.PodFix).
+type PodFix v1alpha1.PodFix
+
+// Case is what an explanation is about: one request, and the policies and
+// authorizer it is decided with.
+type Case struct {
+	Policies   *engine.PolicySet
+	Authorizer authorizer.Authorizer
+	Request    engine.Request
+	// Origin, when set, says which values of Request.Pod its author did
+	// not write (the apiserver set them before admission, as offline
+	// commands simulate it): errors at them get a note
+	// (engine.SetFieldNote).
+	Origin engine.FieldOrigin
 }
 
-// Explain builds the explanation of d, which must come from
-// engine.Decide(set, ..., engine.Options{ExplainAll: true}) for req. set
-// gives the policies' privileges for Grant.Allows; nil leaves it empty.
-func Explain(req engine.Request, d engine.Decision, set *engine.PolicySet) Explanation {
-	return ExplainCreated(req, d, set, nil)
+// Options tune Explain.
+type Options struct {
+	// DecidedWith are the options the decision was made with.
+	DecidedWith engine.Options
+	// EveryPolicy explains every policy even when the decision allows the
+	// pod (offline commands explaining a pod that the apiserver refuses
+	// after admission, or asked to explain every pod). A denial is always
+	// explained with every policy.
+	EveryPolicy bool
 }
 
-// ExplainCreated is Explain for a pod that the apiserver changed before
-// admission, as offline commands simulate it: origin says which values of
-// req.Pod its author did not write, and errors at them get a note
-// (engine.SetFieldNote). A nil origin is Explain.
-func ExplainCreated(req engine.Request, d engine.Decision, set *engine.PolicySet, origin engine.FieldOrigin) Explanation {
+// Explain explains c's decision d. A denial, or any decision with
+// opts.EveryPolicy, needs every policy evaluated and its use asked
+// (engine.Options.ExplainAll): when d was decided without, Explain decides
+// again with it, and the error is that decision's. Only such cases pay for
+// the second decision: an allowed pod's explanation needs only the winner.
+// c.Policies gives the policies' privileges for Grant.Allows; nil leaves it
+// empty.
+func Explain(ctx context.Context, c Case, d engine.Decision, opts Options) (Explanation, error) {
+	if (!d.Allowed || opts.EveryPolicy) && !opts.DecidedWith.ExplainAll {
+		var err error
+		if d, err = engine.Decide(ctx, c.Policies, c.Authorizer, c.Request, engine.Options{ExplainAll: true}); err != nil {
+			return Explanation{}, err
+		}
+	}
+	return build(c.Request, d, c.Policies, c.Origin), nil
+}
+
+// build is the explanation of d, decided for req with the policies of set;
+// origin as Case.Origin.
+func build(req engine.Request, d engine.Decision, set *engine.PolicySet, origin engine.FieldOrigin) Explanation {
 	e := Explanation{Allowed: d.Allowed, Policy: d.Policy, Message: d.Message, cannotUse: cannotUse(req), Policies: []Policy{}}
 	for _, a := range d.Attempts {
 		p := Policy{Name: a.Policy, Outcome: a.Outcome, Changes: a.Changes, Chosen: a.Chosen}
@@ -294,12 +351,10 @@ func (e Explanation) Warnings() []string {
 		for _, err := range p.AuthorizationErrors {
 			add("policy %q: could not tell whether it may be used: %s", p.Name, err)
 		}
-		switch p.Outcome {
-		case engine.OutcomeInvalid:
-			if !p.Usable {
-				add("policy %q: %s (it would also refuse %s)", p.Name, e.cannotUse, plural.Count(len(p.Errors), "field"))
-				continue
-			}
+		switch p.Refusal() {
+		case UnusableRefusesFields:
+			add("policy %q: %s (it would also refuse %s)", p.Name, e.cannotUse, plural.Count(len(p.Errors), "field"))
+		case RefusesFields:
 			// A note goes in a warning of its own: the two together may be
 			// longer than the apiserver passes on.
 			for i, err := range p.Errors {
@@ -311,9 +366,9 @@ func (e Explanation) Warnings() []string {
 				add("policy %q: %s", p.Name, strings.TrimSuffix(err, " ("+note+")"))
 				add("policy %q: %s", p.Name, note)
 			}
-		case engine.OutcomeUnauthorized:
+		case Unusable:
 			add("policy %q would admit this pod, but %s", p.Name, e.cannotUse)
-		case engine.OutcomeWouldMutate:
+		case WouldChange:
 			add("policy %q would have to change this pod, which the validating phase does not allow (was the mutating webhook skipped?)", p.Name)
 		}
 	}

@@ -30,7 +30,11 @@ func TestTruncate(t *testing.T) {
 func TestAuthorizationErrorsAreExplained(t *testing.T) {
 	d := engine.Decision{Attempts: []engine.Attempt{{Policy: "restricted", Outcome: engine.OutcomeUnauthorized,
 		Authorization: &engine.Authorization{Errors: []string{"alice: SubjectAccessReview for use podsecuritypolicies.policy/restricted: connection refused"}}}}}
-	e := Explain(engine.Request{Namespace: "ns", User: authorizer.UserInfo{Name: "alice"}, Pod: &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: "app"}}}, d, nil)
+	req := engine.Request{Namespace: "ns", User: authorizer.UserInfo{Name: "alice"}, Pod: &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: "app"}}}
+	e, err := Explain(context.Background(), Case{Request: req}, d, Options{DecidedWith: engine.Options{ExplainAll: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(e.Policies) != 1 || len(e.Policies[0].AuthorizationErrors) != 1 {
 		t.Fatalf("explanation: %+v", e)
 	}
@@ -67,7 +71,10 @@ func TestAnnotationNotes(t *testing.T) {
 	if d.Allowed || !strings.Contains(d.Message, v124+" ") {
 		t.Fatalf("v1.24's message must stay: %s", d.Message)
 	}
-	e := Explain(req, d, set)
+	e, err := Explain(context.Background(), Case{Policies: set, Authorizer: allowAlice{}, Request: req}, d, Options{DecidedWith: engine.Options{ExplainAll: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Contains(e.Notes, note) || len(e.Policies) != 1 || !slices.Contains(e.Policies[0].Errors, v124+" ("+note+")") {
 		t.Errorf("explanation: notes %q, errors %q", e.Notes, e.Policies[0].Errors)
 	}
@@ -109,14 +116,7 @@ func TestGrantKubectlAgrees(t *testing.T) {
 // that a usable policy asks for; the kubectl commands grant in every group
 // of engine.GrantAPIGroups to that ServiceAccount.
 func TestGrantIsSafe(t *testing.T) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := restrictedPreset(t)
 	set, authz := snap.Policies, snap.Authorizer
 	privileged := func(sa string) engine.Request {
 		yes := true
@@ -125,12 +125,17 @@ func TestGrantIsSafe(t *testing.T) {
 		return engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: "ops",
 			User: authorizer.UserInfo{Name: "system:serviceaccount:kube-system:daemon-set-controller", Groups: []string{"system:authenticated"}}, Pod: pod}
 	}
+	// Decided as v1.24 did: Explain decides again with every policy.
 	explainOf := func(req engine.Request) Explanation {
-		d, err := engine.Decide(context.Background(), set, authz, req, engine.Options{ExplainAll: true})
+		d, err := engine.Decide(context.Background(), set, authz, req, engine.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Explain(req, d, set)
+		e, err := Explain(context.Background(), Case{Policies: set, Authorizer: authz, Request: req}, d, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
 	}
 
 	e := explainOf(privileged("default"))
@@ -172,4 +177,58 @@ func TestGrantIsSafe(t *testing.T) {
 	if g == nil || g.NewServiceAccount != "" || g.Subject != "ServiceAccount ops/agent-sa" || strings.Contains(strings.Join(g.Commands, "\n"), "create serviceaccount") {
 		t.Errorf("grant for a pod's own ServiceAccount: %+v", g)
 	}
+}
+
+// TestExplainDecidesAgain: Explain decides again, with every policy
+// evaluated, where the explanation needs them (a denial, or
+// Options.EveryPolicy) and the decision it is given was made without;
+// otherwise it explains the decision it is given.
+func TestExplainDecidesAgain(t *testing.T) {
+	snap := restrictedPreset(t)
+	c := Case{Policies: snap.Policies, Authorizer: snap.Authorizer, Request: engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate, Namespace: "ops",
+		User: authorizer.UserInfo{Name: "alice", Groups: []string{"system:authenticated"}},
+		Pod:  &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ops"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x"}}}}}}
+	all := len(snap.Policies.Policies())
+	// Decisions that name one policy only, as no real decision of these
+	// policies does: an explanation with every policy was decided again.
+	allowed := engine.Decision{Allowed: true, Policy: "restricted", Attempts: []engine.Attempt{{Policy: "restricted", Outcome: engine.OutcomeAdmittedWithChanges, Chosen: true}}}
+	denied := engine.Decision{Message: "denied", Attempts: []engine.Attempt{{Policy: "restricted", Outcome: engine.OutcomeInvalid}}}
+	for _, tc := range []struct {
+		name     string
+		d        engine.Decision
+		opts     Options
+		policies int
+	}{
+		{"allowed", allowed, Options{}, 1},
+		{"allowed, every policy", allowed, Options{EveryPolicy: true}, all},
+		{"allowed, every policy, decided with every policy", allowed, Options{EveryPolicy: true, DecidedWith: engine.Options{ExplainAll: true}}, 1},
+		{"denied", denied, Options{}, all},
+		{"denied, decided with every policy", denied, Options{DecidedWith: engine.Options{ExplainAll: true}}, 1},
+	} {
+		e, err := Explain(context.Background(), c, tc.d, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Policies) != tc.policies {
+			t.Errorf("%s: %d policies explained, want %d", tc.name, len(e.Policies), tc.policies)
+		}
+		if tc.policies == all && (!e.Allowed || e.Policy != "restricted") {
+			t.Errorf("%s: decided again, the pod is admitted by restricted: %+v", tc.name, e)
+		}
+	}
+}
+
+// restrictedPreset is the built-in policies and RBAC, restricted granted
+// to every authenticated user.
+func restrictedPreset(t *testing.T) *source.Snapshot {
+	t.Helper()
+	res, err := presets.Load("restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }

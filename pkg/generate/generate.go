@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -98,6 +99,11 @@ type Policy struct {
 	// Notes say where the policy allows more than the workloads use, and why
 	// no policy can allow less.
 	Notes []string
+	// Warnings say where the grant is wider than it looks: the policy
+	// allows more than the restricted preset and is bound to a namespace's
+	// default ServiceAccount, or it was widened by merging workloads with
+	// different needs, which then get more than they use.
+	Warnings []string
 }
 
 // Generate makes the tightest policy for each identity of the workloads,
@@ -124,11 +130,18 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 	if len(workloads) == 0 {
 		return nil, fmt.Errorf("no workloads to generate policies for")
 	}
+	if err := validNamePrefix(opts.NamePrefix); err != nil {
+		return nil, err
+	}
+	if err := InvalidAsWritten(workloads); err != nil {
+		return nil, err
+	}
 
 	type group struct {
 		key       string
 		label     string
 		usages    []engine.PodUsage
+		pods      []*corev1.Pod
 		workloads []int
 		accounts  map[string][]string // namespace -> ServiceAccounts
 	}
@@ -145,6 +158,7 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 			keys = append(keys, key)
 		}
 		g.usages = append(g.usages, engine.Usage(pod))
+		g.pods = append(g.pods, pod)
 		g.workloads = append(g.workloads, i)
 		if !slices.Contains(g.accounts[w.Namespace], sa) {
 			g.accounts[w.Namespace] = append(g.accounts[w.Namespace], sa)
@@ -158,7 +172,9 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 		identities []string
 		labels     []string
 		workloads  []int
+		pods       map[int]*corev1.Pod
 		accounts   map[string][]string
+		warnings   []string
 	}
 	var all []*merged
 	byContent := map[string]*merged{}
@@ -175,13 +191,19 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 		content := t.fingerprint()
 		m, ok := byContent[content]
 		if !ok {
-			m = &merged{spec: t, accounts: map[string][]string{}}
+			m = &merged{spec: t, accounts: map[string][]string{}, pods: map[int]*corev1.Pod{}}
 			byContent[content] = m
 			all = append(all, m)
 		}
 		m.identities = append(m.identities, key)
 		m.labels = append(m.labels, g.label)
 		m.workloads = append(m.workloads, g.workloads...)
+		for j, i := range g.workloads {
+			m.pods[i] = g.pods[j]
+		}
+		if wider := widened(g.usages, g.workloads, workloads, opts.APIVersion, content); wider != "" {
+			m.warnings = append(m.warnings, fmt.Sprintf("%s merges workloads with different needs into one policy: %s (give each workload its own ServiceAccount)", g.label, wider))
+		}
 		for ns, sas := range g.accounts {
 			for _, sa := range sas {
 				if !slices.Contains(m.accounts[ns], sa) {
@@ -194,23 +216,32 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 
+	restricted, err := restrictedPolicies()
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{Workloads: workloads, PolicyOf: make([]string, len(workloads))}
 	names := map[string]bool{}
 	for _, m := range all {
-		name := opts.NamePrefix + m.identities[0]
+		name := policyName(opts.NamePrefix, m.identities[0])
 		if len(m.identities) > 1 {
 			sum := sha256.Sum256([]byte(m.spec.fingerprint()))
 			name = opts.NamePrefix + "shared-" + hex.EncodeToString(sum[:])[:10]
 		}
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-			return nil, fmt.Errorf("policy name %q (with the name prefix %q) is not a valid object name: %s", name, opts.NamePrefix, strings.Join(errs, "; "))
+			return nil, fmt.Errorf("policy name %q made for %s is not a valid object name: %s", name, strings.Join(m.labels, ", "), strings.Join(errs, "; "))
 		}
 		if names[name] {
 			return nil, fmt.Errorf("two policies would be named %q", name)
 		}
 		names[name] = true
 		slices.Sort(m.workloads)
-		p := Policy{Identities: m.labels, Notes: m.spec.notes}
+		p := Policy{Identities: m.labels, Notes: m.spec.notes, Warnings: m.warnings}
+		if w, err := defaultAccountWarning(restricted, name, m.accounts, m.workloads, m.pods, workloads); err != nil {
+			return nil, err
+		} else if w != "" {
+			p.Warnings = append(p.Warnings, w)
+		}
 		for _, i := range m.workloads {
 			p.Workloads = append(p.Workloads, workloads[i])
 			res.PolicyOf[i] = name
@@ -255,7 +286,11 @@ func identity(by GroupBy, w manifest.Workload, sa string) string {
 	case GroupByWorkload:
 		name := w.Name
 		if name == "" {
-			name = strings.TrimSuffix(w.GenerateName, "-")
+			// A nameless pod (generateName only) is named by its stem.
+			name = strings.TrimRight(w.GenerateName, "-.")
+		}
+		if name == "" {
+			name = "unnamed"
 		}
 		return w.Namespace + "." + strings.ToLower(w.Kind) + "." + name
 	}

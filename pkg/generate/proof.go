@@ -16,6 +16,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/loader"
 	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
@@ -36,12 +37,22 @@ type Finding struct {
 	// Changes are the fields the admitting policy would set.
 	Changes []engine.Change `json:"changes,omitempty"`
 	// Problem is empty when the workload is admitted unchanged by the
-	// expected policy; else why not, in one sentence.
+	// expected policy (or, with no expected policy, by any); else why not,
+	// in one sentence.
 	Problem string `json:"problem,omitempty"`
+	// Unowned is set when no policy is made for the workload (Verify: none
+	// names it in GeneratedForAnnotation): admitted unchanged, it is not
+	// proven admitted by its own policy, only not refused.
+	Unowned bool `json:"unowned,omitempty"`
 }
 
-// OK reports whether the workload is admitted unchanged by its policy.
+// OK reports whether the workload is admitted unchanged: by its own policy,
+// or by any when it has none (Unowned).
 func (f Finding) OK() bool { return f.Problem == "" }
+
+// Proven reports whether the workload is admitted unchanged by its own
+// policy.
+func (f Finding) Proven() bool { return f.OK() && !f.Unowned }
 
 // ProveOptions tune Prove and Verify.
 type ProveOptions struct {
@@ -61,7 +72,7 @@ type ProveOptions struct {
 // admission skips). Errors: the combined set is invalid.
 func Prove(ctx context.Context, res *Result, opts ProveOptions) ([]Finding, []string, error) {
 	combined, warnings := combine(res, opts.Existing)
-	findings, more, err := decide(ctx, combined, res.Workloads, res.PolicyOf, opts.User)
+	findings, more, err := decide(ctx, combined, res.Workloads, res.PolicyOf, opts.User, true)
 	return findings, append(warnings, more...), err
 }
 
@@ -82,7 +93,10 @@ func Verify(ctx context.Context, workloads []manifest.Workload, existing *loader
 	for i, w := range workloads {
 		expected[i] = owner[WorkloadName(w)]
 	}
-	return decide(ctx, existing, workloads, expected, user)
+	if err := InvalidAsWritten(workloads); err != nil {
+		return nil, nil, err
+	}
+	return decide(ctx, existing, workloads, expected, user, false)
 }
 
 // JoinExisting is the policies and RBAC of a and b together (a cluster's
@@ -153,8 +167,9 @@ func withoutReplaced(objs rbac.Objects, generated map[string]bool, warnings *[]s
 	return out
 }
 
-// decide runs the check and judges each result against the expected policy.
-func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manifest.Workload, expected []string, user authorizer.UserInfo) ([]Finding, []string, error) {
+// decide runs the check and judges each result against the expected policy;
+// generating is set for Prove, whose own policies' names --name-prefix sets.
+func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manifest.Workload, expected []string, user authorizer.UserInfo, generating bool) ([]Finding, []string, error) {
 	snap, err := source.Build(set, "")
 	if err != nil {
 		return nil, nil, fmt.Errorf("the policies to prove with: %w", err)
@@ -188,8 +203,10 @@ func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manife
 			f.Problem = fmt.Sprintf("denied (%s phase): %s", r.DeniedIn, r.Message)
 		case len(r.Changes) > 0:
 			f.Problem = fmt.Sprintf("admitted by policy %q only with changes: %s", r.Policy, describeChanges(r.Changes))
-		case f.Expected != "" && r.Policy != f.Expected:
-			f.Problem = otherPolicy(ctx, snap, r, f.Expected)
+		case f.Expected == "":
+			f.Unowned = true
+		case r.Policy != f.Expected:
+			f.Problem = otherPolicy(ctx, snap, set.Policies, workloads, r, f.Expected, generating)
 		}
 		findings[i] = f
 	}
@@ -200,7 +217,7 @@ func decide(ctx context.Context, set *loader.PoliciesAndRBAC, workloads []manife
 // defaults nothing makes to the pod: those every policy makes (v1.24's
 // seccomp control writes the pod's profile annotation from its field), which
 // no generated policy can avoid and the proof therefore accepts.
-func inherentChanges(ctx context.Context, set *engine.PolicySet, r check.Result) ([]engine.Change, error) {
+func inherentChanges(ctx context.Context, set *engine.PolicySet, r check.Verdict) ([]engine.Change, error) {
 	d, err := engine.Decide(ctx, set, allowAll{}, engine.Request{Phase: engine.PhaseAdmit, Operation: engine.OperationCreate,
 		Namespace: r.Workload.Namespace, User: r.Requester, Pod: r.Pod}, engine.Options{})
 	if err != nil {
@@ -241,8 +258,11 @@ func (allowAll) Authorize(context.Context, authorizer.Attributes) (bool, string,
 }
 
 // otherPolicy explains a pod admitted unchanged by another policy than its
-// own: who may use that one, and that it comes first in name order.
-func otherPolicy(ctx context.Context, snap *source.Snapshot, r check.Result, expected string) string {
+// own: who may use that one, which of the two sorts first (v1.24 tries the
+// policies that admit unchanged in name order), and the fix. When the other
+// policy was made for workloads that run as the same ServiceAccount, the
+// identity PodSecurityPolicy authorizes, no name or grant separates them.
+func otherPolicy(ctx context.Context, snap *source.Snapshot, policies []*policyv1.PodSecurityPolicy, workloads []manifest.Workload, r check.Verdict, expected string, generating bool) string {
 	w := r.Workload
 	req := engine.Request{Namespace: w.Namespace, User: r.Requester, Pod: r.Pod}
 	auth := engine.AuthorizeUse(ctx, snap.Authorizer, engine.UseSubjects(req), w.Namespace, r.Policy)
@@ -250,13 +270,52 @@ func otherPolicy(ctx context.Context, snap *source.Snapshot, r check.Result, exp
 	if auth.Allowed {
 		who = fmt.Sprintf("%s may use it (%s)", auth.Subject, auth.Reason)
 	}
-	order := "which sorts before it (a --name-prefix that sorts first, or removing that grant, lets its own win)"
 	if r.Policy > expected {
 		// Only reachable when the expected one does not admit the pod
 		// unchanged, or may not be used.
-		order = "which does not admit it unchanged or may not be used"
+		return fmt.Sprintf("admitted unchanged by policy %q, not by its own %q, which does not admit it unchanged or may not be used: %s", r.Policy, expected, who)
 	}
-	return fmt.Sprintf("admitted unchanged by policy %q, not by its own %q, %s: %s", r.Policy, expected, order, who)
+	order := fmt.Sprintf("%q sorts before %q", r.Policy, expected)
+	sa := engine.PodServiceAccount(r.Pod)
+	if sharing := sameAccount(policies, r.Policy, workloads, w.Namespace, sa); len(sharing) > 0 {
+		return fmt.Sprintf("admitted unchanged by policy %q (made for %s), not by its own %q: the workloads share ServiceAccount %s/%s, the identity PodSecurityPolicy authorizes, so each may use the other's policy, and %s; give each workload its own ServiceAccount, or use --group-by serviceaccount",
+			r.Policy, strings.Join(sharing, ", "), expected, w.Namespace, sa, order)
+	}
+	fix := "removing that grant lets its own win"
+	if generating && !isGenerated(policies, r.Policy) {
+		fix = fmt.Sprintf("a --name-prefix that sorts before %q, or removing that grant, lets its own win", r.Policy)
+	}
+	return fmt.Sprintf("admitted unchanged by policy %q, not by its own %q: %s (%s): %s", r.Policy, expected, order, fix, who)
+}
+
+// sameAccount names the workloads the policy was made for
+// (GeneratedForAnnotation) that run as ServiceAccount namespace/sa.
+func sameAccount(policies []*policyv1.PodSecurityPolicy, policy string, workloads []manifest.Workload, namespace, sa string) []string {
+	var names []string
+	for _, p := range policies {
+		if p.Name != policy {
+			continue
+		}
+		madeFor := strings.Split(p.Annotations[GeneratedForAnnotation], "\n")
+		for _, o := range workloads {
+			if o.Namespace != namespace || !slices.Contains(madeFor, WorkloadName(o)) {
+				continue
+			}
+			if engine.PodServiceAccount(podcreate.Create(o.Pod, o.ServiceAccount)) == sa {
+				names = append(names, WorkloadName(o))
+			}
+		}
+	}
+	return names
+}
+
+func isGenerated(policies []*policyv1.PodSecurityPolicy, policy string) bool {
+	for _, p := range policies {
+		if p.Name == policy {
+			return p.Annotations[GeneratedForAnnotation] != ""
+		}
+	}
+	return false
 }
 
 func describeChanges(changes []engine.Change) string {
@@ -268,7 +327,8 @@ func describeChanges(changes []engine.Change) string {
 	return strings.Join(parts, ", ")
 }
 
-// ProofFailed counts the findings that are not OK.
+// ProofFailed counts the findings that are not OK (Unowned ones are OK:
+// they are reported, not failed).
 func ProofFailed(findings []Finding) int {
 	return len(slices.DeleteFunc(slices.Clone(findings), Finding.OK))
 }

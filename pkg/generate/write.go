@@ -30,6 +30,9 @@ func WriteYAML(w io.Writer, res *Result) error {
 		for _, n := range p.Notes {
 			fmt.Fprintf(&b, "# Allows more than used: %s.\n", n)
 		}
+		for _, n := range p.Warnings {
+			fmt.Fprintf(&b, "# Warning: %s.\n", n)
+		}
 		docs, err := p.documents()
 		if err != nil {
 			return err
@@ -94,8 +97,13 @@ func (p Policy) grants() rbac.Objects {
 // With all set, also a line per workload that is.
 func WriteFindings(w io.Writer, findings []Finding, all bool) error {
 	var b strings.Builder
-	bad := 0
+	bad, unowned := 0, 0
 	for _, f := range findings {
+		if f.Unowned && f.OK() {
+			unowned++
+			fmt.Fprintf(&b, "%s: %s: NO OWN POLICY: admitted unchanged by policy %q, but no policy names it in %s\n", f.Source, f.Name, f.Policy, GeneratedForAnnotation)
+			continue
+		}
 		if f.OK() {
 			if all {
 				fmt.Fprintf(&b, "%s: %s: admitted unchanged by policy %q\n", f.Source, f.Name, f.Policy)
@@ -109,8 +117,26 @@ func WriteFindings(w io.Writer, findings []Finding, all bool) error {
 	if len(findings) == 1 {
 		noun = "workload"
 	}
-	fmt.Fprintf(&b, "%d %s: %d admitted unchanged by their own policy, %d not\n", len(findings), noun, len(findings)-bad, bad)
+	without := ""
+	if unowned > 0 {
+		without = fmt.Sprintf(", %d admitted unchanged without an own policy", unowned)
+	}
+	fmt.Fprintf(&b, "%d %s: %d admitted unchanged by their own policy%s, %d not\n", len(findings), noun, len(findings)-bad-unowned, without, bad)
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteFindingsYAML writes the proof as a YAML list of WriteFindingsJSON's
+// findings.
+func WriteFindingsYAML(w io.Writer, findings []Finding) error {
+	if findings == nil {
+		findings = []Finding{}
+	}
+	data, err := yaml.Marshal(findings)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
 	return err
 }
 

@@ -32,6 +32,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 )
 
 // ImageUsers reads the user an image runs as: the User field of the image's
@@ -42,25 +44,13 @@ type ImageUsers interface {
 }
 
 // Container is the kubelet's verdict on one container whose effective
-// securityContext has runAsNonRoot: true (no other container is checked).
-type Container struct {
-	// Field is the container's path in the pod, such as spec.containers[0]
-	// or spec.initContainers[1].
-	Field string `json:"field"`
-	Name  string `json:"name"`
-	Image string `json:"image"`
-	// ImageUser is the User of the image's config, when the kubelet needs
-	// it (runAsUser unset) and it could be read; "" is an unset user.
-	ImageUser *string `json:"imageUser,omitempty"`
-	// Refused says the kubelet would not start the container; Message is
-	// its reason in the kubelet's words, without the "(pod: ..., container:
-	// ...)" suffix whose pod name and UID exist only in the cluster.
-	Refused bool   `json:"refused"`
-	Message string `json:"message,omitempty"`
-	// Error says why the image's config could not be read: the container
-	// is then neither refused nor known to start.
-	Error string `json:"error,omitempty"`
-}
+// securityContext has runAsNonRoot: true (no other container is checked):
+// the report schema's type (v1alpha1.ContainerVerdict, which documents its fields):
+// its path in the pod (spec.containers[0]), name, image, the image's user
+// when needed and read, and either Refused with the kubelet's Message
+// (without the "(pod: ..., container: ...)" suffix whose pod name and UID
+// exist only in the cluster) or the Error that kept the image unread.
+type Container v1alpha1.ContainerVerdict
 
 // Options tune Verify.
 type Options struct {

@@ -1,13 +1,14 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/report"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
 
@@ -28,14 +29,30 @@ func WriteText(w io.Writer, findings []Finding) error {
 	return err
 }
 
-// WriteJSON writes the findings as a JSON array.
-func WriteJSON(w io.Writer, findings []Finding) error {
-	if findings == nil {
-		findings = []Finding{}
+// WriteReport writes the findings as a v1alpha1.LintReport in format json
+// or yaml.
+func WriteReport(w io.Writer, format string, findings []Finding) error {
+	l, err := report.NewListWriter(w, format, v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindLintReport})
+	if err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(findings)
+	var sum v1alpha1.LintSummary
+	for _, f := range findings {
+		sum.Findings++
+		switch f.Severity {
+		case Error:
+			sum.Errors++
+		case Warning:
+			sum.Warnings++
+		case Info:
+			sum.Info++
+		}
+		src := v1alpha1.Source{File: f.Source.File, Document: f.Source.Document, Line: f.Source.Line, Item: f.Source.Item}
+		if err := l.Item(v1alpha1.Finding{Rule: f.Rule, Severity: f.Severity.String(), Object: f.Object, Source: src, Message: f.Message, Fix: f.Fix}); err != nil {
+			return err
+		}
+	}
+	return l.Close(report.Field{Key: "summary", Value: sum})
 }
 
 // WriteSARIF writes the findings as SARIF 2.1.0.

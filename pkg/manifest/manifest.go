@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kube-psp/kube-psp/internal/parallel"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/podcreate"
 	"github.com/kube-psp/kube-psp/pkg/yamlfile"
@@ -193,50 +192,15 @@ func Read(paths []string, stdin io.Reader, opts Options) ([]Workload, error) {
 // order. A bad document does not stop the others (Input.Errors); err is a
 // path that cannot be read.
 func ReadAll(paths []string, stdin io.Reader, opts Options) (*Input, error) {
-	if opts.DefaultNamespace == "" {
-		opts.DefaultNamespace = "default"
-	}
-	inputs, err := yamlfile.List(paths, stdin, opts.Recursive)
+	var workloads []Workload
+	res, err := Each(paths, stdin, opts, nil, func(w Workload) error {
+		workloads = append(workloads, w)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}, Namespaces: map[string]*corev1.Namespace{}}
-	for _, p := range paths {
-		if p != "-" && !opts.Recursive && yamlfile.HasSubdirectories(p) {
-			res.Unread = append(res.Unread, p)
-		}
-	}
-	outputs := make([]parsed, len(inputs))
-	parallel.Each(len(inputs), func(i int) {
-		data, err := inputs[i].Read()
-		if err != nil {
-			outputs[i].errs = []error{err}
-			return
-		}
-		outputs[i] = parse(inputs[i].Name, data, opts)
-	})
-	for i, o := range outputs {
-		res.Files = append(res.Files, inputs[i].Name)
-		res.Workloads = append(res.Workloads, o.workloads...)
-		res.Errors = append(res.Errors, o.errs...)
-		res.Warnings = append(res.Warnings, o.warnings...)
-		for _, k := range o.others {
-			if !slices.Contains(res.Others, k) {
-				res.Others = append(res.Others, k)
-			}
-		}
-		for _, sa := range o.serviceAccounts {
-			res.ServiceAccounts[sa.Namespace+"/"+sa.Name] = sa
-		}
-		for _, ns := range o.namespaces {
-			res.Namespaces[ns.Name] = ns
-		}
-	}
-	// A workload's ServiceAccount may come in any file, before or after it.
-	for i := range res.Workloads {
-		w := &res.Workloads[i]
-		w.ServiceAccount = res.ServiceAccounts[w.Namespace+"/"+podcreate.ServiceAccountName(w.Pod)]
-	}
+	res.Workloads = workloads
 	return res, nil
 }
 

@@ -33,7 +33,7 @@ import (
 // not keep, is judged as it runs: whether it depends on its policy's
 // defaults cannot be told from the cluster (check its manifest with -f).
 // Warnings are policy load problems.
-func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts audit.Options) ([]check.Result, []string, error) {
+func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, opts audit.Options) ([]check.Verdict, []string, error) {
 	snap, pods, err := audit.Read(ctx, client, dyn, opts)
 	if err != nil {
 		return nil, nil, err
@@ -51,7 +51,7 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 		case ok:
 			owners.seen[w.Source.Object] = true
 		default:
-			w = audit.Workload(&pods[i])
+			w = audit.RecreatedWorkload(&pods[i])
 		}
 		workloads = append(workloads, w)
 	}

@@ -87,7 +87,7 @@ func (n *Namespace) Tightens() api.Level {
 type Pod struct {
 	// Result is PodSecurityPolicy's verdict (pkg/check): the pod before
 	// (Result.Pod) and after (Result.AdmittedPod) the policy's defaults.
-	Result check.Result
+	Result check.Verdict
 	// Level is the most restrictive level that admits Result.AdmittedPod,
 	// or, when PodSecurityPolicy denies the pod today, Result.Pod as
 	// written (after podcreate.PrepareForCreate, with no policy's
@@ -132,7 +132,7 @@ func (p *Pod) ManifestField(field string) string {
 // Build plans the migration of the namespaces of results, which pkg/check
 // decided (check.Run). Errors are internal: a policy default that cannot be
 // written back into a pod.
-func Build(results []check.Result, std *Standards) (*Plan, error) {
+func Build(results []check.Verdict, std *Standards) (*Plan, error) {
 	byName := map[string]*Namespace{}
 	var names []string
 	for _, r := range results {
@@ -176,7 +176,7 @@ func Build(results []check.Result, std *Standards) (*Plan, error) {
 // level, nil when it passes without them (or PodSecurityPolicy denies it).
 // PodSecurity judges the pod the apiserver stores, so the pod without the
 // defaults is Result.Pod after podcreate.PrepareForCreate, as AdmittedPod is.
-func dependence(std *Standards, level api.Level, r check.Result) (*Dependence, error) {
+func dependence(std *Standards, level api.Level, r check.Verdict) (*Dependence, error) {
 	if !r.Admitted || level == api.LevelPrivileged || len(r.Changes) == 0 {
 		return nil, nil
 	}

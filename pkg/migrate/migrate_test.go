@@ -22,7 +22,7 @@ import (
 )
 
 // checkManifests decides manifests with a built-in preset, as psp check does.
-func checkManifests(t *testing.T, preset, manifests string) []check.Result {
+func checkManifests(t *testing.T, preset, manifests string) []check.Verdict {
 	t.Helper()
 	res, err := presets.Load(preset)
 	if err != nil {

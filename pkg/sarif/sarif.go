@@ -8,12 +8,15 @@
 package sarif
 
 import (
-	"encoding/json"
+	"bytes"
+	"errors"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kube-psp/kube-psp/pkg/report"
 )
 
 // Stdin is the file name the readers give standard input.
@@ -42,17 +45,6 @@ type Result struct {
 	// running pod, "pod/NS/NAME"): it is then written as a logical
 	// location, and File is not used.
 	Object string
-}
-
-type log struct {
-	Version string `json:"version"`
-	Schema  string `json:"$schema"`
-	Runs    []run  `json:"runs"`
-}
-
-type run struct {
-	Tool    tool     `json:"tool"`
-	Results []result `json:"results"`
 }
 
 type tool struct {
@@ -117,27 +109,111 @@ func Write(w io.Writer, rules []Rule, results []Result) error {
 
 // WriteIn is Write with file locations relative to dir, an absolute path.
 func WriteIn(w io.Writer, dir string, rules []Rule, results []Result) error {
-	r := run{Tool: tool{Driver: driver{Name: "kube-psp", InformationURI: "https://github.com/kube-psp/kube-psp", Rules: []ruleJSON{}}}, Results: []result{}}
-	for _, rule := range rules {
-		r.Tool.Driver.Rules = append(r.Tool.Driver.Rules, ruleJSON{ID: rule.ID, ShortDescription: text{rule.Summary}})
-	}
-	for _, res := range results {
-		out := result{RuleID: res.RuleID, Level: res.Level, Message: text{res.Message}}
-		switch {
-		case res.Object != "":
-			out.Locations = []location{{LogicalLocations: []logical{{FullyQualifiedName: res.Object, Kind: "resource"}}}}
-		case res.File != "":
-			loc := &physical{ArtifactLocation: fileArtifact(dir, res.File)}
-			if res.Line > 0 {
-				loc.Region = &region{StartLine: res.Line}
-			}
-			out.Locations = []location{{PhysicalLocation: loc}}
+	s := NewWriter(w, dir)
+	for _, r := range results {
+		if err := s.Result(r); err != nil {
+			return err
 		}
-		r.Results = append(r.Results, out)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log{Version: "2.1.0", Schema: "https://json.schemastore.org/sarif-2.1.0.json", Runs: []run{r}})
+	return s.Close(rules)
+}
+
+// Writer writes one run as its results come, each as soon as it is given,
+// and the rules, which only the results seen decide, after them (JSON's
+// key order is free: "results" comes before "tool"), so that a log of
+// many results is never held in memory. The log is indented by two
+// spaces, with <, > and & unescaped.
+type Writer struct {
+	w       io.Writer
+	dir     string
+	results int
+	err     error
+}
+
+// NewWriter returns a Writer of one run with file locations relative to
+// dir, an absolute path; it writes nothing until the first Result or Close.
+func NewWriter(w io.Writer, dir string) *Writer {
+	return &Writer{w: w, dir: dir}
+}
+
+// header is the log up to the first result of the run's results.
+const header = `{
+  "version": "2.1.0",
+  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+  "runs": [
+    {
+      "results": [`
+
+// Result writes one result. After an error every call returns it.
+func (s *Writer) Result(res Result) error {
+	if s.err != nil {
+		return s.err
+	}
+	var b bytes.Buffer
+	if s.results == 0 {
+		b.WriteString(header)
+	} else {
+		b.WriteByte(',')
+	}
+	b.WriteString("\n        ")
+	if err := report.EncodeJSON(&b, s.result(res), "        "); err != nil {
+		s.err = err
+		return err
+	}
+	s.results++
+	return s.write(b.Bytes())
+}
+
+// Close writes the rules and ends the log.
+func (s *Writer) Close(rules []Rule) error {
+	if s.err != nil {
+		return s.err
+	}
+	var b bytes.Buffer
+	if s.results == 0 {
+		b.WriteString(header + "],")
+	} else {
+		b.WriteString("\n      ],")
+	}
+	t := tool{Driver: driver{Name: "kube-psp", InformationURI: "https://github.com/kube-psp/kube-psp", Rules: []ruleJSON{}}}
+	for _, rule := range rules {
+		t.Driver.Rules = append(t.Driver.Rules, ruleJSON{ID: rule.ID, ShortDescription: text{rule.Summary}})
+	}
+	b.WriteString("\n      \"tool\": ")
+	if err := report.EncodeJSON(&b, t, "      "); err != nil {
+		s.err = err
+		return err
+	}
+	b.WriteString("\n    }\n  ]\n}\n")
+	if err := s.write(b.Bytes()); err != nil {
+		return err
+	}
+	s.err = errors.New("SARIF log already closed")
+	return nil
+}
+
+func (s *Writer) write(data []byte) error {
+	if _, err := s.w.Write(data); err != nil {
+		s.err = err
+		return err
+	}
+	return nil
+}
+
+// result is res as SARIF writes it.
+func (s *Writer) result(res Result) result {
+	out := result{RuleID: res.RuleID, Level: res.Level, Message: text{res.Message}}
+	switch {
+	case res.Object != "":
+		out.Locations = []location{{LogicalLocations: []logical{{FullyQualifiedName: res.Object, Kind: "resource"}}}}
+	case res.File != "":
+		loc := &physical{ArtifactLocation: fileArtifact(s.dir, res.File)}
+		if res.Line > 0 {
+			loc.Region = &region{StartLine: res.Line}
+		}
+		out.Locations = []location{{PhysicalLocation: loc}}
+	}
+	return out
 }
 
 // fileArtifact is the artifactLocation of a file: relative to %SRCROOT%

@@ -184,11 +184,11 @@ func (r Reviewer) decide(ctx context.Context, snap *source.Snapshot, req *admiss
 		return r.admitted(req.Object.Raw, pod, d)
 	}
 	// Denied: explain it. Only denials pay for evaluating every policy.
-	explained, err := engine.Decide(ctx, snap.Policies, snap.Authorizer, ereq, engine.Options{ExplainAll: true})
+	explained, err := explain.Explain(ctx, explain.Case{Policies: snap.Policies, Authorizer: snap.Authorizer, Request: ereq}, d, explain.Options{})
 	if err != nil {
 		return r.failed(err)
 	}
-	warnings := explain.Explain(ereq, explained, snap.Policies).Warnings()
+	warnings := explained.Warnings()
 	if errors.Is(context.Cause(ctx), errDecisionTimeout) {
 		// The denial stands (it was decided in time); its explanation was not.
 		warnings = []string{explain.Truncate(fmt.Sprintf("kube-psp: the explanation of this denial is left out: SubjectAccessReview latency ran past --decision-timeout=%v", r.DecisionTimeout))}

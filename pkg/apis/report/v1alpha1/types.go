@@ -1,0 +1,231 @@
+package v1alpha1
+
+// APIVersion is the apiVersion of every report.
+const APIVersion = "report.kube-psp.io/v1alpha1"
+
+// The kinds of the reports.
+const (
+	KindCheckReport   = "CheckReport"
+	KindExplainReport = "ExplainReport"
+	KindAuditReport   = "AuditReport"
+	KindLintReport    = "LintReport"
+	KindWhoCanReport  = "WhoCanReport"
+)
+
+// TypeMeta names a report's schema, as metav1.TypeMeta names an object's.
+type TypeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// CheckReport is what `psp check`, `psp explain` (kind ExplainReport) and
+// `psp audit` (kind AuditReport) write: one item per workload, in input
+// order (audit: by namespace and name), then the counts.
+type CheckReport struct {
+	TypeMeta `json:",inline"`
+	Items    []WorkloadVerdict `json:"items"`
+	Summary  CheckSummary      `json:"summary"`
+}
+
+// CheckSummary counts the items of a CheckReport.
+type CheckSummary struct {
+	Workloads int `json:"workloads"`
+	Admitted  int `json:"admitted"`
+	Denied    int `json:"denied"`
+	// Invalid are admitted by a policy, then refused by the apiserver's
+	// validation.
+	Invalid int `json:"invalid"`
+	// KubeletRefused are admitted, but the kubelet would refuse a
+	// container (check --images).
+	KubeletRefused int `json:"kubeletRefused,omitempty"`
+	// ImageUnread are admitted, but an image the kubelet's verdict needs
+	// could not be read (check --images).
+	ImageUnread int `json:"imageUnread,omitempty"`
+	// Running are pods running against the policy that admitted them (audit).
+	Running int `json:"running,omitempty"`
+}
+
+// Source is where an item was read: a file's document, or, for what is not
+// in a file (a running pod), the object.
+type Source struct {
+	// File is the path as given, "<stdin>" for standard input.
+	File string `json:"file,omitempty"`
+	// Document is the 1-based index of the YAML document in the file.
+	Document int `json:"document,omitempty"`
+	// Line is the 1-based file line where the document starts.
+	Line int `json:"line,omitempty"`
+	// Item is the 1-based index in a List kind, when in one.
+	Item int `json:"item,omitempty"`
+	// Object names what is not in a file: "pod/NAMESPACE/NAME".
+	Object string `json:"object,omitempty"`
+}
+
+// WorkloadVerdict is what the cluster would do with one workload's pod.
+type WorkloadVerdict struct {
+	Source Source `json:"source"`
+	// Kind, Namespace and Name name the object in the manifest.
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Requester is the user that creates the pod: the controller's
+	// ServiceAccount for a workload, --as for a bare Pod.
+	Requester string `json:"requester"`
+	// Admitted: both admission phases admit the pod.
+	Admitted bool `json:"admitted"`
+	// Invalid: admitted by Policy, then refused by the apiserver's
+	// validation with Message.
+	Invalid bool `json:"invalid,omitempty"`
+	// DeniedIn is the phase that denied: "admit" or "validate".
+	DeniedIn string `json:"deniedIn,omitempty"`
+	// Policy is the admitting policy.
+	Policy string `json:"policy,omitempty"`
+	// Changes are the fields the admitting policy sets, without the
+	// kubernetes.io/psp annotation.
+	Changes []Change `json:"changes,omitempty"`
+	// Message is the denial, exactly as the apiserver would return it.
+	Message string `json:"message,omitempty"`
+	// Notes name the fields behind annotations the message names.
+	Notes []string `json:"notes,omitempty"`
+	// Policies are every policy evaluated, in the order tried: for an
+	// admitted pod the winner only, unless explained (explain).
+	Policies []PolicyVerdict `json:"policies"`
+	// Running are how the pod, as it runs now, breaks the policy that
+	// admitted it (audit).
+	Running []string `json:"running,omitempty"`
+	// Grant is the smallest RBAC grant that would admit a denied pod.
+	Grant *Grant `json:"grant,omitempty"`
+	// PodFix is the smallest change to a denied pod for a policy the
+	// requester may use.
+	PodFix *PodFix `json:"podFix,omitempty"`
+	// Kubelet is the kubelet's verdict on each container with an effective
+	// runAsNonRoot (check --images).
+	Kubelet []ContainerVerdict `json:"kubelet,omitempty"`
+}
+
+// Change is one field a policy sets.
+type Change struct {
+	// Field is the path in the v1 pod, e.g.
+	// "spec.containers[0].securityContext.runAsNonRoot".
+	Field string `json:"field"`
+	// Value is the value set, as JSON.
+	Value any `json:"value"`
+}
+
+// PolicyVerdict is what one policy did with the pod.
+type PolicyVerdict struct {
+	Name string `json:"name"`
+	// Outcome is Admitted, AdmittedWithChanges, Invalid, WouldMutate,
+	// Unauthorized or NotReached.
+	Outcome string `json:"outcome"`
+	// Usable: the requester or the pod's ServiceAccount may use it; Via
+	// says who, through which binding.
+	Usable  bool     `json:"usable"`
+	Via     string   `json:"via,omitempty"`
+	Changes []Change `json:"changes,omitempty"`
+	// Errors are the policy's field errors, in v1.24's words.
+	Errors []string `json:"errors,omitempty"`
+	// Chosen marks the admitting policy.
+	Chosen bool `json:"chosen,omitempty"`
+	// AuthorizationErrors are failures to ask whether the policy may be
+	// used; it counted as not usable.
+	AuthorizationErrors []string `json:"authorizationErrors,omitempty"`
+}
+
+// Grant is `use` of one policy, in the pod's namespace, for one subject.
+type Grant struct {
+	Policy    string `json:"policy"`
+	Namespace string `json:"namespace"`
+	// Subject is "ServiceAccount NS/NAME" or "User NAME".
+	Subject string `json:"subject"`
+	// NewServiceAccount is set when the pod runs as its namespace's
+	// "default" ServiceAccount: granting that would let every pod of the
+	// namespace that names no ServiceAccount use the policy, so the grant
+	// is for a new ServiceAccount of this name (the workload's), which the
+	// pod must name in spec.serviceAccountName; Subject is then that one.
+	NewServiceAccount string `json:"newServiceAccount,omitempty"`
+	// Allows is what the policy lets pods do that no policy the requester
+	// or the ServiceAccount may use already does: the grant gives it to
+	// every pod of the subject.
+	Allows []string `json:"allows,omitempty"`
+	// Commands are the kubectl commands that make the grant.
+	Commands []string `json:"commands"`
+}
+
+// PodFix lists the errors to fix for one usable policy to admit the pod.
+type PodFix struct {
+	Policy string   `json:"policy"`
+	Errors []string `json:"errors"`
+}
+
+// ContainerVerdict is the kubelet's verdict on one container.
+type ContainerVerdict struct {
+	// Field is the container's path in the pod, such as spec.containers[0]
+	// or spec.initContainers[1].
+	Field string `json:"field"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	// ImageUser is the User of the image's config, when the kubelet needs
+	// it (runAsUser unset) and it could be read; "" is an unset user.
+	ImageUser *string `json:"imageUser,omitempty"`
+	// Refused says the kubelet would not start the container; Message is
+	// its reason in the kubelet's words.
+	Refused bool   `json:"refused"`
+	Message string `json:"message,omitempty"`
+	// Error says why the image's config could not be read: the container
+	// is then neither refused nor known to start.
+	Error string `json:"error,omitempty"`
+}
+
+// LintReport is what `psp lint` writes: the findings, most severe first.
+type LintReport struct {
+	TypeMeta `json:",inline"`
+	Items    []Finding   `json:"items"`
+	Summary  LintSummary `json:"summary"`
+}
+
+// Finding is one mistake lint found.
+type Finding struct {
+	// Rule is the rule's ID, as `psp lint --help` lists them.
+	Rule string `json:"rule"`
+	// Severity is "error", "warning" or "info".
+	Severity string `json:"severity"`
+	// Object is what the finding is about: `ClusterRole "psp:all"`.
+	Object  string `json:"object"`
+	Source  Source `json:"source"`
+	Message string `json:"message"`
+	Fix     string `json:"fix"`
+}
+
+// LintSummary counts the findings by severity.
+type LintSummary struct {
+	Findings int `json:"findings"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Info     int `json:"info"`
+}
+
+// WhoCanReport is what `psp who-can use POLICY` writes: every subject RBAC
+// lets use the policy, once per binding and API group.
+type WhoCanReport struct {
+	TypeMeta `json:",inline"`
+	// Policy is the policy asked about; Namespace the namespace of the
+	// pods, empty for every namespace.
+	Policy    string         `json:"policy"`
+	Namespace string         `json:"namespace,omitempty"`
+	Items     []SubjectGrant `json:"items"`
+}
+
+// SubjectGrant is one subject that may use the policy.
+type SubjectGrant struct {
+	// Kind is User, Group or ServiceAccount.
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	// Binding is "ClusterRoleBinding/NAME" or "RoleBinding/NS/NAME".
+	Binding string `json:"binding"`
+	// Role is "ClusterRole/NAME" or "Role/NAME".
+	Role string `json:"role"`
+	// APIGroup is the group the grant is in: policy, extensions or
+	// policy.kube-psp.io.
+	APIGroup string `json:"apiGroup"`
+}
