@@ -1,10 +1,12 @@
 package migrate
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/kube-psp/kube-psp/pkg/check"
@@ -157,11 +159,14 @@ func Build(results []check.Verdict, std *Standards) (*Plan, error) {
 	}
 	slices.Sort(names)
 	plan := &Plan{Version: std.Version()}
+	// Workloads of one template shape (a chart's, a team's) share their
+	// pod spec and policy defaults: their dependence is computed once.
+	memo := map[string]dependenceResult{}
 	for _, name := range names {
 		n := byName[name]
 		n.Warn = stricter(n.Enforce)
 		for i := range n.Pods {
-			d, err := dependence(std, n.Enforce, n.Pods[i].Result)
+			d, err := memoDependence(memo, std, n.Enforce, n.Pods[i].Result)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", n.Pods[i].Result.Workload.Source, n.Pods[i].Result.Workload, err)
 			}
@@ -172,6 +177,35 @@ func Build(results []check.Verdict, std *Standards) (*Plan, error) {
 	return plan, nil
 }
 
+type dependenceResult struct {
+	d   *Dependence
+	err error
+}
+
+// memoDependence is dependence, once per level, pod metadata and spec (what
+// PodSecurity reads) and changes: a Dependence is shared, not to be changed.
+func memoDependence(memo map[string]dependenceResult, std *Standards, level api.Level, r check.Verdict) (*Dependence, error) {
+	if !r.Admitted || level == api.LevelPrivileged || len(r.Changes) == 0 {
+		return nil, nil
+	}
+	key, err := json.Marshal(struct {
+		Level       api.Level
+		Labels      map[string]string
+		Annotations map[string]string
+		Spec        *corev1.PodSpec
+		Changes     []engine.Change
+	}{level, r.Pod.Labels, r.Pod.Annotations, &r.Pod.Spec, r.Changes})
+	if err != nil {
+		return dependence(std, level, r)
+	}
+	if m, ok := memo[string(key)]; ok {
+		return m.d, m.err
+	}
+	d, err := dependence(std, level, r)
+	memo[string(key)] = dependenceResult{d, err}
+	return d, err
+}
+
 // dependence returns how r's pod depends on its policy's defaults to pass
 // level, nil when it passes without them (or PodSecurityPolicy denies it).
 // PodSecurity judges the pod the apiserver stores, so the pod without the
@@ -180,16 +214,24 @@ func dependence(std *Standards, level api.Level, r check.Verdict) (*Dependence, 
 	if !r.Admitted || level == api.LevelPrivileged || len(r.Changes) == 0 {
 		return nil, nil
 	}
+	var w *podWriter
 	passes := func(changes []engine.Change) ([]Violation, error) {
-		pod, err := withChanges(r.Pod, changes)
+		pod, err := w.with(changes)
 		if err != nil {
 			return nil, err
 		}
 		podcreate.PrepareForCreate(pod)
 		return std.Violations(level, pod), nil
 	}
-	violations, err := passes(nil)
-	if err != nil || len(violations) == 0 {
+	// Without any default: the pod itself, no conversion needed.
+	bare := r.Pod.DeepCopy()
+	podcreate.PrepareForCreate(bare)
+	violations := std.Violations(level, bare)
+	if len(violations) == 0 {
+		return nil, nil
+	}
+	w, err := newPodWriter(r.Pod)
+	if err != nil {
 		return nil, err
 	}
 	// Drop each default the level does not need, in the engine's order:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -326,5 +327,23 @@ func TestCurrentLabels(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// Workloads of one template shape share the computed dependence: the
+// same fields for both, and the result equals an uncached computation.
+func TestDependenceShared(t *testing.T) {
+	results := checkManifests(t, "restricted", in("a", plainPod)+"---\n"+in("b", plainPod))
+	plan, err := Build(results, latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	da, db := plan.Namespaces[0].Pods[0].Dependence, plan.Namespaces[1].Pods[0].Dependence
+	direct, err := dependence(latest(t), api.LevelRestricted, results[1])
+	if err != nil || da == nil || db == nil || direct == nil {
+		t.Fatalf("dependences %v %v %v: %v", da, db, direct, err)
+	}
+	if da.Denial != direct.Denial || !reflect.DeepEqual(da.Fields, direct.Fields) || db.Denial != direct.Denial {
+		t.Errorf("shared %+v, direct %+v", da, direct)
 	}
 }

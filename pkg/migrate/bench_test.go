@@ -1,0 +1,78 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kube-psp/kube-psp/pkg/authorizer"
+	"github.com/kube-psp/kube-psp/pkg/check"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/presets"
+	"github.com/kube-psp/kube-psp/pkg/source"
+)
+
+// deployments is n Deployments in 20 namespaces: most plain (the restricted
+// preset defaults four fields each, so each is mutation-dependent), one in
+// five setting what restricted asks; one in seven privileged (denied), in a
+// namespace of their own, so the others stay restricted. hack/bench-check.sh
+// writes the same as files.
+func deployments(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		sc, ns := "{}", fmt.Sprintf("ns%d", i%20)
+		switch {
+		case i%7 == 0:
+			sc, ns = "{privileged: true}", "privileged"
+		case i%5 == 0:
+			sc = "{runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}"
+		}
+		fmt.Fprintf(&b, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d%d, namespace: %s}\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d}}\n    spec:\n      containers:\n      - {name: c, image: nginx, securityContext: %s}\n", i, ns, sc)
+	}
+	return b.String()
+}
+
+// BenchmarkMigrate2k: psp check's work on 2,000 Deployments (check), and
+// psp migrate pss's (the same, then Build): compare their ns/op side by
+// side for migrate's cost over check's.
+func BenchmarkMigrate2k(b *testing.B) {
+	res, err := presets.Load("restricted")
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := source.Build(res, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := deployments(2000)
+	std, err := NewStandards("latest")
+	if err != nil {
+		b.Fatal(err)
+	}
+	decide := func(b *testing.B) []check.Verdict {
+		ws, err := manifest.Read([]string{"-"}, strings.NewReader(docs), manifest.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		results, err := check.Run(context.Background(), snap.Policies, snap.Authorizer, ws, check.Options{User: authorizer.UserInfo{Name: "u"}})
+		if err != nil || len(results) != 2000 {
+			b.Fatalf("%d results, %v", len(results), err)
+		}
+		return results
+	}
+	b.Run("check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			decide(b)
+		}
+	})
+	b.Run("migrate", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Build(decide(b), std); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
