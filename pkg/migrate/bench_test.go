@@ -1,16 +1,9 @@
 package migrate
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/kube-psp/kube-psp/pkg/authorizer"
-	"github.com/kube-psp/kube-psp/pkg/check"
-	"github.com/kube-psp/kube-psp/pkg/manifest"
-	"github.com/kube-psp/kube-psp/pkg/presets"
-	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
 // deployments is n Deployments in 20 namespaces: most plain (the restricted
@@ -37,40 +30,21 @@ func deployments(n int) string {
 // psp migrate pss's (the same, then Build): compare their ns/op side by
 // side for migrate's cost over check's.
 func BenchmarkMigrate2k(b *testing.B) {
-	res, err := presets.Load("restricted")
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap, err := source.Build(res, "")
-	if err != nil {
-		b.Fatal(err)
-	}
 	docs := deployments(2000)
 	std, err := NewStandards("latest")
 	if err != nil {
 		b.Fatal(err)
 	}
-	decide := func(b *testing.B) []check.Verdict {
-		ws, err := manifest.Read([]string{"-"}, strings.NewReader(docs), manifest.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		results, err := check.Run(context.Background(), snap.Policies, snap.Authorizer, ws, check.Options{User: authorizer.UserInfo{Name: "u"}})
-		if err != nil || len(results) != 2000 {
-			b.Fatalf("%d results, %v", len(results), err)
-		}
-		return results
-	}
 	b.Run("check", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			decide(b)
+			checkManifests(b, "restricted", docs)
 		}
 	})
 	b.Run("migrate", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := Build(decide(b), std); err != nil {
+			if _, err := Build(checkManifests(b, "restricted", docs), std); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -23,7 +23,7 @@ import (
 )
 
 // checkManifests decides manifests with a built-in preset, as psp check does.
-func checkManifests(t *testing.T, preset, manifests string) []check.Verdict {
+func checkManifests(t testing.TB, preset, manifests string) []check.Verdict {
 	t.Helper()
 	res, err := presets.Load(preset)
 	if err != nil {
