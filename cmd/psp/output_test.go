@@ -12,7 +12,8 @@ import (
 )
 
 // TestReportsDecodeIntoTheirTypes: every -o json and -o yaml output of
-// check, explain, lint, who-can, diff and generate --verify, run here, and every report among the
+// check, explain, lint, who-can, diff, generate --verify and migrate pss,
+// run here, and every report among the
 // golden files (check --images, bad documents), decodes into the
 // documented v1alpha1 types with unknown fields refused, with the kind of
 // its command; standard input is "<stdin>", unescaped.
@@ -40,6 +41,7 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 			{v1alpha1.KindDiffReport, "", []string{"diff", "-f", "examples/", "--before", "examples/eks", "--before", "examples/seed", "--after", "examples/seed"}},
 			{v1alpha1.KindDiffReport, string(nginx), []string{"diff", "-f", "-", "--before", "examples/eks", "--after", "none"}},
 			{v1alpha1.KindVerifyReport, "", []string{"generate", "--verify", "-f", "examples/", "--policies", "examples/eks", "--rbac", "examples/eks"}},
+			{v1alpha1.KindPodSecurityMigration, string(nginx), []string{"migrate", "pss", "-f", "-", "--policies", "examples/eks", "--rbac", "examples/eks"}},
 			{v1alpha1.KindVerifyReport, string(nginx), []string{"generate", "--verify", "-f", "-", "--policies", "examples/eks", "--rbac", "examples/eks"}},
 		} {
 			args := append(tc.args, "-o", format)
@@ -113,6 +115,19 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 			}
 			for _, item := range r.Items {
 				checkSource(t, o.name, item.Kind+" "+item.Namespace+"/"+item.Name, item.Source)
+			}
+		case *v1alpha1.PodSecurityMigration:
+			kind = r.Kind
+			if len(r.Namespaces) == 0 {
+				t.Errorf("%s: no namespaces", o.name)
+			}
+			for _, n := range r.Namespaces {
+				if n.Count.Workloads != len(n.Workloads) {
+					t.Errorf("%s: namespace %s counts %+v of %d workloads", o.name, n.Name, n.Count, len(n.Workloads))
+				}
+				for _, w := range n.Workloads {
+					checkSource(t, o.name, w.Kind+" "+w.Namespace+"/"+w.Name, w.Source)
+				}
 			}
 		case *v1alpha1.WhoCanReport:
 			kind = r.Kind

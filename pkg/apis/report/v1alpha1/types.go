@@ -345,3 +345,97 @@ type VerifySummary struct {
 	// NotProven are the others.
 	NotProven int `json:"notProven"`
 }
+
+// PodSecurityMigration is what `psp migrate pss` writes: for each
+// namespace, the Pod Security Standards levels and labels that keep
+// admitting its workloads, and how each workload fares.
+type PodSecurityMigration struct {
+	TypeMeta `json:",inline"`
+	// PodSecurityStandardsVersion is the standards' version the levels are
+	// judged by, as the *-version labels name it ("latest", "v1.37").
+	PodSecurityStandardsVersion string               `json:"podSecurityStandardsVersion"`
+	Namespaces                  []NamespaceMigration `json:"namespaces"`
+}
+
+// NamespaceMigration is one namespace's proposed levels.
+type NamespaceMigration struct {
+	Name string `json:"name"`
+	// Enforce is the most restrictive level that admits every workload of
+	// the namespace; Warn and Audit the level one stricter, when there is
+	// one ("privileged", "baseline" or "restricted").
+	Enforce string `json:"enforce"`
+	Warn    string `json:"warn,omitempty"`
+	Audit   string `json:"audit,omitempty"`
+	// Labels are the pod-security.kubernetes.io/ labels to set.
+	Labels map[string]string `json:"labels"`
+	// CurrentLabels are the namespace's pod-security.kubernetes.io/ labels
+	// today, when known; Changes are the labels of Labels that differ from
+	// them; TightensEnforceFrom is today's enforce level when Enforce is
+	// stricter than it.
+	CurrentLabels       map[string]string   `json:"currentLabels,omitempty"`
+	Changes             map[string]string   `json:"changes,omitempty"`
+	TightensEnforceFrom string              `json:"tightensEnforceFrom,omitempty"`
+	Count               MigrationCount      `json:"count"`
+	Workloads           []WorkloadMigration `json:"workloads"`
+}
+
+// MigrationCount counts a namespace's workloads.
+type MigrationCount struct {
+	Workloads int `json:"workloads"`
+	// Denied are denied by PodSecurityPolicy today; they are judged as
+	// written.
+	Denied int `json:"deniedByPodSecurityPolicy"`
+	// MutationDependent pass Enforce only with the defaults of the policy
+	// that admits them.
+	MutationDependent int `json:"mutationDependent"`
+	// PrivilegedOnly need the privileged level.
+	PrivilegedOnly int `json:"privilegedOnly"`
+}
+
+// WorkloadMigration is one workload: PodSecurityPolicy's verdict and the
+// most restrictive level that admits its pod.
+type WorkloadMigration struct {
+	Source    Source `json:"source"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Admitted  bool   `json:"admitted"`
+	Policy    string `json:"policy,omitempty"`
+	// Message is PodSecurityPolicy's denial.
+	Message string `json:"message,omitempty"`
+	Level   string `json:"level,omitempty"`
+	// StricterViolations are the checks failed at the level one stricter
+	// than Level.
+	StricterViolations []Violation `json:"stricterViolations,omitempty"`
+	// JudgedAsRunning: the pod was judged as it runs (a live pod).
+	JudgedAsRunning bool `json:"judgedAsRunning,omitempty"`
+	// MutationDependent is set when the pod passes the namespace's Enforce
+	// level only with its policy's defaults.
+	MutationDependent *MutationDependence `json:"mutationDependent,omitempty"`
+}
+
+// Violation is one Pod Security Standards check a pod fails, in
+// PodSecurity's words: reason "allowPrivilegeEscalation != false", detail
+// `container "app" must set securityContext.allowPrivilegeEscalation=false`.
+type Violation struct {
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// MutationDependence is what PodSecurity would say of the pod without its
+// policy's defaults, and the defaults to write into the manifest.
+type MutationDependence struct {
+	Violations []Violation `json:"violations"`
+	// Denial is PodSecurity's message refusing the pod without them.
+	Denial string          `json:"denial"`
+	Fields []PolicyDefault `json:"fields"`
+}
+
+// PolicyDefault is one field the policy sets that the pod needs.
+type PolicyDefault struct {
+	// Field is the path in the pod; ManifestField the same in the
+	// workload's manifest (spec.template.spec... for a Deployment).
+	Field         string `json:"field"`
+	ManifestField string `json:"manifestField"`
+	Value         any    `json:"value"`
+}
