@@ -67,6 +67,22 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 			outputs = append(outputs, output{file, "", string(data)})
 		}
 	}
+	// The examples of docs/output.md, which TestDocExamples keeps true.
+	doc, err := os.ReadFile("docs/output.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := 0
+	for _, block := range strings.Split(string(doc), "```console\n")[1:] {
+		command, out, _ := strings.Cut(strings.SplitN(block, "```", 2)[0], "\n")
+		if strings.Contains(out, v1alpha1.APIVersion) {
+			examples++
+			outputs = append(outputs, output{"docs/output.md: " + command, "", out})
+		}
+	}
+	if examples < 7 {
+		t.Errorf("%d reports among docs/output.md's examples, want one of each kind but AuditReport", examples)
+	}
 	if reports < 8 {
 		t.Errorf("%d golden reports found; the golden files were not read", reports)
 	}
