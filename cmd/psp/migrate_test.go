@@ -125,6 +125,12 @@ spec:
 		!strings.Contains(errOut, "warning: namespace web: tightens enforce from privileged to baseline") || strings.Contains(errOut, "namespace monitoring") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	out, _, _ = run(t, input, "migrate", "pss", "-f", "-", "--preset", "eks", "-o", "json")
+	for _, want := range []string{`"currentLabels": {`, `"tightensEnforceFrom": "privileged"`, `"changes": {`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("json lacks %s:\n%s", want, out)
+		}
+	}
 	out, _, _ = run(t, input, "migrate", "pss", "-f", "-", "--preset", "eks")
 	if !strings.Contains(out, "namespace monitoring: enforce privileged, warn and audit baseline (Pod Security Standards latest)\n  current: pod-security.kubernetes.io/enforce=privileged\n  kubectl label") {
 		t.Errorf("text:\n%s", out)

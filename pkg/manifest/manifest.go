@@ -72,27 +72,6 @@ type Workload struct {
 	ServiceAccount *corev1.ServiceAccount
 }
 
-// Ref is how machine-readable output (JSON, YAML) names a workload: where
-// it was read, and its kind, namespace and name.
-type Ref struct {
-	// File is the file read, or the live object ("pod/NAMESPACE/NAME").
-	File      string `json:"file"`
-	Document  int    `json:"document,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-}
-
-// Ref is the workload's Ref.
-func (w Workload) Ref() Ref {
-	file := w.Source.File
-	if file == "" {
-		file = w.Source.Object
-	}
-	return Ref{File: file, Document: w.Source.Document, Line: w.Source.Line, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}
-}
-
 // String names the workload: "Deployment team/web"; without a name,
 // "Pod team/web-*" (its generateName, as the webhook's log writes it) or
 // "Pod team/(no name)".

@@ -12,15 +12,16 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
-	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
+	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
 // ReportAPIVersion and ReportKind head the JSON and YAML report, as
 // kubectl's -o json objects are headed: a reader checks them before
 // reading the fields, which change only with the version.
 const (
-	ReportAPIVersion = "report.kube-psp.io/v1alpha1"
-	ReportKind       = "PodSecurityMigration"
+	ReportAPIVersion = v1alpha1.APIVersion
+	ReportKind       = v1alpha1.KindPodSecurityMigration
 )
 
 // WriteText writes the plan for people: per namespace, the labels, then
@@ -175,59 +176,11 @@ func labelMap(labels []Label) map[string]string {
 	return m
 }
 
-// jsonReport is the JSON form of a Plan.
-type jsonReport struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Version    string          `json:"podSecurityStandardsVersion"`
-	Namespaces []jsonNamespace `json:"namespaces"`
-}
-
-type jsonNamespace struct {
-	Name    string            `json:"name"`
-	Enforce api.Level         `json:"enforce"`
-	Warn    api.Level         `json:"warn,omitempty"`
-	Audit   api.Level         `json:"audit,omitempty"`
-	Labels  map[string]string `json:"labels"`
-	// Current are Namespace.Current; Changes, with them, the labels that
-	// differ; TightensEnforceFrom is Namespace.Tightens.
-	Current             map[string]string `json:"currentLabels,omitempty"`
-	Changes             map[string]string `json:"changes,omitempty"`
-	TightensEnforceFrom api.Level         `json:"tightensEnforceFrom,omitempty"`
-	Count               Count             `json:"count"`
-	Workloads           []jsonPod         `json:"workloads"`
-}
-
-type jsonPod struct {
-	manifest.Ref
-	Admitted bool   `json:"admitted"`
-	Policy   string `json:"policy,omitempty"`
-	// Message is PodSecurityPolicy's denial.
-	Message string    `json:"message,omitempty"`
-	Level   api.Level `json:"level,omitempty"`
-	// Stricter are the checks failed at the level one stricter than Level.
-	Stricter []Violation `json:"stricterViolations,omitempty"`
-	// AsRunning is Pod.AsRunning.
-	AsRunning  bool            `json:"judgedAsRunning,omitempty"`
-	Dependence *jsonDependence `json:"mutationDependent,omitempty"`
-}
-
-type jsonDependence struct {
-	Violations []Violation `json:"violations"`
-	Denial     string      `json:"denial"`
-	Fields     []jsonField `json:"fields"`
-}
-
-type jsonField struct {
-	Field         string `json:"field"`
-	ManifestField string `json:"manifestField"`
-	Value         any    `json:"value"`
-}
-
 // WriteJSON writes the plan as one JSON object headed by ReportAPIVersion and ReportKind.
 func WriteJSON(w io.Writer, plan *Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<stdin>" as it is
 	return enc.Encode(report(plan))
 }
 
@@ -242,27 +195,39 @@ func WriteYAML(w io.Writer, plan *Plan) error {
 }
 
 // report is the JSON and YAML form of plan.
-func report(plan *Plan) jsonReport {
-	out := jsonReport{APIVersion: ReportAPIVersion, Kind: ReportKind, Version: plan.Version, Namespaces: []jsonNamespace{}}
+func report(plan *Plan) v1alpha1.PodSecurityMigration {
+	out := v1alpha1.PodSecurityMigration{TypeMeta: v1alpha1.TypeMeta{APIVersion: ReportAPIVersion, Kind: ReportKind},
+		PodSecurityStandardsVersion: plan.Version, Namespaces: []v1alpha1.NamespaceMigration{}}
 	for _, n := range plan.Namespaces {
-		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{},
-			Current: n.Current, TightensEnforceFrom: n.Tightens()}
+		jn := v1alpha1.NamespaceMigration{Name: n.Name, Enforce: string(n.Enforce), Warn: string(n.Warn), Audit: string(n.Warn), Labels: labelMap(n.Labels(plan.Version)),
+			Count: v1alpha1.MigrationCount(n.Count()), Workloads: []v1alpha1.WorkloadMigration{},
+			CurrentLabels: n.Current, TightensEnforceFrom: string(n.Tightens())}
 		if n.Current != nil {
 			jn.Changes = labelMap(n.Changes(plan.Version))
 		}
 		for _, p := range n.Pods {
 			r := p.Result
-			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
+			wl := r.Workload
+			jp := v1alpha1.WorkloadMigration{Source: check.ReportSource(wl.Source), Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name,
+				Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: string(p.Level), StricterViolations: violations(p.Stricter), JudgedAsRunning: p.AsRunning()}
 			if d := p.Dependence; d != nil {
-				jd := &jsonDependence{Violations: d.Violations, Denial: d.Denial}
+				jd := &v1alpha1.MutationDependence{Violations: violations(d.Violations), Denial: d.Denial}
 				for _, f := range d.Fields {
-					jd.Fields = append(jd.Fields, jsonField{Field: f.Field, ManifestField: p.ManifestField(f.Field), Value: f.Value})
+					jd.Fields = append(jd.Fields, v1alpha1.PolicyDefault{Field: f.Field, ManifestField: p.ManifestField(f.Field), Value: f.Value})
 				}
-				jp.Dependence = jd
+				jp.MutationDependent = jd
 			}
 			jn.Workloads = append(jn.Workloads, jp)
 		}
 		out.Namespaces = append(out.Namespaces, jn)
+	}
+	return out
+}
+
+func violations(in []Violation) []v1alpha1.Violation {
+	var out []v1alpha1.Violation
+	for _, v := range in {
+		out = append(out, v1alpha1.Violation(v))
 	}
 	return out
 }
