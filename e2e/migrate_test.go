@@ -132,9 +132,9 @@ func TestMigratePSS(t *testing.T) {
 	c.mustIn(t, web+"---\n"+migrateDeployment(nsR, "locked", lockedSpec)+"---\n"+
 		migrateDeployment(nsB, "app", plainSpec)+"---\n"+migrateDeployment(nsP, "debug", hostPIDSpec), "apply", "-f", "-")
 	// A bare pod a cluster admin created, whom every policy admits:
-	// created again by anyone else, PodSecurityPolicy would refuse it, so
-	// the plan does not count it, and enforcing the plan's level would
-	// refuse it too.
+	// created again by anyone else, PodSecurityPolicy would refuse it. The
+	// plan still counts it, as it runs, so that its namespace is not
+	// proposed a level that refuses it, and says it is denied today.
 	c.mustIn(t, fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: stale, namespace: %s}\nspec:\n%s", nsStale, indentLines(hostPIDSpec, "  ")),
 		"create", "-f", "-")
 	for ns, n := range map[string]int{nsR: 2, nsB: 1, nsP: 1} {
@@ -241,15 +241,24 @@ func TestMigratePSS(t *testing.T) {
 			}
 		}
 	}
-	// The stale pod: the dry run warns, and the namespace keeps its labels.
+	// Applied: the live labels are read, and nothing is left to change.
+	for _, ns := range []string{nsR, nsB, nsP} {
+		out, errOut, err := c.pspRun("", append([]string{"migrate", "pss", "-n", ns, "-o", "commands"}, kubeconfig...)...)
+		if err != nil || out != "" {
+			t.Errorf("psp migrate pss -n %s -o commands after --apply: %v, want no command\n%s%s", ns, err, out, errOut)
+		}
+	}
+	// The stale pod: counted as it runs, so the namespace gets privileged,
+	// which the dry run accepts; exit 1 and a warning, for PodSecurityPolicy
+	// denies it today.
 	out, errOut, err := c.pspRun("", append([]string{"migrate", "pss", "-n", nsStale, "--apply"}, kubeconfig...)...)
-	if code := exitCode(err); code != 1 || !strings.Contains(errOut, "namespace/"+nsStale+" not labeled") ||
-		!strings.Contains(errOut, `violate the new PodSecurity enforce level "restricted:latest"`) || !strings.Contains(out, "PodSecurityPolicy would not admit it today") {
-		t.Fatalf("psp migrate pss -n %s --apply: exit %d, want 1 and the dry run's warning\n%s%s", nsStale, code, out, errOut)
+	if code := exitCode(err); code != 1 || !strings.Contains(errOut, "namespace/"+nsStale+" labeled") ||
+		!strings.Contains(errOut, "1 workload denied by PodSecurityPolicy today, in namespace "+nsStale) || !strings.Contains(out, "privileged as it runs; denied by PodSecurityPolicy today") {
+		t.Fatalf("psp migrate pss -n %s --apply: exit %d, want 1, the namespace labelled and the warning\n%s%s", nsStale, code, out, errOut)
 	}
 	t.Logf("psp migrate pss -n %s --apply:\n%s%s", nsStale, out, errOut)
-	if got := c.must(t, "get", "namespace", nsStale, "-o", `jsonpath={.metadata.labels.pod-security\.kubernetes\.io/enforce}`); got != "" {
-		t.Errorf("namespace %s labelled enforce=%s after a warning dry run", nsStale, got)
+	if got := c.must(t, "get", "namespace", nsStale, "-o", `jsonpath={.metadata.labels.pod-security\.kubernetes\.io/enforce}`); got != "privileged" {
+		t.Errorf("namespace %s labelled enforce=%q, want privileged: its running pod needs it", nsStale, got)
 	}
 
 	// Recreated with kube-psp still mutating: every pod admitted.

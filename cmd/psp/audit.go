@@ -55,8 +55,7 @@ refused, 2 on a usage or connection error.`,
 	}
 	f := cmd.Flags()
 	o.connection.addFlags(cmd, "", "; it bounds reading the policies and RBAC too")
-	f.StringVarP(&o.namespace, "namespace", "n", "", "audit this namespace only")
-	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without --namespace)")
+	addNamespaceFlags(cmd, &o.namespace, &o.allNamespaces, false)
 	o.identity.addFlags(cmd, "kube-psp:audit", "user assumed to create bare pods, with the groups impersonating it gives (a ServiceAccount's groups unless --as-group; system:authenticated)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json, yaml or sarif")
 	f.BoolVar(&o.refusedOnly, "refused-only", false, "report only the pods that would be refused")

@@ -211,11 +211,14 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 // not be read.
 func (o *checkOptions) run(cmd *cobra.Command) ([]check.Verdict, []error, error) {
 	var results []check.Verdict
-	bad, err := o.check(cmd, func(v check.Verdict) error {
+	in, err := o.check(cmd, func(v check.Verdict) error {
 		results = append(results, v)
 		return nil
 	})
-	return results, bad, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return results, in.Errors, nil
 }
 
 // stream checks and writes each workload's verdict as it is decided, in
@@ -226,10 +229,11 @@ func (o *checkOptions) stream(cmd *cobra.Command, kind string) error {
 	if err != nil {
 		return err
 	}
-	bad, err := o.check(cmd, report.Write)
+	in, err := o.check(cmd, report.Write)
 	if err != nil {
 		return err
 	}
+	bad := in.Errors
 	if err := report.Close(); err != nil {
 		return err
 	}
@@ -256,10 +260,11 @@ func badDocuments(cmd *cobra.Command, bad []error) error {
 
 // check loads policies, RBAC and manifests and checks every workload that
 // can be read, giving each verdict to emit in input order as it is
-// decided; bad are the documents that could not be read. Input without
-// workloads (and without bad documents) is an error unless --allow-empty:
-// then emit has not been called.
-func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error) (bad []error, err error) {
+// decided; in says what was read: in.Errors are the documents that could
+// not be, in.Namespaces the Namespace objects. Input without workloads
+// (and without bad documents) is an error unless --allow-empty: then emit
+// has not been called.
+func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error) (in *manifest.Input, err error) {
 	_, snap, err := o.load(cmd)
 	if err != nil {
 		return nil, err
@@ -273,7 +278,7 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 		checked++
 		return emit(v)
 	}
-	in, err := check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
+	in, err = check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
 		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict, PolicyPaths: slices.Concat(o.policies, o.rbac)},
 		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, warn, count)
 	if err != nil {
@@ -282,7 +287,7 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 	if checked == 0 && len(in.Errors) == 0 && !o.allowEmpty {
 		return nil, noWorkloads(in, o.files, "check", true)
 	}
-	return in.Errors, nil
+	return in, nil
 }
 
 // noWorkloads says why input held no workload, for a command that would

@@ -68,3 +68,24 @@ func (o *authorizationOptions) validate() error           { return o.cfg.Validat
 func (o *authorizationOptions) authorizer(cfg *rest.Config) (authorizer.Authorizer, error) {
 	return o.cfg.Authorizer(cfg)
 }
+
+// addNamespaceFlags adds -n and -A, worded alike on every command that
+// reads a live cluster (audit, diff, generate, migrate pss). With
+// manifests, -n also names the namespace of objects that have none,
+// "default" unless given: that default is for manifests only, so the help
+// says so in words instead of pflag's (default "default"), which would
+// contradict -A's being the default on a cluster. When namespace is
+// already defined (by psp check's input flags), only its help changes.
+func addNamespaceFlags(cmd *cobra.Command, namespace *string, all *bool, manifests bool) {
+	usage := "on a cluster, this namespace only"
+	if manifests {
+		usage = `with -f, the namespace of objects that have none (default "default"); ` + usage
+	}
+	f := cmd.Flags()
+	if n := f.Lookup("namespace"); n != nil {
+		n.Usage, n.DefValue = usage, ""
+	} else {
+		f.StringVarP(namespace, "namespace", "n", "", usage)
+	}
+	f.BoolVarP(all, "all-namespaces", "A", false, "on a cluster, every namespace (the default when --namespace is not given)")
+}

@@ -247,7 +247,7 @@ func TestGenerateVerifyUnowned(t *testing.T) {
 		t.Errorf("exit %d: %s%s", code, out, errOut)
 	}
 	out, errOut, code = run(t, "", "generate", "--verify", "-f", "examples/debug-pod.yaml", "--policies", "examples/eks", "--rbac", "examples/eks", "-o", "yaml")
-	if code != 0 || !strings.Contains(out, "- admitted: true\n") || !strings.Contains(out, "unowned: true\n") {
+	if code != 0 || !strings.Contains(out, "kind: VerifyReport\n") || !strings.Contains(out, "- admitted: true\n") || !strings.Contains(out, "unowned: true\n") || !strings.Contains(out, "  unowned: 1\n") {
 		t.Errorf("-o yaml: exit %d: %s%s", code, out, errOut)
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kube-psp/kube-psp/internal/plural"
 	"github.com/kube-psp/kube-psp/pkg/audit"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/migrate"
@@ -69,13 +71,24 @@ its next pod is created; a bare pod as it runs, which already carries its
 policy's defaults: check its manifest with -f to see whether it depends on
 them.
 
+The labels a namespace has today (Namespace objects of -f input, or the
+live namespaces) are shown; only those that differ are proposed, and a
+proposal stricter than an explicit enforce label says "tightens enforce
+from X to Y", on stderr too.
+
 --apply (live cluster only) sets the labels, each namespace after a
 server-side dry run of the same change (kubectl label --dry-run=server): a
 namespace whose dry run warns that the new enforce level would refuse
 running pods keeps its labels, and the exit status is 1.
 
-Exit status: 0 on success, 1 when --apply left a namespace unlabelled, 2 on
-a usage, input or connection error.`,
+A workload PodSecurityPolicy denies today counts too, judged as written
+(its manifest, without any policy's defaults), and is reported as denied
+by PodSecurityPolicy today: a namespace is never proposed a level stricter
+than its workloads need because PodSecurityPolicy refuses them now.
+
+Exit status: 0 on success, 1 when some workload is denied by
+PodSecurityPolicy today (stderr names the namespaces) or --apply left a
+namespace unlabelled, 2 on a usage, input or connection error.`,
 		Example: `  # The examples, with the built-in policies
   ` + name + ` migrate pss -f examples/
 
@@ -94,10 +107,9 @@ a usage, input or connection error.`,
 	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.Lookup("output").Usage = "output format: text, json, yaml, commands (kubectl label, one per namespace) or patch (Namespace objects with the labels, for kubectl apply --server-side -f -)"
-	f.Lookup("namespace").Usage = "with -f, the namespace of objects that have none; on a cluster, the one namespace to plan"
 	o.cluster.connection.addFlags(cmd, " of the live cluster to read instead of -f", "; it bounds reading the policies and RBAC too")
-	f.BoolVarP(&o.cluster.allNamespaces, "all-namespaces", "A", false, "on a cluster, every namespace (the default without --namespace)")
-	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N", written to the *-version labels`)
+	addNamespaceFlags(cmd, &o.namespace, &o.cluster.allNamespaces, true)
+	f.StringVar(&o.version, "version", "latest", `Pod Security Standards version: "latest" or "v1.N" up to v1.`+strconv.Itoa(migrate.LatestKnownMinor)+`, written to the *-version labels`)
 	f.BoolVar(&o.apply, "apply", false, "set the labels on the live cluster, each namespace after a server-side dry run that must not warn of refused running pods")
 	o.cluster.authorization.addFlags(cmd, "on a cluster, ")
 	return cmd
@@ -118,14 +130,30 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 		return err
 	}
 	if !live {
-		results, bad, err := o.run(cmd)
+		var results []check.Verdict
+		in, err := o.check(cmd, func(v check.Verdict) error {
+			results = append(results, v)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if err := buildAndWritePlan(cmd, o.output, results, std); err != nil {
+		plan, err := migrate.Build(results, std)
+		if err != nil {
 			return err
 		}
-		return badDocuments(cmd, bad)
+		current := map[string]map[string]string{}
+		for name, ns := range in.Namespaces {
+			current[name] = ns.Labels
+		}
+		plan.SetCurrent(current)
+		if err := writePlan(cmd, o.output, plan); err != nil {
+			return err
+		}
+		if err := badDocuments(cmd, in.Errors); err != nil {
+			return err
+		}
+		return deniedToday(cmd, plan)
 	}
 	clients, timeout, err := o.cluster.connection.connect(false)
 	if err != nil {
@@ -151,11 +179,19 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 	if err != nil {
 		return err
 	}
+	current, warnings, err := migrate.ReadNamespaceLabels(cmd.Context(), clients.Kube, plan, timeout)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	plan.SetCurrent(current)
 	if err := writePlan(cmd, o.output, plan); err != nil {
 		return err
 	}
 	if !o.apply {
-		return nil
+		return deniedToday(cmd, plan)
 	}
 	applied, err := migrate.Apply(cmd.Context(), clients.Config, plan)
 	writeApplied(cmd, applied)
@@ -167,15 +203,25 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 			return &exitError{code: 1}
 		}
 	}
-	return nil
+	return deniedToday(cmd, plan)
 }
 
-func buildAndWritePlan(cmd *cobra.Command, format string, results []check.Verdict, std *migrate.Standards) error {
-	plan, err := migrate.Build(results, std)
-	if err != nil {
-		return err
+// deniedToday says on stderr, and with exit status 1 as psp check does,
+// that the plan counts workloads PodSecurityPolicy denies today, judged as
+// written: no policy vouches for them, so the operator decides.
+func deniedToday(cmd *cobra.Command, plan *migrate.Plan) error {
+	var names []string
+	for _, n := range plan.Namespaces {
+		if c := n.Count(); c.Denied > 0 {
+			names = append(names, fmt.Sprintf("%s (%d)", n.Name, c.Denied))
+		}
 	}
-	return writePlan(cmd, format, plan)
+	if len(names) == 0 {
+		return nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s denied by PodSecurityPolicy today, in namespace %s: the proposed levels admit them as PodSecurity will see them without any policy (a manifest as written, a bare pod as it runs); review them before applying the labels\n",
+		plural.Count(plan.Denied(), "workload"), strings.Join(names, ", "))
+	return &exitError{code: 1}
 }
 
 // validateInput refuses flags of the other input: manifests or a cluster.
@@ -209,7 +255,14 @@ func (o *migratePSSOptions) validateInput(cmd *cobra.Command, live bool) error {
 	return nil
 }
 
+// writePlan writes the plan to stdout, and to stderr each namespace whose
+// explicit enforce label the plan tightens, whatever the format.
 func writePlan(cmd *cobra.Command, format string, plan *migrate.Plan) error {
+	for _, n := range plan.Namespaces {
+		if from := n.Tightens(); from != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: namespace %s: tightens enforce from %s to %s, which the namespace has explicitly today\n", n.Name, from, n.Enforce)
+		}
+	}
 	w := cmd.OutOrStdout()
 	switch format {
 	case "json":
@@ -231,7 +284,9 @@ func writeApplied(cmd *cobra.Command, applied []migrate.Applied) {
 		for i, l := range a.Labels {
 			keys[i] = l.Key + "=" + l.Value
 		}
-		if a.Applied {
+		if a.Unchanged {
+			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s unchanged: its labels are already set\n", a.Namespace)
+		} else if a.Applied {
 			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s labeled: %s\n", a.Namespace, strings.Join(keys, " "))
 		} else {
 			fmt.Fprintf(cmd.ErrOrStderr(), "namespace/%s not labeled: %s\n", a.Namespace, a.Skipped)

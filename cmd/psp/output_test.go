@@ -12,7 +12,8 @@ import (
 )
 
 // TestReportsDecodeIntoTheirTypes: every -o json and -o yaml output of
-// check, explain, lint and who-can, run here, and every report among the
+// check, explain, lint, who-can, diff, generate --verify and migrate pss,
+// run here, and every report among the
 // golden files (check --images, bad documents), decodes into the
 // documented v1alpha1 types with unknown fields refused, with the kind of
 // its command; standard input is "<stdin>", unescaped.
@@ -37,6 +38,11 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 			{v1alpha1.KindLintReport, "", append([]string{"lint", "--fail-on", "none"}, pitfalls...)},
 			{v1alpha1.KindLintReport, "", []string{"lint", "--fail-on", "none"}},
 			{v1alpha1.KindWhoCanReport, "", append([]string{"who-can", "use", "host-logs", "-n", "logging"}, pitfalls...)},
+			{v1alpha1.KindDiffReport, "", []string{"diff", "-f", "examples/", "--before", "examples/eks", "--before", "examples/seed", "--after", "examples/seed"}},
+			{v1alpha1.KindDiffReport, string(nginx), []string{"diff", "-f", "-", "--before", "examples/eks", "--after", "none"}},
+			{v1alpha1.KindVerifyReport, "", []string{"generate", "--verify", "-f", "examples/", "--policies", "examples/eks", "--rbac", "examples/eks"}},
+			{v1alpha1.KindPodSecurityMigration, string(nginx), []string{"migrate", "pss", "-f", "-", "--policies", "examples/eks", "--rbac", "examples/eks"}},
+			{v1alpha1.KindVerifyReport, string(nginx), []string{"generate", "--verify", "-f", "-", "--policies", "examples/eks", "--rbac", "examples/eks"}},
 		} {
 			args := append(tc.args, "-o", format)
 			out, errOut, code := run(t, tc.stdin, args...)
@@ -56,12 +62,26 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// DiffReport and PodSecurityMigration share the apiVersion; their
-		// types are pkg/diff's and pkg/migrate's, tested there.
-		if strings.Contains(string(data), v1alpha1.APIVersion) && !strings.Contains(string(data), "DiffReport") && !strings.Contains(string(data), "PodSecurityMigration") {
+		if strings.Contains(string(data), v1alpha1.APIVersion) {
 			reports++
 			outputs = append(outputs, output{file, "", string(data)})
 		}
+	}
+	// The examples of docs/output.md, which TestDocExamples keeps true.
+	doc, err := os.ReadFile("docs/output.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := 0
+	for _, block := range strings.Split(string(doc), "```console\n")[1:] {
+		command, out, _ := strings.Cut(strings.SplitN(block, "```", 2)[0], "\n")
+		if strings.Contains(out, v1alpha1.APIVersion) {
+			examples++
+			outputs = append(outputs, output{"docs/output.md: " + command, "", out})
+		}
+	}
+	if examples < 7 {
+		t.Errorf("%d reports among docs/output.md's examples, want one of each kind but AuditReport", examples)
 	}
 	if reports < 8 {
 		t.Errorf("%d golden reports found; the golden files were not read", reports)
@@ -89,17 +109,41 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 				t.Errorf("%s: summary %+v of %d items", o.name, r.Summary, len(r.Items))
 			}
 			for _, item := range r.Items {
-				if item.Source.File == "" || item.Source.Document == 0 || item.Source.Line == 0 {
-					t.Errorf("%s: %s %s/%s has source %+v", o.name, item.Kind, item.Namespace, item.Name, item.Source)
-				}
-				if strings.Contains(o.name, "-f -") && item.Source.File != "<stdin>" {
-					t.Errorf("%s: standard input is %q", o.name, item.Source.File)
-				}
+				checkSource(t, o.name, item.Kind+" "+item.Namespace+"/"+item.Name, item.Source)
 			}
 		case *v1alpha1.LintReport:
 			kind = r.Kind
 			if r.Summary.Findings != len(r.Items) || r.Summary.Errors+r.Summary.Warnings+r.Summary.Info != len(r.Items) {
 				t.Errorf("%s: summary %+v of %d items", o.name, r.Summary, len(r.Items))
+			}
+		case *v1alpha1.DiffReport:
+			kind = r.Kind
+			if len(r.BeforeSet) == 0 || len(r.AfterSet) == 0 || r.Summary.Changed != len(r.Items) || r.Summary.Changed+r.Summary.Unchanged != r.Summary.Workloads {
+				t.Errorf("%s: sets %q, %q, summary %+v of %d items", o.name, r.BeforeSet, r.AfterSet, r.Summary, len(r.Items))
+			}
+			for _, item := range r.Items {
+				checkSource(t, o.name, item.Kind+" "+item.Namespace+"/"+item.Name, item.Source)
+			}
+		case *v1alpha1.VerifyReport:
+			kind = r.Kind
+			if s := r.Summary; s.Workloads != len(r.Items) || s.Proven+s.Unowned+s.NotProven != len(r.Items) {
+				t.Errorf("%s: summary %+v of %d items", o.name, s, len(r.Items))
+			}
+			for _, item := range r.Items {
+				checkSource(t, o.name, item.Kind+" "+item.Namespace+"/"+item.Name, item.Source)
+			}
+		case *v1alpha1.PodSecurityMigration:
+			kind = r.Kind
+			if len(r.Namespaces) == 0 {
+				t.Errorf("%s: no namespaces", o.name)
+			}
+			for _, n := range r.Namespaces {
+				if n.Count.Workloads != len(n.Workloads) {
+					t.Errorf("%s: namespace %s counts %+v of %d workloads", o.name, n.Name, n.Count, len(n.Workloads))
+				}
+				for _, w := range n.Workloads {
+					checkSource(t, o.name, w.Kind+" "+w.Namespace+"/"+w.Name, w.Source)
+				}
 			}
 		case *v1alpha1.WhoCanReport:
 			kind = r.Kind
@@ -110,5 +154,17 @@ func TestReportsDecodeIntoTheirTypes(t *testing.T) {
 		if o.kind != "" && kind != o.kind {
 			t.Errorf("%s: kind %q, want %q", o.name, kind, o.kind)
 		}
+	}
+}
+
+// checkSource: a workload read from a file names file, document and line;
+// standard input is "<stdin>".
+func checkSource(t *testing.T, output, workload string, src v1alpha1.Source) {
+	t.Helper()
+	if src.File == "" || src.Document == 0 || src.Line == 0 {
+		t.Errorf("%s: %s has source %+v", output, workload, src)
+	}
+	if strings.Contains(output, "-f -") && src.File != "<stdin>" {
+		t.Errorf("%s: standard input is %q", output, src.File)
 	}
 }

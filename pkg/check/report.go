@@ -10,6 +10,7 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/engine"
 	"github.com/kube-psp/kube-psp/pkg/explain"
+	"github.com/kube-psp/kube-psp/pkg/manifest"
 	"github.com/kube-psp/kube-psp/pkg/report"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 )
@@ -233,9 +234,9 @@ func (v Verdict) Object() v1alpha1.WorkloadVerdict {
 	e := v.Explanation
 	src := v.Workload.Source
 	out := v1alpha1.WorkloadVerdict{
-		Source: v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object},
+		Source: ReportSource(src),
 		Kind:   v.Workload.Kind, Namespace: v.Workload.Namespace, Name: v.Workload.Name, Requester: v.Requester.Name,
-		Admitted: v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Changes: changes(v.Changes), Message: v.Message, Notes: e.Notes,
+		Admitted: v.Admitted, Invalid: v.Invalid, Policy: v.Policy, Changes: ReportChanges(v.Changes), Message: v.Message, Notes: e.Notes,
 		Policies: []v1alpha1.PolicyVerdict{}, Running: v.Running,
 	}
 	if !v.Admitted && !v.Invalid {
@@ -243,7 +244,7 @@ func (v Verdict) Object() v1alpha1.WorkloadVerdict {
 	}
 	for _, p := range e.Policies {
 		out.Policies = append(out.Policies, v1alpha1.PolicyVerdict{Name: p.Name, Outcome: string(p.Outcome), Usable: p.Usable, Via: p.Via,
-			Changes: changes(p.Changes), Errors: p.Errors, Chosen: p.Chosen, AuthorizationErrors: p.AuthorizationErrors})
+			Changes: ReportChanges(p.Changes), Errors: p.Errors, Chosen: p.Chosen, AuthorizationErrors: p.AuthorizationErrors})
 	}
 	out.Grant, out.PodFix = (*v1alpha1.Grant)(e.Grant), (*v1alpha1.PodFix)(e.PodFix)
 	for _, c := range v.Kubelet {
@@ -252,7 +253,13 @@ func (v Verdict) Object() v1alpha1.WorkloadVerdict {
 	return out
 }
 
-func changes(in []engine.Change) []v1alpha1.Change {
+// ReportSource is where a workload was read, in the reports' one shape.
+func ReportSource(src manifest.Location) v1alpha1.Source {
+	return v1alpha1.Source{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object}
+}
+
+// ReportChanges are the fields a policy sets, in the reports' shape.
+func ReportChanges(in []engine.Change) []v1alpha1.Change {
 	if in == nil {
 		return nil
 	}

@@ -40,9 +40,11 @@ var Kinds = []Kind{NewlyDenied, NewlyAdmitted, DifferentPolicy, DifferentDefault
 
 // Set is one set of policies and RBAC to decide with.
 type Set struct {
-	// Name says where the set comes from in reports: its paths, or
-	// "cluster".
-	Name       string
+	// Name says where the set comes from in messages: its paths, joined,
+	// or "cluster" or "none".
+	Name string
+	// Sources are the same, one element per path, for the machine report.
+	Sources    []string
 	Policies   *engine.PolicySet
 	Authorizer authorizer.Authorizer
 }
@@ -80,7 +82,8 @@ type FieldChange struct {
 
 // Report is the outcome of a diff.
 type Report struct {
-	Before, After string
+	// Before and After are the sets compared (Set.Sources).
+	Before, After []string
 	// Workloads is how many workloads were compared.
 	Workloads int
 	// Differences are the workloads whose outcome changes, in the input's order.
@@ -116,7 +119,7 @@ func Run(ctx context.Context, before, after Set, workloads []manifest.Workload, 
 		return Report{}, fmt.Errorf("deciding with the set after (%s): %w", after.Name, err)
 	}
 	r := Compare(b, a)
-	r.Before, r.After = before.Name, after.Name
+	r.Before, r.After = before.Sources, after.Sources
 	return r, nil
 }
 

@@ -3,12 +3,12 @@ package diff
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/authorizer"
 	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/engine"
@@ -162,25 +162,24 @@ func TestLoadFilesRefusesNothing(t *testing.T) {
 
 func TestWriteJSON(t *testing.T) {
 	r := Compare([]check.Verdict{admitted("a"), denied("x"), admitted("a")}, []check.Verdict{denied("y"), denied("x"), admitted("a")})
-	r.Before, r.After = "old/", "new/"
+	r.Before, r.After = []string{"old/", "more/"}, []string{"new/"}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+	decoded, err := v1alpha1.Decode(buf.Bytes())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got["apiVersion"] != APIVersion || got["kind"] != ReportKind || got["before"] != "old/" {
-		t.Errorf("header: %v", got)
+	got, ok := decoded.(*v1alpha1.DiffReport)
+	if !ok || got.Kind != ReportKind || !slices.Equal(got.BeforeSet, []string{"old/", "more/"}) || !slices.Equal(got.AfterSet, []string{"new/"}) {
+		t.Fatalf("header: %#v", decoded)
 	}
-	summary := got["summary"].(map[string]any)
-	if summary["workloads"] != 3.0 || summary["changed"] != 1.0 || summary["newlyDenied"] != 1.0 || summary["unchanged"] != 2.0 {
-		t.Errorf("summary: %v", summary)
+	if s := got.Summary; s.Workloads != 3 || s.Changed != 1 || s.NewlyDenied != 1 || s.Unchanged != 2 {
+		t.Errorf("summary: %+v", s)
 	}
-	items := got["items"].([]any)
-	if len(items) != 1 || items[0].(map[string]any)["change"] != string(NewlyDenied) {
-		t.Errorf("items: %v", items)
+	if len(got.Items) != 1 || got.Items[0].Change != string(NewlyDenied) || !got.Items[0].Before.Admitted || got.Items[0].After.Admitted {
+		t.Errorf("items: %+v", got.Items)
 	}
 }
 

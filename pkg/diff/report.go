@@ -7,9 +7,8 @@ import (
 	"strings"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
 	"github.com/kube-psp/kube-psp/pkg/check"
-	"github.com/kube-psp/kube-psp/pkg/engine"
-	"github.com/kube-psp/kube-psp/pkg/explain"
 	"github.com/kube-psp/kube-psp/pkg/sarif"
 	"sigs.k8s.io/yaml"
 )
@@ -102,96 +101,45 @@ func formatValue(v any) string {
 	return string(data)
 }
 
-// The machine report's type, in the versioned schema of the other
-// commands' reports (report.kube-psp.io/v1alpha1; docs/output.md).
-const (
-	APIVersion = "report.kube-psp.io/v1alpha1"
-	ReportKind = "DiffReport"
-)
+// ReportKind is the machine report's kind, in the versioned schema of the
+// other commands' reports (report.kube-psp.io/v1alpha1; docs/output.md).
+const ReportKind = v1alpha1.KindDiffReport
 
-// jsonReport is a DiffReport: the sets compared, one item per changed
-// workload in input order, then the counts.
-type jsonReport struct {
-	APIVersion string     `json:"apiVersion"`
-	Kind       string     `json:"kind"`
-	Before     string     `json:"before"`
-	After      string     `json:"after"`
-	Items      []jsonItem `json:"items"`
-	Summary    jsonCounts `json:"summary"`
-}
-
-type jsonCounts struct {
-	Workloads         int `json:"workloads"`
-	Changed           int `json:"changed"`
-	NewlyDenied       int `json:"newlyDenied"`
-	NewlyAdmitted     int `json:"newlyAdmitted"`
-	DifferentPolicy   int `json:"differentPolicy"`
-	DifferentDefaults int `json:"differentDefaults"`
-	Unchanged         int `json:"unchanged"`
-}
-
-// jsonSource is where a workload was read: a file's document, or a
-// cluster's object ("deployment/NAMESPACE/NAME").
-type jsonSource struct {
-	File     string `json:"file,omitempty"`
-	Document int    `json:"document,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Item     int    `json:"item,omitempty"`
-	Object   string `json:"object,omitempty"`
-}
-
-// jsonItem is one workload whose outcome changes.
-type jsonItem struct {
-	Source    jsonSource `json:"source"`
-	Kind      string     `json:"kind"`
-	Namespace string     `json:"namespace"`
-	Name      string     `json:"name"`
-	Requester string     `json:"requester"`
-	// Change is the Kind of change.
-	Change   Kind          `json:"change"`
-	Before   jsonVerdict   `json:"before"`
-	After    jsonVerdict   `json:"after"`
-	Defaults []FieldChange `json:"defaults,omitempty"`
-}
-
-// jsonVerdict is one side's check result, with the keys of a check
-// report's item.
-type jsonVerdict struct {
-	Admitted bool            `json:"admitted"`
-	Invalid  bool            `json:"invalid,omitempty"`
-	DeniedIn engine.Phase    `json:"deniedIn,omitempty"`
-	Policy   string          `json:"policy,omitempty"`
-	Changes  []engine.Change `json:"changes,omitempty"`
-	Message  string          `json:"message,omitempty"`
-	Notes    []string        `json:"notes,omitempty"`
-	// Policies explain a denial: what each policy did with the pod.
-	Policies []explain.Policy `json:"policies,omitempty"`
-	Grant    *explain.Grant   `json:"grant,omitempty"`
-	PodFix   *explain.PodFix  `json:"podFix,omitempty"`
-}
-
-func verdict(r check.Verdict) jsonVerdict {
-	v := jsonVerdict{Admitted: r.Admitted, Invalid: r.Invalid, Policy: r.Policy, Changes: r.Changes, Message: r.Message}
+// verdict is one side's check result, with the keys of a check report's
+// item; a denial's explanation only for a denial.
+func verdict(r check.Verdict) v1alpha1.DiffVerdict {
+	o := r.Object()
+	v := v1alpha1.DiffVerdict{Admitted: o.Admitted, Invalid: o.Invalid, Policy: o.Policy, Changes: o.Changes, Message: o.Message}
 	if !r.Admitted && !r.Invalid {
-		e := r.Explanation
-		v.DeniedIn, v.Notes, v.Policies, v.Grant, v.PodFix = r.DeniedIn, e.Notes, e.Policies, e.Grant, e.PodFix
+		v.DeniedIn, v.Notes, v.Policies, v.Grant, v.PodFix = o.DeniedIn, o.Notes, o.Policies, o.Grant, o.PodFix
 	}
 	return v
 }
 
-func machineReport(r Report) jsonReport {
-	out := jsonReport{APIVersion: APIVersion, Kind: ReportKind, Before: r.Before, After: r.After, Items: []jsonItem{},
-		Summary: jsonCounts{Workloads: r.Workloads, Changed: len(r.Differences), NewlyDenied: r.Count(NewlyDenied), NewlyAdmitted: r.Count(NewlyAdmitted),
+func machineReport(r Report) v1alpha1.DiffReport {
+	out := v1alpha1.DiffReport{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: ReportKind},
+		BeforeSet: nonNil(r.Before), AfterSet: nonNil(r.After), Items: []v1alpha1.DiffItem{},
+		Summary: v1alpha1.DiffSummary{Workloads: r.Workloads, Changed: len(r.Differences), NewlyDenied: r.Count(NewlyDenied), NewlyAdmitted: r.Count(NewlyAdmitted),
 			DifferentPolicy: r.Count(DifferentPolicy), DifferentDefaults: r.Count(DifferentDefaults), Unchanged: r.Workloads - len(r.Differences)}}
 	for _, d := range r.Differences {
 		wl := d.After.Workload
-		src := wl.Source
-		out.Items = append(out.Items, jsonItem{
-			Source: jsonSource{File: src.File, Document: src.Document, Line: src.Line, Item: src.Item, Object: src.Object},
+		var defaults []v1alpha1.DefaultChange
+		for _, c := range d.Defaults {
+			defaults = append(defaults, v1alpha1.DefaultChange(c))
+		}
+		out.Items = append(out.Items, v1alpha1.DiffItem{
+			Source: check.ReportSource(wl.Source),
 			Kind:   wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Requester: d.After.Requester.Name,
-			Change: d.Kind, Before: verdict(d.Before), After: verdict(d.After), Defaults: d.Defaults})
+			Change: string(d.Kind), Before: verdict(d.Before), After: verdict(d.After), Defaults: defaults})
 	}
 	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // WriteJSON writes the report as one versioned object (apiVersion

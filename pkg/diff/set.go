@@ -79,7 +79,9 @@ func LoadFiles(paths []string, opts loader.Options) (Set, []string, error) {
 	if err != nil {
 		return Set{}, nil, err
 	}
-	return FromSnapshot(name, snap), snap.Warnings, nil
+	set := FromSnapshot(name, snap)
+	set.Sources = paths
+	return set, snap.Warnings, nil
 }
 
 // None is NoneSet: no policies and no RBAC.
@@ -93,5 +95,5 @@ func None() (Set, error) {
 
 // FromSnapshot is the set of a snapshot (files, or a cluster's).
 func FromSnapshot(name string, snap *source.Snapshot) Set {
-	return Set{Name: name, Policies: snap.Policies, Authorizer: snap.Authorizer}
+	return Set{Name: name, Sources: []string{name}, Policies: snap.Policies, Authorizer: snap.Authorizer}
 }

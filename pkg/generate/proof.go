@@ -21,29 +21,30 @@ import (
 	"github.com/kube-psp/kube-psp/pkg/source"
 )
 
-// Finding is the proof's verdict on one workload.
+// Finding is the proof's verdict on one workload; its machine form is
+// v1alpha1.VerifyItem (Object).
 type Finding struct {
-	Workload manifest.Workload `json:"-"`
+	Workload manifest.Workload
 	// Name names the workload: "Deployment team/web".
-	Name string `json:"workload"`
+	Name string
 	// Source is where the workload was read: file, document and line.
-	Source string `json:"source"`
+	Source string
 	// Expected is the policy made for the workload; "" when none names it
 	// (Verify of policies not generated for it): any policy may admit it.
-	Expected string `json:"expected,omitempty"`
+	Expected string
 	// Admitted is whether the cluster would admit the pod, by Policy.
-	Admitted bool   `json:"admitted"`
-	Policy   string `json:"policy,omitempty"`
+	Admitted bool
+	Policy   string
 	// Changes are the fields the admitting policy would set.
-	Changes []engine.Change `json:"changes,omitempty"`
+	Changes []engine.Change
 	// Problem is empty when the workload is admitted unchanged by the
 	// expected policy (or, with no expected policy, by any); else why not,
 	// in one sentence.
-	Problem string `json:"problem,omitempty"`
+	Problem string
 	// Unowned is set when no policy is made for the workload (Verify: none
 	// names it in GeneratedForAnnotation): admitted unchanged, it is not
 	// proven admitted by its own policy, only not refused.
-	Unowned bool `json:"unowned,omitempty"`
+	Unowned bool
 }
 
 // OK reports whether the workload is admitted unchanged: by its own policy,

@@ -9,6 +9,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	policyv1 "github.com/kube-psp/kube-psp/pkg/apis/policy/v1"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
+	"github.com/kube-psp/kube-psp/pkg/check"
 	"github.com/kube-psp/kube-psp/pkg/convert"
 	"github.com/kube-psp/kube-psp/pkg/rbac"
 )
@@ -126,13 +128,35 @@ func WriteFindings(w io.Writer, findings []Finding, all bool) error {
 	return err
 }
 
-// WriteFindingsYAML writes the proof as a YAML list of WriteFindingsJSON's
-// findings.
-func WriteFindingsYAML(w io.Writer, findings []Finding) error {
-	if findings == nil {
-		findings = []Finding{}
+// VerifyReport is the proof as a versioned report (kind VerifyReport):
+// one item per workload, in input order, then the counts.
+func VerifyReport(findings []Finding) v1alpha1.VerifyReport {
+	out := v1alpha1.VerifyReport{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindVerifyReport},
+		Items: []v1alpha1.VerifyItem{}, Summary: v1alpha1.VerifySummary{Workloads: len(findings)}}
+	for _, f := range findings {
+		out.Items = append(out.Items, f.Object())
+		switch {
+		case f.Proven():
+			out.Summary.Proven++
+		case f.OK():
+			out.Summary.Unowned++
+		default:
+			out.Summary.NotProven++
+		}
 	}
-	data, err := yaml.Marshal(findings)
+	return out
+}
+
+// Object is f as a VerifyReport item.
+func (f Finding) Object() v1alpha1.VerifyItem {
+	return v1alpha1.VerifyItem{Source: check.ReportSource(f.Workload.Source), Kind: f.Workload.Kind, Namespace: f.Workload.Namespace, Name: f.Workload.Name,
+		Expected: f.Expected, Admitted: f.Admitted, Policy: f.Policy, Changes: check.ReportChanges(f.Changes), Problem: f.Problem, Unowned: f.Unowned}
+}
+
+// WriteFindingsYAML writes VerifyReport as YAML, keys sorted as kubectl -o
+// yaml sorts them.
+func WriteFindingsYAML(w io.Writer, findings []Finding) error {
+	data, err := yaml.Marshal(VerifyReport(findings))
 	if err != nil {
 		return err
 	}
@@ -140,12 +164,10 @@ func WriteFindingsYAML(w io.Writer, findings []Finding) error {
 	return err
 }
 
-// WriteFindingsJSON writes the proof as a JSON array of findings.
+// WriteFindingsJSON writes VerifyReport as JSON; "<stdin>" as it is.
 func WriteFindingsJSON(w io.Writer, findings []Finding) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if findings == nil {
-		findings = []Finding{}
-	}
-	return enc.Encode(findings)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(VerifyReport(findings))
 }

@@ -73,27 +73,6 @@ type Workload struct {
 	ServiceAccount *corev1.ServiceAccount
 }
 
-// Ref is how machine-readable output (JSON, YAML) names a workload: where
-// it was read, and its kind, namespace and name.
-type Ref struct {
-	// File is the file read, or the live object ("pod/NAMESPACE/NAME").
-	File      string `json:"file"`
-	Document  int    `json:"document,omitempty"`
-	Line      int    `json:"line,omitempty"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-}
-
-// Ref is the workload's Ref.
-func (w Workload) Ref() Ref {
-	file := w.Source.File
-	if file == "" {
-		file = w.Source.Object
-	}
-	return Ref{File: file, Document: w.Source.Document, Line: w.Source.Line, Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}
-}
-
 // String names the workload: "Deployment team/web"; without a name,
 // "Pod team/web-*" (its generateName, as the webhook's log writes it) or
 // "Pod team/(no name)".
@@ -146,6 +125,10 @@ type Input struct {
 	// ServiceAccounts are the ServiceAccount objects read, keyed
 	// "NAMESPACE/NAME"; of two with the same key, the later in input order.
 	ServiceAccounts map[string]*corev1.ServiceAccount
+	// Namespaces are the Namespace objects read (for their Pod Security
+	// Admission labels), keyed by name; of two with the same name, the
+	// later in input order.
+	Namespaces map[string]*corev1.Namespace
 }
 
 // Kinds names the kinds whose pods are checked, for messages.
@@ -249,6 +232,7 @@ type parsed struct {
 	warnings        []string
 	others          []string
 	serviceAccounts []*corev1.ServiceAccount
+	namespaces      []*corev1.Namespace
 }
 
 func parse(file string, data []byte, opts Options) parsed {
@@ -436,6 +420,9 @@ func (d *document) object(src yamlfile.Position, prefix string, js []byte) {
 	if h.Kind == "ServiceAccount" && h.APIVersion == "v1" {
 		d.serviceAccount(src, h.Metadata.Name, js)
 	}
+	if h.Kind == "Namespace" && h.APIVersion == "v1" {
+		d.namespaceObject(src, h.Metadata.Name, js)
+	}
 	decodeKind, ok := workloadKinds[h.Kind]
 	if h.Kind == "Pod" {
 		decodeKind, ok = decodeAs[corev1.Pod], true
@@ -511,6 +498,17 @@ func (d *document) serviceAccount(src yamlfile.Position, name string, js []byte)
 	}
 	sa.Namespace = namespace(sa.Namespace, d.opts)
 	d.out.serviceAccounts = append(d.out.serviceAccounts, &sa)
+}
+
+// namespaceObject keeps a Namespace object for its labels, read as
+// serviceAccount reads a ServiceAccount.
+func (d *document) namespaceObject(src yamlfile.Position, name string, js []byte) {
+	var ns corev1.Namespace
+	if _, err := yamlfile.DecodeJSON(js, &ns); err != nil {
+		d.out.errs = append(d.out.errs, fmt.Errorf("%s: Namespace %q: %v", src, name, err))
+		return
+	}
+	d.out.namespaces = append(d.out.namespaces, &ns)
 }
 
 func namespace(ns string, opts Options) string {

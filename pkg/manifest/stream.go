@@ -27,7 +27,7 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = "default"
 	}
-	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}}
+	res := &Input{ServiceAccounts: map[string]*corev1.ServiceAccount{}, Namespaces: map[string]*corev1.Namespace{}}
 	inputs, err := yamlfile.List(paths, stdin, opts.Recursive)
 	if err != nil {
 		return nil, err
@@ -70,6 +70,9 @@ func Each(paths []string, stdin io.Reader, opts Options, warn func(string), yiel
 			} else {
 				warn(w)
 			}
+		}
+		for _, ns := range f.namespaces {
+			res.Namespaces[ns.Name] = ns
 		}
 		for _, k := range f.others {
 			if !slices.Contains(res.Others, k) {

@@ -22,13 +22,15 @@ type Applied struct {
 	// DryRunWarnings are the warnings of the server's dry run: PodSecurity
 	// lists there the running pods the new enforce level would refuse.
 	DryRunWarnings []string `json:"dryRunWarnings,omitempty"`
-	// Applied is set when the labels were written.
-	Applied bool `json:"applied"`
+	// Applied is set when the labels were written, or were already set
+	// (Unchanged).
+	Applied   bool `json:"applied"`
+	Unchanged bool `json:"unchanged,omitempty"`
 	// Skipped says why they were not.
 	Skipped string `json:"skipped,omitempty"`
 }
 
-// Apply sets each namespace's labels as kubectl label --overwrite does (a
+// Apply sets each namespace's changed labels (Namespace.Changes) as kubectl label --overwrite does (a
 // merge patch of metadata.labels), after a server-side dry run of the same
 // patch, as kubectl label --dry-run=server: kube-apiserver's PodSecurity
 // plugin evaluates the namespace's running pods against a new enforce
@@ -47,7 +49,12 @@ func Apply(ctx context.Context, cfg *rest.Config, plan *Plan) ([]Applied, error)
 	}
 	var out []Applied
 	for _, n := range plan.Namespaces {
-		a := Applied{Namespace: n.Name, Labels: n.Labels(plan.Version)}
+		a := Applied{Namespace: n.Name, Labels: n.Changes(plan.Version)}
+		if len(a.Labels) == 0 {
+			a.Applied, a.Unchanged = true, true
+			out = append(out, a)
+			continue
+		}
 		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labelMap(a.Labels)}})
 		if err != nil {
 			return out, err

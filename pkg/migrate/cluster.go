@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -59,6 +60,32 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 		return nil, nil, err
 	}
 	return results, snap.Warnings, nil
+}
+
+// ReadNamespaceLabels reads the labels of the plan's namespaces on the
+// cluster, by name, for Plan.SetCurrent; timeout bounds each request (0:
+// none). A namespace it may not read, or that is gone, is left out (its
+// labels unknown) with a warning; err is any other failed request.
+func ReadNamespaceLabels(ctx context.Context, client kubernetes.Interface, plan *Plan, timeout time.Duration) (map[string]map[string]string, []string, error) {
+	out := map[string]map[string]string{}
+	var warnings []string
+	for _, n := range plan.Namespaces {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			rctx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		ns, err := client.CoreV1().Namespaces().Get(rctx, n.Name, metav1.GetOptions{})
+		cancel()
+		switch {
+		case apierrors.IsForbidden(err) || apierrors.IsNotFound(err):
+			warnings = append(warnings, fmt.Sprintf("namespace %s: its current labels are unknown: %v", n.Name, kubeclient.Describe(err, "get", corev1.Resource("namespaces"), "")))
+		case err != nil:
+			return nil, nil, kubeclient.Describe(err, "get", corev1.Resource("namespaces"), "")
+		default:
+			out[n.Name] = ns.Labels
+		}
+	}
+	return out, warnings, nil
 }
 
 // ownerReader reads the controllers of pods.

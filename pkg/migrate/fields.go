@@ -17,10 +17,30 @@ import (
 // name v1 pod fields ("spec.containers[0].securityContext.runAsNonRoot",
 // "metadata.annotations[key]") and hold JSON-encodable values.
 func withChanges(pod *corev1.Pod, changes []engine.Change) (*corev1.Pod, error) {
+	w, err := newPodWriter(pod)
+	if err != nil {
+		return nil, err
+	}
+	return w.with(changes)
+}
+
+// podWriter writes changes into copies of one pod, converted to an
+// unstructured object once (the conversion is most of withChanges' cost).
+type podWriter struct {
+	obj map[string]any
+}
+
+func newPodWriter(pod *corev1.Pod) (*podWriter, error) {
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(pod)
 	if err != nil {
 		return nil, err
 	}
+	return &podWriter{obj: obj}, nil
+}
+
+// with is withChanges of the writer's pod.
+func (w *podWriter) with(changes []engine.Change) (*corev1.Pod, error) {
+	obj := runtime.DeepCopyJSON(w.obj)
 	for _, c := range changes {
 		if err := SetField(obj, c.Field, c.Value); err != nil {
 			return nil, err

@@ -1,9 +1,12 @@
 package migrate
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/kube-psp/kube-psp/pkg/check"
@@ -23,9 +26,9 @@ type Plan struct {
 // Namespace is one namespace's migration.
 type Namespace struct {
 	Name string
-	// Enforce is the most restrictive level that admits every pod
-	// PodSecurityPolicy admits in the namespace, as it admits it (after the
-	// policy's defaults): restricted for a namespace without such pods.
+	// Enforce is the most restrictive level that admits every pod of the
+	// namespace: a pod PodSecurityPolicy admits as it admits it (after the
+	// policy's defaults), a pod it denies today as written (see Pod.Level).
 	Enforce api.Level
 	// Warn is the level one stricter than Enforce, proposed for the warn and
 	// audit modes so that the pods keeping the namespace below it are
@@ -33,6 +36,52 @@ type Namespace struct {
 	Warn api.Level
 	// Pods are the namespace's pods, in input order.
 	Pods []Pod
+	// Current are the namespace's pod-security.kubernetes.io/ labels
+	// today (from a Namespace object of the input, or the live namespace;
+	// Plan.SetCurrent), empty when it has none; nil when unknown.
+	Current map[string]string
+}
+
+// SetCurrent records the labels each namespace has today, by namespace
+// name; a namespace of the plan absent from labels keeps Current nil
+// (unknown). Only the pod-security.kubernetes.io/ labels are kept.
+func (p *Plan) SetCurrent(labels map[string]map[string]string) {
+	for i := range p.Namespaces {
+		n := &p.Namespaces[i]
+		all, ok := labels[n.Name]
+		if !ok {
+			continue
+		}
+		n.Current = map[string]string{}
+		for k, v := range all {
+			if strings.HasPrefix(k, labelPrefix) {
+				n.Current[k] = v
+			}
+		}
+	}
+}
+
+// Changes are the labels of Labels that Current does not already have,
+// in Labels' order: what to set. All of Labels when Current is unknown.
+func (n *Namespace) Changes(version string) []Label {
+	var out []Label
+	for _, l := range n.Labels(version) {
+		if v, ok := n.Current[l.Key]; !ok || v != l.Value {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Tightens returns the enforce level the namespace has today when Enforce
+// is stricter than it, "" otherwise (no label, an unknown value, or not
+// stricter): applying the plan then refuses pods the namespace admits now.
+func (n *Namespace) Tightens() api.Level {
+	current, err := api.ParseLevel(n.Current[api.EnforceLevelLabel])
+	if err != nil || api.CompareLevels(n.Enforce, current) <= 0 {
+		return ""
+	}
+	return current
 }
 
 // Pod is one workload's pod, judged by PodSecurityPolicy and by the Pod
@@ -41,10 +90,15 @@ type Pod struct {
 	// Result is PodSecurityPolicy's verdict (pkg/check): the pod before
 	// (Result.Pod) and after (Result.AdmittedPod) the policy's defaults.
 	Result check.Verdict
-	// Level is the most restrictive level that admits Result.AdmittedPod;
-	// empty when PodSecurityPolicy does not admit the pod.
+	// Level is the most restrictive level that admits Result.AdmittedPod,
+	// or, when PodSecurityPolicy denies the pod today, Result.Pod as
+	// written (after podcreate.PrepareForCreate, with no policy's
+	// defaults): the pod PodSecurity would see once PodSecurityPolicy is
+	// gone. Such a pod still counts, so that a namespace is never proposed
+	// a level stricter than its workloads need merely because
+	// PodSecurityPolicy refuses them today.
 	Level api.Level
-	// Stricter are the checks Result.AdmittedPod fails at the level one
+	// Stricter are the checks the judged pod fails at the level one
 	// stricter than Level: what keeps it from that level.
 	Stricter []Violation
 	// Dependence is set when the pod passes the namespace's Enforce level
@@ -92,21 +146,27 @@ func Build(results []check.Verdict, std *Standards) (*Plan, error) {
 			names = append(names, ns)
 		}
 		p := Pod{Result: r}
-		if r.Admitted {
-			p.Level, p.Stricter = std.Level(r.AdmittedPod)
-			if api.CompareLevels(p.Level, n.Enforce) < 0 {
-				n.Enforce = p.Level
-			}
+		judged := r.AdmittedPod
+		if !r.Admitted || judged == nil {
+			judged = r.Pod.DeepCopy()
+			podcreate.PrepareForCreate(judged)
+		}
+		p.Level, p.Stricter = std.Level(judged)
+		if api.CompareLevels(p.Level, n.Enforce) < 0 {
+			n.Enforce = p.Level
 		}
 		n.Pods = append(n.Pods, p)
 	}
 	slices.Sort(names)
 	plan := &Plan{Version: std.Version()}
+	// Workloads of one template shape (a chart's, a team's) share their
+	// pod spec and policy defaults: their dependence is computed once.
+	memo := map[string]dependenceResult{}
 	for _, name := range names {
 		n := byName[name]
 		n.Warn = stricter(n.Enforce)
 		for i := range n.Pods {
-			d, err := dependence(std, n.Enforce, n.Pods[i].Result)
+			d, err := memoDependence(memo, std, n.Enforce, n.Pods[i].Result)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", n.Pods[i].Result.Workload.Source, n.Pods[i].Result.Workload, err)
 			}
@@ -117,6 +177,35 @@ func Build(results []check.Verdict, std *Standards) (*Plan, error) {
 	return plan, nil
 }
 
+type dependenceResult struct {
+	d   *Dependence
+	err error
+}
+
+// memoDependence is dependence, once per level, pod metadata and spec (what
+// PodSecurity reads) and changes: a Dependence is shared, not to be changed.
+func memoDependence(memo map[string]dependenceResult, std *Standards, level api.Level, r check.Verdict) (*Dependence, error) {
+	if !r.Admitted || level == api.LevelPrivileged || len(r.Changes) == 0 {
+		return nil, nil
+	}
+	key, err := json.Marshal(struct {
+		Level       api.Level
+		Labels      map[string]string
+		Annotations map[string]string
+		Spec        *corev1.PodSpec
+		Changes     []engine.Change
+	}{level, r.Pod.Labels, r.Pod.Annotations, &r.Pod.Spec, r.Changes})
+	if err != nil {
+		return dependence(std, level, r)
+	}
+	if m, ok := memo[string(key)]; ok {
+		return m.d, m.err
+	}
+	d, err := dependence(std, level, r)
+	memo[string(key)] = dependenceResult{d, err}
+	return d, err
+}
+
 // dependence returns how r's pod depends on its policy's defaults to pass
 // level, nil when it passes without them (or PodSecurityPolicy denies it).
 // PodSecurity judges the pod the apiserver stores, so the pod without the
@@ -125,16 +214,24 @@ func dependence(std *Standards, level api.Level, r check.Verdict) (*Dependence, 
 	if !r.Admitted || level == api.LevelPrivileged || len(r.Changes) == 0 {
 		return nil, nil
 	}
+	var w *podWriter
 	passes := func(changes []engine.Change) ([]Violation, error) {
-		pod, err := withChanges(r.Pod, changes)
+		pod, err := w.with(changes)
 		if err != nil {
 			return nil, err
 		}
 		podcreate.PrepareForCreate(pod)
 		return std.Violations(level, pod), nil
 	}
-	violations, err := passes(nil)
-	if err != nil || len(violations) == 0 {
+	// Without any default: the pod itself, no conversion needed.
+	bare := r.Pod.DeepCopy()
+	podcreate.PrepareForCreate(bare)
+	violations := std.Violations(level, bare)
+	if len(violations) == 0 {
+		return nil, nil
+	}
+	w, err := newPodWriter(r.Pod)
+	if err != nil {
 		return nil, err
 	}
 	// Drop each default the level does not need, in the engine's order:
@@ -160,6 +257,19 @@ func dependence(std *Standards, level api.Level, r check.Verdict) (*Dependence, 
 	return &Dependence{Violations: violations, Denial: std.Denial(level, violations), Fields: needed}, nil
 }
 
+// Denied returns the workloads PodSecurityPolicy denies today, in every
+// namespace: the plan judged them as written, which no policy confirms.
+func (p *Plan) Denied() int {
+	n := 0
+	for _, ns := range p.Namespaces {
+		n += ns.Count().Denied
+	}
+	return n
+}
+
+// labelPrefix begins the Pod Security Admission labels.
+const labelPrefix = "pod-security.kubernetes.io/"
+
 // Label is one namespace label to set.
 type Label struct {
 	Key   string `json:"key"`
@@ -180,7 +290,9 @@ func (n *Namespace) Labels(version string) []Label {
 
 // Count tallies the pods of a namespace by what the report says of them.
 type Count struct {
-	Workloads         int `json:"workloads"`
+	Workloads int `json:"workloads"`
+	// Denied are the workloads PodSecurityPolicy denies today, judged as
+	// written; PrivilegedOnly counts those too.
 	Denied            int `json:"deniedByPodSecurityPolicy"`
 	MutationDependent int `json:"mutationDependent"`
 	PrivilegedOnly    int `json:"privilegedOnly"`
@@ -190,10 +302,10 @@ type Count struct {
 func (n *Namespace) Count() Count {
 	c := Count{Workloads: len(n.Pods)}
 	for _, p := range n.Pods {
-		switch {
-		case !p.Result.Admitted:
+		if !p.Result.Admitted {
 			c.Denied++
-		case p.Level == api.LevelPrivileged:
+		}
+		if p.Level == api.LevelPrivileged {
 			c.PrivilegedOnly++
 		}
 		if p.Dependence != nil {

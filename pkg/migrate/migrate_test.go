@@ -2,6 +2,10 @@ package migrate
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +23,7 @@ import (
 )
 
 // checkManifests decides manifests with a built-in preset, as psp check does.
-func checkManifests(t *testing.T, preset, manifests string) []check.Verdict {
+func checkManifests(t testing.TB, preset, manifests string) []check.Verdict {
 	t.Helper()
 	res, err := presets.Load(preset)
 	if err != nil {
@@ -119,14 +123,25 @@ func TestLevelChoice(t *testing.T) {
 		t.Errorf("restricted namespace labels: %v, want enforce and its version only", got)
 	}
 
-	// With the restricted preset, the privileged pod is denied: not counted.
-	plan, err = Build(checkManifests(t, "restricted", in("d", privilegedPod, plainPod)), latest(t))
+	// With the restricted preset, the privileged and hostPID pods are
+	// denied today: they still count, judged as written, so the namespace is
+	// not proposed restricted (which would break them the day PSP goes).
+	plan, err = Build(checkManifests(t, "restricted", in("d", privilegedPod, plainPod)+"---\n"+in("e", hostPIDPod)), latest(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := plan.Namespaces[0]
-	if d.Enforce != api.LevelRestricted || d.Pods[0].Level != "" || d.Pods[0].Result.Admitted || d.Count().Denied != 1 {
+	if d.Enforce != api.LevelPrivileged || d.Pods[0].Level != api.LevelPrivileged || d.Pods[0].Result.Admitted {
 		t.Errorf("namespace d: enforce %s, privileged pod %+v", d.Enforce, d.Pods[0])
+	}
+	if got := d.Count(); got != (Count{Workloads: 2, Denied: 1, PrivilegedOnly: 1}) {
+		t.Errorf("namespace d count: %+v", got)
+	}
+	if e := plan.Namespaces[1]; e.Enforce != api.LevelPrivileged || e.Warn != api.LevelBaseline {
+		t.Errorf("namespace e (hostPID, denied today): enforce %s, warn %s", e.Enforce, e.Warn)
+	}
+	if plan.Denied() != 2 {
+		t.Errorf("plan denied: %d, want 2", plan.Denied())
 	}
 }
 
@@ -239,6 +254,28 @@ func TestStandardsVersion(t *testing.T) {
 	if _, err := NewStandards("1.30"); err == nil || !strings.Contains(err.Error(), `must be "latest" or "v1.x"`) {
 		t.Errorf("1.30: %v", err)
 	}
+	for _, ok := range []string{"latest", "v1.0", fmt.Sprintf("v1.%d", LatestKnownMinor)} {
+		if _, err := NewStandards(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"v1.99", fmt.Sprintf("v1.%d", LatestKnownMinor+1)} {
+		if _, err := NewStandards(bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("newer than v1.%d", LatestKnownMinor)) {
+			t.Errorf("%s: %v, want refused as newer than the library knows", bad, err)
+		}
+	}
+}
+
+// LatestKnownMinor follows the k8s.io/pod-security-admission of go.mod.
+func TestLatestKnownMinor(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("k8s.io/pod-security-admission v0.%d.", LatestKnownMinor)
+	if !strings.Contains(string(data), want) {
+		t.Errorf("go.mod does not require %s*: update LatestKnownMinor", want)
+	}
 }
 
 func TestRejects(t *testing.T) {
@@ -250,5 +287,63 @@ func TestRejects(t *testing.T) {
 	}
 	if rejects([]string{"some other warning"}) {
 		t.Error("an unrelated warning rejects")
+	}
+}
+
+// A namespace's labels today: only what differs is proposed, and an
+// explicit enforce label the plan tightens is said so.
+func TestCurrentLabels(t *testing.T) {
+	plan, err := Build(checkManifests(t, "eks", in("a", restrictedPod)+"---\n"+in("b", hostPIDPod)+"---\n"+in("c", restrictedPod)), latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.SetCurrent(map[string]map[string]string{
+		"a": {api.EnforceLevelLabel: "privileged", "team": "x"},
+		"b": {api.EnforceLevelLabel: "privileged", api.EnforceVersionLabel: "latest", api.WarnLevelLabel: "baseline", api.WarnVersionLabel: "latest",
+			api.AuditLevelLabel: "baseline", api.AuditVersionLabel: "latest"},
+	})
+	a, b, c := plan.Namespaces[0], plan.Namespaces[1], plan.Namespaces[2]
+	if len(a.Current) != 1 || a.Tightens() != api.LevelPrivileged || len(a.Changes(plan.Version)) != 2 {
+		t.Errorf("a: current %v, tightens %q, changes %v", a.Current, a.Tightens(), a.Changes(plan.Version))
+	}
+	if b.Tightens() != "" || len(b.Changes(plan.Version)) != 0 {
+		t.Errorf("b: tightens %q, changes %v; want none", b.Tightens(), b.Changes(plan.Version))
+	}
+	if c.Current != nil || c.Tightens() != "" || len(c.Changes(plan.Version)) != 2 {
+		t.Errorf("c (unknown): current %v, changes %v", c.Current, c.Changes(plan.Version))
+	}
+	var out strings.Builder
+	if err := WriteCommands(&out, plan); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Contains(got, "namespace b ") || !strings.Contains(got, "namespace a ") || !strings.Contains(got, "namespace c ") {
+		t.Errorf("commands:\n%s", got)
+	}
+	out.Reset()
+	if err := WriteText(&out, plan); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  current: pod-security.kubernetes.io/enforce=privileged\n  tightens enforce from privileged to restricted\n", "labels already set: nothing to change"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Workloads of one template shape share the computed dependence: the
+// same fields for both, and the result equals an uncached computation.
+func TestDependenceShared(t *testing.T) {
+	results := checkManifests(t, "restricted", in("a", plainPod)+"---\n"+in("b", plainPod))
+	plan, err := Build(results, latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	da, db := plan.Namespaces[0].Pods[0].Dependence, plan.Namespaces[1].Pods[0].Dependence
+	direct, err := dependence(latest(t), api.LevelRestricted, results[1])
+	if err != nil || da == nil || db == nil || direct == nil {
+		t.Fatalf("dependences %v %v %v: %v", da, db, direct, err)
+	}
+	if da.Denial != direct.Denial || !reflect.DeepEqual(da.Fields, direct.Fields) || db.Denial != direct.Denial {
+		t.Errorf("shared %+v, direct %+v", da, direct)
 	}
 }

@@ -4,21 +4,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kube-psp/kube-psp/internal/plural"
-	"github.com/kube-psp/kube-psp/pkg/manifest"
+	"github.com/kube-psp/kube-psp/pkg/apis/report/v1alpha1"
+	"github.com/kube-psp/kube-psp/pkg/check"
 )
 
 // ReportAPIVersion and ReportKind head the JSON and YAML report, as
 // kubectl's -o json objects are headed: a reader checks them before
 // reading the fields, which change only with the version.
 const (
-	ReportAPIVersion = "report.kube-psp.io/v1alpha1"
-	ReportKind       = "PodSecurityMigration"
+	ReportAPIVersion = v1alpha1.APIVersion
+	ReportKind       = v1alpha1.KindPodSecurityMigration
 )
 
 // WriteText writes the plan for people: per namespace, the labels, then
@@ -27,7 +30,7 @@ const (
 func WriteText(w io.Writer, plan *Plan) error {
 	var b strings.Builder
 	levels := map[api.Level]int{}
-	var dependent, privileged int
+	var dependent, privileged, denied int
 	for _, n := range plan.Namespaces {
 		levels[n.Enforce]++
 		fmt.Fprintf(&b, "namespace %s: enforce %s", n.Name, n.Enforce)
@@ -35,23 +38,35 @@ func WriteText(w io.Writer, plan *Plan) error {
 			fmt.Fprintf(&b, ", warn and audit %s", n.Warn)
 		}
 		fmt.Fprintf(&b, " (Pod Security Standards %s)\n", plan.Version)
-		fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, n.Labels(plan.Version)))
-		c := n.Count()
-		if c.Denied == c.Workloads {
-			b.WriteString("  PodSecurityPolicy admits none of its workloads today, so restricted refuses nothing PodSecurityPolicy admits\n")
+		if n.Current != nil {
+			fmt.Fprintf(&b, "  current: %s\n", currentLabels(n.Current))
 		}
+		if from := n.Tightens(); from != "" {
+			fmt.Fprintf(&b, "  tightens enforce from %s to %s\n", from, n.Enforce)
+		}
+		if changes := n.Changes(plan.Version); len(changes) > 0 {
+			fmt.Fprintf(&b, "  %s\n", labelCommand(n.Name, changes))
+		} else {
+			b.WriteString("  labels already set: nothing to change\n")
+		}
+		c := n.Count()
 		dependent += c.MutationDependent
 		privileged += c.PrivilegedOnly
+		denied += c.Denied
 		for _, p := range n.Pods {
 			r := p.Result
-			if !r.Admitted {
-				fmt.Fprintf(&b, "  %s: %s: PodSecurityPolicy would not admit it today, not counted\n", r.Workload.Source, r.Workload)
+			switch {
+			case !r.Admitted:
+				how := "as written"
+				if p.AsRunning() {
+					how = "as it runs"
+				}
+				fmt.Fprintf(&b, "  %s: %s: %s %s; denied by PodSecurityPolicy today\n", r.Workload.Source, r.Workload, p.Level, how)
+			case p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning():
 				continue
+			default:
+				fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
 			}
-			if p.Level == api.LevelRestricted && p.Dependence == nil && !p.AsRunning() {
-				continue
-			}
-			fmt.Fprintf(&b, "  %s: %s: %s (policy %q)\n", r.Workload.Source, r.Workload, p.Level, r.Policy)
 			if p.AsRunning() {
 				b.WriteString("    judged as it runs, with what its policy set: whether it needs that cannot be told from the cluster; check its manifest with -f\n")
 			}
@@ -68,9 +83,9 @@ func WriteText(w io.Writer, plan *Plan) error {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%s: %d restricted, %d baseline, %d privileged; mutation-dependent: %s; privileged only: %s\n",
+	fmt.Fprintf(&b, "%s: %d restricted, %d baseline, %d privileged; mutation-dependent: %s; privileged only: %s; denied by PodSecurityPolicy today: %s\n",
 		plural.Count(len(plan.Namespaces), "namespace"), levels[api.LevelRestricted], levels[api.LevelBaseline], levels[api.LevelPrivileged],
-		plural.Count(dependent, "workload"), plural.Count(privileged, "workload"))
+		plural.Count(dependent, "workload"), plural.Count(privileged, "workload"), plural.Count(denied, "workload"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -100,11 +115,28 @@ func labelCommand(namespace string, labels []Label) string {
 	return strings.Join(parts, " ")
 }
 
-// WriteCommands writes one kubectl label command per namespace.
+// currentLabels writes a namespace's labels today, sorted.
+func currentLabels(current map[string]string) string {
+	if len(current) == 0 {
+		return "no " + labelPrefix + " labels"
+	}
+	keys := slices.Sorted(maps.Keys(current))
+	for i, k := range keys {
+		keys[i] = k + "=" + current[k]
+	}
+	return strings.Join(keys, " ")
+}
+
+// WriteCommands writes one kubectl label command per namespace whose
+// labels change (Namespace.Changes).
 func WriteCommands(w io.Writer, plan *Plan) error {
 	var b strings.Builder
 	for _, n := range plan.Namespaces {
-		b.WriteString(labelCommand(n.Name, n.Labels(plan.Version)))
+		changes := n.Changes(plan.Version)
+		if len(changes) == 0 {
+			continue
+		}
+		b.WriteString(labelCommand(n.Name, changes))
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
@@ -113,14 +145,19 @@ func WriteCommands(w io.Writer, plan *Plan) error {
 
 // WritePatch writes the labels as a YAML stream of Namespace objects
 // holding only them: an apply patch, for kubectl apply --server-side.
+// Namespaces whose labels do not change are left out.
 func WritePatch(w io.Writer, plan *Plan) error {
 	var b strings.Builder
-	for i, n := range plan.Namespaces {
-		if i > 0 {
+	for _, n := range plan.Namespaces {
+		changes := n.Changes(plan.Version)
+		if len(changes) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
 			b.WriteString("---\n")
 		}
 		obj := map[string]any{"apiVersion": "v1", "kind": "Namespace",
-			"metadata": map[string]any{"name": n.Name, "labels": labelMap(n.Labels(plan.Version))}}
+			"metadata": map[string]any{"name": n.Name, "labels": labelMap(changes)}}
 		data, err := yaml.Marshal(obj)
 		if err != nil {
 			return err
@@ -139,54 +176,11 @@ func labelMap(labels []Label) map[string]string {
 	return m
 }
 
-// jsonReport is the JSON form of a Plan.
-type jsonReport struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Version    string          `json:"podSecurityStandardsVersion"`
-	Namespaces []jsonNamespace `json:"namespaces"`
-}
-
-type jsonNamespace struct {
-	Name      string            `json:"name"`
-	Enforce   api.Level         `json:"enforce"`
-	Warn      api.Level         `json:"warn,omitempty"`
-	Audit     api.Level         `json:"audit,omitempty"`
-	Labels    map[string]string `json:"labels"`
-	Count     Count             `json:"count"`
-	Workloads []jsonPod         `json:"workloads"`
-}
-
-type jsonPod struct {
-	manifest.Ref
-	Admitted bool   `json:"admitted"`
-	Policy   string `json:"policy,omitempty"`
-	// Message is PodSecurityPolicy's denial.
-	Message string    `json:"message,omitempty"`
-	Level   api.Level `json:"level,omitempty"`
-	// Stricter are the checks failed at the level one stricter than Level.
-	Stricter []Violation `json:"stricterViolations,omitempty"`
-	// AsRunning is Pod.AsRunning.
-	AsRunning  bool            `json:"judgedAsRunning,omitempty"`
-	Dependence *jsonDependence `json:"mutationDependent,omitempty"`
-}
-
-type jsonDependence struct {
-	Violations []Violation `json:"violations"`
-	Denial     string      `json:"denial"`
-	Fields     []jsonField `json:"fields"`
-}
-
-type jsonField struct {
-	Field         string `json:"field"`
-	ManifestField string `json:"manifestField"`
-	Value         any    `json:"value"`
-}
-
 // WriteJSON writes the plan as one JSON object headed by ReportAPIVersion and ReportKind.
 func WriteJSON(w io.Writer, plan *Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<stdin>" as it is
 	return enc.Encode(report(plan))
 }
 
@@ -201,23 +195,39 @@ func WriteYAML(w io.Writer, plan *Plan) error {
 }
 
 // report is the JSON and YAML form of plan.
-func report(plan *Plan) jsonReport {
-	out := jsonReport{APIVersion: ReportAPIVersion, Kind: ReportKind, Version: plan.Version, Namespaces: []jsonNamespace{}}
+func report(plan *Plan) v1alpha1.PodSecurityMigration {
+	out := v1alpha1.PodSecurityMigration{TypeMeta: v1alpha1.TypeMeta{APIVersion: ReportAPIVersion, Kind: ReportKind},
+		PodSecurityStandardsVersion: plan.Version, Namespaces: []v1alpha1.NamespaceMigration{}}
 	for _, n := range plan.Namespaces {
-		jn := jsonNamespace{Name: n.Name, Enforce: n.Enforce, Warn: n.Warn, Audit: n.Warn, Labels: labelMap(n.Labels(plan.Version)), Count: n.Count(), Workloads: []jsonPod{}}
+		jn := v1alpha1.NamespaceMigration{Name: n.Name, Enforce: string(n.Enforce), Warn: string(n.Warn), Audit: string(n.Warn), Labels: labelMap(n.Labels(plan.Version)),
+			Count: v1alpha1.MigrationCount(n.Count()), Workloads: []v1alpha1.WorkloadMigration{},
+			CurrentLabels: n.Current, TightensEnforceFrom: string(n.Tightens())}
+		if n.Current != nil {
+			jn.Changes = labelMap(n.Changes(plan.Version))
+		}
 		for _, p := range n.Pods {
 			r := p.Result
-			jp := jsonPod{Ref: r.Workload.Ref(), Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: p.Level, Stricter: p.Stricter, AsRunning: p.AsRunning()}
+			wl := r.Workload
+			jp := v1alpha1.WorkloadMigration{Source: check.ReportSource(wl.Source), Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name,
+				Admitted: r.Admitted, Policy: r.Policy, Message: r.Message, Level: string(p.Level), StricterViolations: violations(p.Stricter), JudgedAsRunning: p.AsRunning()}
 			if d := p.Dependence; d != nil {
-				jd := &jsonDependence{Violations: d.Violations, Denial: d.Denial}
+				jd := &v1alpha1.MutationDependence{Violations: violations(d.Violations), Denial: d.Denial}
 				for _, f := range d.Fields {
-					jd.Fields = append(jd.Fields, jsonField{Field: f.Field, ManifestField: p.ManifestField(f.Field), Value: f.Value})
+					jd.Fields = append(jd.Fields, v1alpha1.PolicyDefault{Field: f.Field, ManifestField: p.ManifestField(f.Field), Value: f.Value})
 				}
-				jp.Dependence = jd
+				jp.MutationDependent = jd
 			}
 			jn.Workloads = append(jn.Workloads, jp)
 		}
 		out.Namespaces = append(out.Namespaces, jn)
+	}
+	return out
+}
+
+func violations(in []Violation) []v1alpha1.Violation {
+	var out []v1alpha1.Violation
+	for _, v := range in {
+		out = append(out, v1alpha1.Violation(v))
 	}
 	return out
 }

@@ -12,6 +12,13 @@ import (
 // Levels are the Pod Security Standards levels, most restrictive first.
 var levels = [...]api.Level{api.LevelRestricted, api.LevelBaseline, api.LevelPrivileged}
 
+// LatestKnownMinor is the newest Kubernetes minor version whose Pod
+// Security Standards this build's k8s.io/pod-security-admission (v0.37.x,
+// as kube-apiserver v1.37 vendors it) defines. A later v1.N names checks
+// this library cannot know: PodSecurity evaluates it as latest, so a label
+// with it would promise what no one has checked.
+const LatestKnownMinor = 37
+
 // Standards evaluates pods against the Pod Security Standards at one
 // version, with k8s.io/pod-security-admission's evaluator and default
 // checks: what kube-apiserver's PodSecurity admission plugin runs.
@@ -22,13 +29,17 @@ type Standards struct {
 	versionText string
 }
 
-// NewStandards returns the standards at version, "latest" or "v1.N" (as
-// the pod-security.kubernetes.io/enforce-version label takes it); an error
-// names what is accepted.
+// NewStandards returns the standards at version, "latest" or "v1.N" up to
+// v1.LatestKnownMinor (api.ParseVersion, as the
+// pod-security.kubernetes.io/enforce-version label and PodSecurity's
+// admission configuration take it); an error names what is accepted.
 func NewStandards(version string) (*Standards, error) {
 	v, err := api.ParseVersion(version)
 	if err != nil {
 		return nil, fmt.Errorf("Pod Security Standards version %q: %w", version, err)
+	}
+	if !v.Latest() && (v.Major() != 1 || v.Minor() > LatestKnownMinor) {
+		return nil, fmt.Errorf(`Pod Security Standards version %q: newer than v1.%d, the latest this build knows; must be "latest" or v1.0 to v1.%d`, version, LatestKnownMinor, LatestKnownMinor)
 	}
 	e, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 	if err != nil {

@@ -8,7 +8,8 @@ import (
 
 // Decode decodes one report written as JSON into the type of its kind:
 // *CheckReport for CheckReport, ExplainReport and AuditReport,
-// *LintReport or *WhoCanReport. A key the type does not have, another
+// *LintReport, *WhoCanReport, *DiffReport, *VerifyReport or
+// *PodSecurityMigration. A key the type does not have, another
 // apiVersion, an unknown kind or data after the object is an error: the
 // strict reading the schema's own tests use. Consumers that should accept
 // fields added later in v1alpha1 decode without DisallowUnknownFields.
@@ -29,6 +30,12 @@ func Decode(data []byte) (any, error) {
 		into = &LintReport{}
 	case KindWhoCanReport:
 		into = &WhoCanReport{}
+	case KindDiffReport:
+		into = &DiffReport{}
+	case KindVerifyReport:
+		into = &VerifyReport{}
+	case KindPodSecurityMigration:
+		into = &PodSecurityMigration{}
 	default:
 		return nil, fmt.Errorf("unknown report kind %q", meta.Kind)
 	}

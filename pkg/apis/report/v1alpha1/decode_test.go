@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -23,5 +24,28 @@ func TestDecodeIsStrict(t *testing.T) {
 	}
 	if r, ok := got.(*CheckReport); !ok || r.Kind != KindAuditReport || r.Items[0].Source.Object != "pod/a/b" || r.Summary.Running != 1 {
 		t.Errorf("decoded %#v", got)
+	}
+}
+
+// TestDecodeKinds: each kind decodes into its own type.
+func TestDecodeKinds(t *testing.T) {
+	for kind, want := range map[string]any{
+		KindCheckReport: &CheckReport{}, KindExplainReport: &CheckReport{}, KindAuditReport: &CheckReport{},
+		KindLintReport: &LintReport{}, KindWhoCanReport: &WhoCanReport{}, KindDiffReport: &DiffReport{},
+		KindVerifyReport: &VerifyReport{}, KindPodSecurityMigration: &PodSecurityMigration{},
+	} {
+		got, err := Decode([]byte(`{"apiVersion":"` + APIVersion + `","kind":"` + kind + `"}`))
+		if err != nil {
+			t.Errorf("%s: %v", kind, err)
+			continue
+		}
+		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+			t.Errorf("%s decodes into %T, want %T", kind, got, want)
+		}
+	}
+	// The one source shape: a workload's origin is an object, never the
+	// flat file/document/line of before.
+	if _, err := Decode([]byte(`{"apiVersion":"` + APIVersion + `","kind":"PodSecurityMigration","namespaces":[{"name":"a","workloads":[{"file":"x.yaml"}]}]}`)); err == nil || !strings.Contains(err.Error(), `unknown field "file"`) {
+		t.Errorf("flat file key: err %v", err)
 	}
 }

@@ -10,6 +10,11 @@ const (
 	KindAuditReport   = "AuditReport"
 	KindLintReport    = "LintReport"
 	KindWhoCanReport  = "WhoCanReport"
+	KindDiffReport    = "DiffReport"
+	// KindVerifyReport is `psp generate --verify`'s report.
+	KindVerifyReport = "VerifyReport"
+	// KindPodSecurityMigration is `psp migrate pss`'s report.
+	KindPodSecurityMigration = "PodSecurityMigration"
 )
 
 // TypeMeta names a report's schema, as metav1.TypeMeta names an object's.
@@ -46,7 +51,8 @@ type CheckSummary struct {
 }
 
 // Source is where an item was read: a file's document, or, for what is not
-// in a file (a running pod), the object.
+// in a file (a running pod, a cluster's workload), the object. Every report
+// names a workload's origin with this one shape.
 type Source struct {
 	// File is the path as given, "<stdin>" for standard input.
 	File string `json:"file,omitempty"`
@@ -56,7 +62,8 @@ type Source struct {
 	Line int `json:"line,omitempty"`
 	// Item is the 1-based index in a List kind, when in one.
 	Item int `json:"item,omitempty"`
-	// Object names what is not in a file: "pod/NAMESPACE/NAME".
+	// Object names what is not in a file: "KIND/NAMESPACE/NAME" in
+	// lower case, such as "pod/team/web".
 	Object string `json:"object,omitempty"`
 }
 
@@ -228,4 +235,207 @@ type SubjectGrant struct {
 	// APIGroup is the group the grant is in: policy, extensions or
 	// policy.kube-psp.io.
 	APIGroup string `json:"apiGroup"`
+}
+
+// DiffReport is what `psp diff` writes: the two sets compared, one item per
+// workload whose outcome changes, in input order, then the counts.
+type DiffReport struct {
+	TypeMeta `json:",inline"`
+	// BeforeSet and AfterSet are the sets compared, as --before and
+	// --after name them: the paths given, or ["cluster"] or ["none"].
+	BeforeSet []string    `json:"beforeSet"`
+	AfterSet  []string    `json:"afterSet"`
+	Items     []DiffItem  `json:"items"`
+	Summary   DiffSummary `json:"summary"`
+}
+
+// DiffSummary counts the workloads of a DiffReport by kind of change.
+type DiffSummary struct {
+	Workloads         int `json:"workloads"`
+	Changed           int `json:"changed"`
+	NewlyDenied       int `json:"newlyDenied"`
+	NewlyAdmitted     int `json:"newlyAdmitted"`
+	DifferentPolicy   int `json:"differentPolicy"`
+	DifferentDefaults int `json:"differentDefaults"`
+	Unchanged         int `json:"unchanged"`
+}
+
+// DiffItem is one workload whose outcome changes.
+type DiffItem struct {
+	Source    Source `json:"source"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Requester string `json:"requester"`
+	// Change is NewlyDenied, NewlyAdmitted, DifferentPolicy or
+	// DifferentDefaults.
+	Change string `json:"change"`
+	// Before and After are the verdicts with each set.
+	Before DiffVerdict `json:"before"`
+	After  DiffVerdict `json:"after"`
+	// Defaults are the fields whose admitting policy's default differs,
+	// when the workload is admitted before and after.
+	Defaults []DefaultChange `json:"defaults,omitempty"`
+}
+
+// DiffVerdict is one side's verdict, with the keys of a CheckReport item;
+// the policies, grant and pod fix are there for a denial only.
+type DiffVerdict struct {
+	Admitted bool            `json:"admitted"`
+	Invalid  bool            `json:"invalid,omitempty"`
+	DeniedIn string          `json:"deniedIn,omitempty"`
+	Policy   string          `json:"policy,omitempty"`
+	Changes  []Change        `json:"changes,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	Policies []PolicyVerdict `json:"policies,omitempty"`
+	Grant    *Grant          `json:"grant,omitempty"`
+	PodFix   *PodFix         `json:"podFix,omitempty"`
+}
+
+// DefaultChange is one field the admitting policy sets differently.
+type DefaultChange struct {
+	// Field is the path in the v1 pod.
+	Field string `json:"field"`
+	// Before and After are the values set, as JSON; null when the policy
+	// does not set the field.
+	Before any `json:"before"`
+	After  any `json:"after"`
+}
+
+// VerifyReport is what `psp generate --verify` writes: whether each
+// workload is admitted unchanged by the policy made for it, then the
+// counts.
+type VerifyReport struct {
+	TypeMeta `json:",inline"`
+	Items    []VerifyItem  `json:"items"`
+	Summary  VerifySummary `json:"summary"`
+}
+
+// VerifyItem is the proof's verdict on one workload.
+type VerifyItem struct {
+	Source    Source `json:"source"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Expected is the policy made for the workload (it names the workload
+	// in its kube-psp.io/generated-for annotation); empty when none does.
+	Expected string `json:"expected,omitempty"`
+	// Admitted is whether the cluster would admit the pod, by Policy.
+	Admitted bool   `json:"admitted"`
+	Policy   string `json:"policy,omitempty"`
+	// Changes are the fields the admitting policy would set.
+	Changes []Change `json:"changes,omitempty"`
+	// Problem is why the workload is not admitted unchanged by the
+	// expected policy (with none expected, by any), in one sentence;
+	// empty when it is.
+	Problem string `json:"problem,omitempty"`
+	// Unowned: no policy is made for the workload; admitted unchanged, it
+	// is only not refused, not proven admitted by its own policy.
+	Unowned bool `json:"unowned,omitempty"`
+}
+
+// VerifySummary counts the items of a VerifyReport.
+type VerifySummary struct {
+	Workloads int `json:"workloads"`
+	// Proven are admitted unchanged by their own policy.
+	Proven int `json:"proven"`
+	// Unowned are admitted unchanged with no own policy.
+	Unowned int `json:"unowned"`
+	// NotProven are the others.
+	NotProven int `json:"notProven"`
+}
+
+// PodSecurityMigration is what `psp migrate pss` writes: for each
+// namespace, the Pod Security Standards levels and labels that keep
+// admitting its workloads, and how each workload fares.
+type PodSecurityMigration struct {
+	TypeMeta `json:",inline"`
+	// PodSecurityStandardsVersion is the standards' version the levels are
+	// judged by, as the *-version labels name it ("latest", "v1.37").
+	PodSecurityStandardsVersion string               `json:"podSecurityStandardsVersion"`
+	Namespaces                  []NamespaceMigration `json:"namespaces"`
+}
+
+// NamespaceMigration is one namespace's proposed levels.
+type NamespaceMigration struct {
+	Name string `json:"name"`
+	// Enforce is the most restrictive level that admits every workload of
+	// the namespace; Warn and Audit the level one stricter, when there is
+	// one ("privileged", "baseline" or "restricted").
+	Enforce string `json:"enforce"`
+	Warn    string `json:"warn,omitempty"`
+	Audit   string `json:"audit,omitempty"`
+	// Labels are the pod-security.kubernetes.io/ labels to set.
+	Labels map[string]string `json:"labels"`
+	// CurrentLabels are the namespace's pod-security.kubernetes.io/ labels
+	// today, when known; Changes are the labels of Labels that differ from
+	// them; TightensEnforceFrom is today's enforce level when Enforce is
+	// stricter than it.
+	CurrentLabels       map[string]string   `json:"currentLabels,omitempty"`
+	Changes             map[string]string   `json:"changes,omitempty"`
+	TightensEnforceFrom string              `json:"tightensEnforceFrom,omitempty"`
+	Count               MigrationCount      `json:"count"`
+	Workloads           []WorkloadMigration `json:"workloads"`
+}
+
+// MigrationCount counts a namespace's workloads.
+type MigrationCount struct {
+	Workloads int `json:"workloads"`
+	// Denied are denied by PodSecurityPolicy today; they are judged as
+	// written.
+	Denied int `json:"deniedByPodSecurityPolicy"`
+	// MutationDependent pass Enforce only with the defaults of the policy
+	// that admits them.
+	MutationDependent int `json:"mutationDependent"`
+	// PrivilegedOnly need the privileged level.
+	PrivilegedOnly int `json:"privilegedOnly"`
+}
+
+// WorkloadMigration is one workload: PodSecurityPolicy's verdict and the
+// most restrictive level that admits its pod.
+type WorkloadMigration struct {
+	Source    Source `json:"source"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Admitted  bool   `json:"admitted"`
+	Policy    string `json:"policy,omitempty"`
+	// Message is PodSecurityPolicy's denial.
+	Message string `json:"message,omitempty"`
+	Level   string `json:"level,omitempty"`
+	// StricterViolations are the checks failed at the level one stricter
+	// than Level.
+	StricterViolations []Violation `json:"stricterViolations,omitempty"`
+	// JudgedAsRunning: the pod was judged as it runs (a live pod).
+	JudgedAsRunning bool `json:"judgedAsRunning,omitempty"`
+	// MutationDependent is set when the pod passes the namespace's Enforce
+	// level only with its policy's defaults.
+	MutationDependent *MutationDependence `json:"mutationDependent,omitempty"`
+}
+
+// Violation is one Pod Security Standards check a pod fails, in
+// PodSecurity's words: reason "allowPrivilegeEscalation != false", detail
+// `container "app" must set securityContext.allowPrivilegeEscalation=false`.
+type Violation struct {
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// MutationDependence is what PodSecurity would say of the pod without its
+// policy's defaults, and the defaults to write into the manifest.
+type MutationDependence struct {
+	Violations []Violation `json:"violations"`
+	// Denial is PodSecurity's message refusing the pod without them.
+	Denial string          `json:"denial"`
+	Fields []PolicyDefault `json:"fields"`
+}
+
+// PolicyDefault is one field the policy sets that the pod needs.
+type PolicyDefault struct {
+	// Field is the path in the pod; ManifestField the same in the
+	// workload's manifest (spec.template.spec... for a Deployment).
+	Field         string `json:"field"`
+	ManifestField string `json:"manifestField"`
+	Value         any    `json:"value"`
 }
