@@ -99,8 +99,9 @@ the apiserver refuses as written.`,
 	f.StringSliceVar(&o.policies, "policies", nil, "existing PodSecurityPolicy file or directory to prove with (repeatable)")
 	f.StringSliceVar(&o.rbac, "rbac", nil, "existing RBAC file or directory to prove with (repeatable)")
 	f.BoolVar(&o.strict, "strict", false, "refuse unknown and duplicate fields in manifests, policies and RBAC instead of warning")
-	groupBys := make([]string, len(generate.GroupBys))
-	for i, g := range generate.GroupBys {
+	all := generate.GroupBys()
+	groupBys := make([]string, len(all))
+	for i, g := range all {
 		groupBys[i] = string(g)
 	}
 	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions(groupBys, cobra.ShellCompDirectiveNoFileComp))

@@ -26,7 +26,7 @@ and no commit; one built from a tree with uncommitted changes says dirty.`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(version.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(version.Formats(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

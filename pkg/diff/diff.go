@@ -35,8 +35,10 @@ const (
 	DifferentDefaults Kind = "DifferentDefaults"
 )
 
-// Kinds are every Kind, in report order.
-var Kinds = []Kind{NewlyDenied, NewlyAdmitted, DifferentPolicy, DifferentDefaults}
+// Kinds returns every Kind, in report order.
+func Kinds() []Kind {
+	return []Kind{NewlyDenied, NewlyAdmitted, DifferentPolicy, DifferentDefaults}
+}
 
 // Set is one set of policies and RBAC to decide with.
 type Set struct {

@@ -54,8 +54,9 @@ func WriteText(w io.Writer, r Report) error {
 
 // Summary is the report's last line: how many workloads change, by kind.
 func Summary(r Report) string {
-	counts := make([]string, 0, len(Kinds))
-	for _, k := range Kinds {
+	kinds := Kinds()
+	counts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
 		counts = append(counts, fmt.Sprintf("%d %s", r.Count(k), strings.ToLower(headings[k])))
 	}
 	verb := "change"

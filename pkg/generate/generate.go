@@ -51,8 +51,10 @@ const (
 	GroupByWorkload GroupBy = "workload"
 )
 
-// GroupBys lists the groupings, the default first.
-var GroupBys = []GroupBy{GroupByServiceAccount, GroupByNamespace, GroupByWorkload}
+// GroupBys returns the groupings, the default first.
+func GroupBys() []GroupBy {
+	return []GroupBy{GroupByServiceAccount, GroupByNamespace, GroupByWorkload}
+}
 
 // GeneratedForAnnotation is the annotation of a generated policy that lists
 // the workloads it was made for, one per line ("Deployment team/web"). Prove
@@ -115,7 +117,7 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 	if opts.GroupBy == "" {
 		opts.GroupBy = GroupByServiceAccount
 	}
-	if !slices.Contains(GroupBys, opts.GroupBy) {
+	if !slices.Contains(GroupBys(), opts.GroupBy) {
 		return nil, fmt.Errorf("unknown grouping %q (want one of %s)", opts.GroupBy, joinGroupBys())
 	}
 	if opts.NamePrefix == "" {
@@ -268,8 +270,9 @@ func Generate(workloads []manifest.Workload, opts Options) (*Result, error) {
 }
 
 func joinGroupBys() string {
-	s := make([]string, len(GroupBys))
-	for i, g := range GroupBys {
+	groupBys := GroupBys()
+	s := make([]string, len(groupBys))
+	for i, g := range groupBys {
 		s[i] = string(g)
 	}
 	return strings.Join(s, ", ")

@@ -98,8 +98,8 @@ func (i Info) String() string {
 	return fmt.Sprintf("%s (%s; %s)", i.Version, strings.Join(build, ", "), strings.TrimSpace(i.GoVersion+" "+i.Platform))
 }
 
-// Formats are the formats Write writes.
-var Formats = []string{"text", "json", "yaml"}
+// Formats returns the formats Write writes.
+func Formats() []string { return []string{"text", "json", "yaml"} }
 
 // Write writes info in format: text ("kube-psp VERSION ..." and a
 // newline), json (indented) or yaml. An unknown format is an error naming
