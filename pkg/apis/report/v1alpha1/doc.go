@@ -1,5 +1,6 @@
 // Package v1alpha1 is the schema of psp's machine-readable output: what
-// `-o json` and `-o yaml` of check, explain, audit, lint and who-can write,
+// `-o json` and `-o yaml` of check, explain, audit, lint, who-can, diff,
+// generate --verify and migrate pss write,
 // as kubectl writes objects: one object with apiVersion
 // report.kube-psp.io/v1alpha1, a kind naming the report, its items in input
 // order and, where the command counts, a summary after them. Keys are lower
