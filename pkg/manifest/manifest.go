@@ -244,15 +244,18 @@ func parse(file string, data []byte, opts Options) parsed {
 		d := &document{src: yamlfile.Position{File: file, Document: i + 1, Line: doc.Line}, yaml: doc.Data, opts: opts, out: &p}
 		d.read()
 	}
-	if (p.policies > 0 || p.rbac > 0) && !underAny(file, opts.PolicyPaths) {
+	// RBAC alone is no hint: nearly every chart ships Roles and bindings for
+	// its own API access, which have nothing to do with policies. A file
+	// that ships a policy likely ships the RBAC that grants it.
+	if p.policies > 0 && !underAny(file, opts.PolicyPaths) {
 		p.warnings = append(p.warnings, policyHint(file, p.policies, p.rbac))
 	}
 	return p
 }
 
 // policyHint tells that a file (a Helm chart's rendered output, say) holds
-// policies or RBAC that -f does not read: without them the check may deny
-// what the chart would have allowed.
+// policies, and perhaps the RBAC granting them, that -f does not read:
+// without them the check may deny what the chart would have allowed.
 func policyHint(file string, policies, rbac int) string {
 	var held, flags []string
 	arg := file

@@ -459,4 +459,13 @@ spec: {containers: [{name: c, image: i}]}
 	if err != nil || len(in.Warnings) != 0 {
 		t.Errorf("given to --policies too: %v, warnings %q", err, in.Warnings)
 	}
+	// A chart's own RBAC, without a policy, is no hint: most charts have it.
+	rbacOnly := filepath.Join(t.TempDir(), "app.yaml")
+	if err := os.WriteFile(rbacOnly, []byte(chart[strings.Index(chart, "---\n")+4:]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err = ReadAll([]string{rbacOnly}, nil, Options{})
+	if err != nil || len(in.Warnings) != 0 || len(in.Workloads) != 1 {
+		t.Errorf("RBAC without a policy: %v, warnings %q, %d workloads", err, in.Warnings, len(in.Workloads))
+	}
 }
