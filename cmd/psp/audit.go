@@ -83,9 +83,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
+	warn(cmd, warnings)
 	refused := false
 	kept := results[:0]
 	for _, r := range results {

@@ -71,9 +71,7 @@ func (o *sourceOptions) load(cmd *cobra.Command) (*loader.PoliciesAndRBAC, *sour
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
+	warn(cmd, warnings)
 	return res, snap, nil
 }
 
@@ -272,7 +270,6 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 	user := o.identity.user()
 	p := progress.Start(cmd.ErrOrStderr())
 	defer p.Finish()
-	warn := func(w string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w) }
 	checked := 0
 	count := func(v check.Verdict) error {
 		checked++
@@ -280,7 +277,7 @@ func (o *checkOptions) check(cmd *cobra.Command, emit func(check.Verdict) error)
 	}
 	in, err = check.Files(cmd.Context(), snap.Policies, snap.Authorizer, o.files, cmd.InOrStdin(),
 		manifest.Options{Recursive: o.recursive, DefaultNamespace: o.namespace, Strict: o.strict, PolicyPaths: slices.Concat(o.policies, o.rbac)},
-		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, warn, count)
+		check.Options{User: user, Progress: p.Update, ExplainAll: o.explainAll}, func(w string) { warn(cmd, []string{w}) }, count)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,9 +41,7 @@ and answers "no" for a grant written for v1.24 until then.`,
 			if err != nil {
 				return err
 			}
-			for _, w := range res.Warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-			}
+			warn(cmd, res.Warnings)
 			out, err := convert.Write(res, to, rbacGrants)
 			if err != nil {
 				return err

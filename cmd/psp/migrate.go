@@ -172,9 +172,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
+	warn(cmd, warnings)
 	plan, err := migrate.Build(results, std)
 	if err != nil {
 		return err
@@ -183,9 +181,7 @@ func runMigratePSS(cmd *cobra.Command, o *migratePSSOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-	}
+	warn(cmd, warnings)
 	plan.SetCurrent(current)
 	if err := writePlan(cmd, o.output, plan); err != nil {
 		return err

@@ -117,6 +117,6 @@ Members of system:masters may use every policy and are not listed.`,
 // warnUnknownPolicy says on stderr that no policy has the name.
 func warnUnknownPolicy(cmd *cobra.Command, snap *source.Snapshot, policy string) {
 	if w := access.UnknownPolicy(snap.Policies.Policies(), policy); w != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+		warn(cmd, []string{w})
 	}
 }
