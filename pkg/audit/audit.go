@@ -16,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -131,17 +132,14 @@ func runningProblems(set *engine.PolicySet, pod *corev1.Pod, r check.Verdict) []
 // response.
 func ListPods(ctx context.Context, client kubernetes.Interface, namespace string) ([]corev1.Pod, error) {
 	var pods []corev1.Pod
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		list, err := client.CoreV1().Pods(namespace).List(ctx, opts)
-		if err != nil {
-			return nil, kubeclient.Describe(err, "list", corev1.Resource("pods"), "")
-		}
-		pods = append(pods, list.Items...)
-		if list.Continue == "" {
-			break
-		}
-		opts.Continue = list.Continue
+	err := kubeclient.ListAll(ctx, corev1.Resource("pods"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return client.CoreV1().Pods(namespace).List(ctx, o)
+	}, func(obj runtime.Object) error {
+		pods = append(pods, *obj.(*corev1.Pod))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(pods, func(a, b corev1.Pod) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))

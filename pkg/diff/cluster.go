@@ -3,14 +3,12 @@ package diff
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -74,15 +72,16 @@ func ClusterWorkloads(ctx context.Context, client kubernetes.Interface, namespac
 			return client.CoreV1().ServiceAccounts(namespace).List(ctx, o)
 		}},
 	} {
-		err := listAll(ctx, l.resource, l.list, func(obj runtime.Object) {
+		err := kubeclient.ListAll(ctx, l.resource, l.list, func(obj runtime.Object) error {
 			if sa, ok := obj.(*corev1.ServiceAccount); ok {
 				serviceAccounts[sa.Namespace+"/"+sa.Name] = sa
-				return
+				return nil
 			}
 			if o, ok := obj.(metav1.Object); ok {
 				objects = append(objects, o)
 				listed[o.GetUID()] = true
 			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -158,31 +157,4 @@ func kindOf(obj metav1.Object) string {
 		return "CronJob"
 	}
 	return ""
-}
-
-// listAll lists every object of one resource in pages of 500, so that a
-// large cluster is not one huge response, and hands each item to add.
-func listAll(ctx context.Context, resource schema.GroupResource, list func(context.Context, metav1.ListOptions) (runtime.Object, error), add func(runtime.Object)) error {
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		l, err := list(ctx, opts)
-		if err != nil {
-			return kubeclient.Describe(err, "list", resource, "")
-		}
-		items, err := meta.ExtractList(l)
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", resource, err)
-		}
-		for _, item := range items {
-			add(item)
-		}
-		page, err := meta.ListAccessor(l)
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", resource, err)
-		}
-		if page.GetContinue() == "" {
-			return nil
-		}
-		opts.Continue = page.GetContinue()
-	}
 }

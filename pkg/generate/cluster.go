@@ -7,6 +7,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -55,26 +56,23 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.I
 
 // readExisting reads the cluster's policies and RBAC.
 func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, in *ClusterInput) error {
-	policies, err := list(ctx, source.PolicyResource.GroupResource(), func(o metav1.ListOptions) ([]*policyv1.PodSecurityPolicy, string, error) {
-		l, err := dyn.Resource(source.PolicyResource).List(ctx, o)
-		if err != nil {
-			return nil, "", err
+	var policies []*policyv1.PodSecurityPolicy
+	err := kubeclient.ListAll(ctx, source.PolicyResource.GroupResource(), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return dyn.Resource(source.PolicyResource).List(ctx, o)
+	}, func(obj runtime.Object) error {
+		u := obj.(*unstructured.Unstructured)
+		p := &policyv1.PodSecurityPolicy{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
+			return fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err)
 		}
-		out := make([]*policyv1.PodSecurityPolicy, 0, len(l.Items))
-		for _, u := range l.Items {
-			p := &policyv1.PodSecurityPolicy{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, p); err != nil {
-				return nil, "", fmt.Errorf("PodSecurityPolicy %q: %w", u.GetName(), err)
-			}
-			// As the cluster source reads them: an invalid policy, which
-			// admission would not use, is left out with a warning.
-			if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
-				in.Warnings = append(in.Warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
-				continue
-			}
-			out = append(out, p)
+		// As the cluster source reads them: an invalid policy, which
+		// admission would not use, is left out with a warning.
+		if errs := engine.DefaultAndValidatePolicy(p); len(errs) > 0 {
+			in.Warnings = append(in.Warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and left out: %s", p.Name, errs[0].Error()))
+			return nil
 		}
-		return out, l.GetContinue(), nil
+		policies = append(policies, p)
+		return nil
 	})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -84,57 +82,33 @@ func readExisting(ctx context.Context, client kubernetes.Interface, dyn dynamic.
 	}
 	in.Existing.Policies = policies
 	rb := client.RbacV1()
-	if in.Existing.RBAC.Roles, err = list(ctx, rbacv1.Resource("roles"), func(o metav1.ListOptions) ([]rbacv1.Role, string, error) {
-		l, err := rb.Roles("").List(ctx, o)
-		return items(l, err, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return err
-	}
-	if in.Existing.RBAC.ClusterRoles, err = list(ctx, rbacv1.Resource("clusterroles"), func(o metav1.ListOptions) ([]rbacv1.ClusterRole, string, error) {
-		l, err := rb.ClusterRoles().List(ctx, o)
-		return items(l, err, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return err
-	}
-	if in.Existing.RBAC.RoleBindings, err = list(ctx, rbacv1.Resource("rolebindings"), func(o metav1.ListOptions) ([]rbacv1.RoleBinding, string, error) {
-		l, err := rb.RoleBindings("").List(ctx, o)
-		return items(l, err, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue })
-	}); err != nil {
-		return err
-	}
-	in.Existing.RBAC.ClusterRoleBindings, err = list(ctx, rbacv1.Resource("clusterrolebindings"), func(o metav1.ListOptions) ([]rbacv1.ClusterRoleBinding, string, error) {
-		l, err := rb.ClusterRoleBindings().List(ctx, o)
-		return items(l, err, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
-			return l.Items, l.Continue
-		})
-	})
-	return err
-}
-
-// list lists every page (500 objects each) of one resource.
-func list[T any](ctx context.Context, resource schema.GroupResource, page func(metav1.ListOptions) ([]T, string, error)) ([]T, error) {
-	var out []T
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	rbac := &in.Existing.RBAC
+	for _, l := range []struct {
+		resource schema.GroupResource
+		list     func(context.Context, metav1.ListOptions) (runtime.Object, error)
+		add      func(runtime.Object)
+	}{
+		{rbacv1.Resource("roles"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return rb.Roles("").List(ctx, o)
+		},
+			func(obj runtime.Object) { rbac.Roles = append(rbac.Roles, *obj.(*rbacv1.Role)) }},
+		{rbacv1.Resource("clusterroles"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return rb.ClusterRoles().List(ctx, o)
+		},
+			func(obj runtime.Object) { rbac.ClusterRoles = append(rbac.ClusterRoles, *obj.(*rbacv1.ClusterRole)) }},
+		{rbacv1.Resource("rolebindings"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return rb.RoleBindings("").List(ctx, o)
+		},
+			func(obj runtime.Object) { rbac.RoleBindings = append(rbac.RoleBindings, *obj.(*rbacv1.RoleBinding)) }},
+		{rbacv1.Resource("clusterrolebindings"), func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return rb.ClusterRoleBindings().List(ctx, o)
+		}, func(obj runtime.Object) {
+			rbac.ClusterRoleBindings = append(rbac.ClusterRoleBindings, *obj.(*rbacv1.ClusterRoleBinding))
+		}},
+	} {
+		if err := kubeclient.ListAll(ctx, l.resource, l.list, func(obj runtime.Object) error { l.add(obj); return nil }); err != nil {
+			return err
 		}
-		got, next, err := page(opts)
-		if err != nil {
-			return nil, kubeclient.Describe(err, "list", resource, "")
-		}
-		out = append(out, got...)
-		if next == "" {
-			return out, nil
-		}
-		opts.Continue = next
 	}
-}
-
-func items[L any, T any](l *L, err error, get func(*L) ([]T, string)) ([]T, string, error) {
-	if err != nil {
-		return nil, "", err
-	}
-	its, next := get(l)
-	return its, next, nil
+	return nil
 }
